@@ -1,0 +1,160 @@
+//! First-admin setup, sign-in and sign-out, and who the caller is.
+
+use super::ApiError;
+use crate::domain::users::OrgRole;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+use {
+    super::passwords,
+    super::session::{
+        begin_session, client_address, end_session, respond, session, signed_in_user, state,
+    },
+    crate::domain::throttle::{self, ThrottleDecision},
+    crate::domain::users::{Email, NewPassword, PersonName},
+    crate::store,
+    chrono::Utc,
+};
+
+/// The signed-in person, as pages see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CurrentUser {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub org_role: OrgRole,
+}
+
+impl CurrentUser {
+    pub fn is_admin(&self) -> bool {
+        self.org_role == OrgRole::Admin
+    }
+}
+
+/// Whether the instance still needs its first admin, and who is signed in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthState {
+    pub needs_setup: bool,
+    pub user: Option<CurrentUser>,
+}
+
+#[cfg(feature = "ssr")]
+impl From<store::users::User> for CurrentUser {
+    fn from(user: store::users::User) -> Self {
+        CurrentUser {
+            id: user.id.0,
+            name: user.name,
+            email: user.email,
+            org_role: user.org_role,
+        }
+    }
+}
+
+#[server(endpoint = "auth_state")]
+pub async fn get_auth_state() -> Result<AuthState, ApiError> {
+    respond(async {
+        let state = state()?;
+        let user = signed_in_user(&state).await?;
+        let needs_setup = user.is_none() && store::users::count(&state.db).await? == 0;
+        Ok(AuthState {
+            needs_setup,
+            user: user.map(CurrentUser::from),
+        })
+    })
+    .await
+}
+
+/// Creates the first admin and signs them in. Refused once any user exists.
+#[server(endpoint = "create_first_admin")]
+pub async fn create_first_admin(
+    name: String,
+    email: String,
+    password: String,
+) -> Result<(), ApiError> {
+    respond(async move {
+        let state = state()?;
+        let setup_done =
+            || ApiError::Forbidden("This instance is set up already. Sign in instead.".to_owned());
+        if store::users::count(&state.db).await? > 0 {
+            return Err(setup_done());
+        }
+        let name = PersonName::parse("name", &name)?;
+        let email = Email::parse("email", &email)?;
+        let password = NewPassword::parse("password", &password)?;
+        let hash = passwords::hash(password).await?;
+        let user = store::users::create_first_admin(&state.db, &name, &email, &hash, Utc::now())
+            .await
+            .map_err(|e| match e {
+                store::users::UserChangeError::SetupDone => setup_done(),
+                other => {
+                    tracing::error!(error = %other, "first admin not created");
+                    ApiError::Internal
+                }
+            })?;
+        begin_session(&session().await?, user.id).await?;
+        tracing::info!(user = user.id.0, "first admin created");
+        leptos_axum::redirect("/");
+        Ok(())
+    })
+    .await
+}
+
+#[server(endpoint = "sign_in")]
+pub async fn sign_in(email: String, password: String) -> Result<(), ApiError> {
+    respond(async move {
+        let state = state()?;
+        let now = Utc::now();
+        let account_key = format!("account:{}", email.trim().to_lowercase());
+        let mut keys = vec![account_key.clone()];
+        let mut policies = vec![throttle::PER_ACCOUNT];
+        if let Some(address) = client_address() {
+            keys.push(format!("address:{address}"));
+            policies.push(throttle::PER_ADDRESS);
+        }
+        for (key, policy) in keys.iter().zip(&policies) {
+            let recent =
+                store::sign_in_failures::recent(&state.db, key, policy.window_start(now)).await?;
+            if let ThrottleDecision::Wait { retry_after } = policy.decide(recent, now) {
+                return Err(ApiError::TooManyRequests(throttle::retry_message(
+                    retry_after,
+                )));
+            }
+        }
+
+        let found = match Email::parse("email", &email) {
+            Ok(email) => store::users::find_credentials(&state.db, &email).await?,
+            Err(_) => None,
+        };
+        let too_long = password.chars().count() > NewPassword::MAX_CHARS;
+        let (user, stored_hash) = match found {
+            Some((user, hash)) if !user.disabled && !too_long => (Some(user), Some(hash)),
+            _ => (None, None),
+        };
+        let candidate = if too_long { String::new() } else { password };
+        let verified = passwords::verify(stored_hash, candidate).await?;
+        match user {
+            Some(user) if verified => {
+                store::sign_in_failures::clear(&state.db, &account_key).await?;
+                begin_session(&session().await?, user.id).await?;
+                leptos_axum::redirect("/");
+                Ok(())
+            }
+            _ => {
+                store::sign_in_failures::record(&state.db, &keys, now).await?;
+                Err(ApiError::BadCredentials)
+            }
+        }
+    })
+    .await
+}
+
+#[server(endpoint = "sign_out")]
+pub async fn sign_out() -> Result<(), ApiError> {
+    respond(async {
+        end_session(&session().await?).await?;
+        leptos_axum::redirect("/sign-in");
+        Ok(())
+    })
+    .await
+}

@@ -1,0 +1,15 @@
+//! Server functions: parse input into domain types, check permission, call the store.
+
+pub mod auth;
+mod error;
+#[cfg(feature = "ssr")]
+mod passwords;
+#[cfg(feature = "ssr")]
+mod session;
+pub mod users;
+
+pub use error::ApiError;
+#[cfg(feature = "ssr")]
+pub use passwords::{bootstrap_admin, warm_up as warm_up_passwords};
+#[cfg(feature = "ssr")]
+pub use session::AppState;

@@ -1,0 +1,110 @@
+//! Who is calling: the shared server state, the session, and permission checks.
+
+use super::ApiError;
+use crate::domain::users::{OrgRole, UserId};
+use crate::store::{self, users::User, Db};
+use leptos::prelude::*;
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use tower_sessions::Session;
+
+/// What every server function can reach, provided as Leptos context by the server.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub db: Db,
+}
+
+const USER_ID_KEY: &str = "user_id";
+
+pub(crate) fn state() -> Result<AppState, ApiError> {
+    use_context::<AppState>().ok_or_else(|| {
+        tracing::error!("AppState missing from the Leptos context");
+        ApiError::Internal
+    })
+}
+
+/// Runs a server function body and gives API callers the matching HTTP status.
+pub(crate) async fn respond<T>(
+    body: impl Future<Output = Result<T, ApiError>>,
+) -> Result<T, ApiError> {
+    let out = body.await;
+    if let Err(e) = &out {
+        if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
+            if let Ok(status) = axum::http::StatusCode::from_u16(e.status_code()) {
+                options.set_status(status);
+            }
+        }
+    }
+    out
+}
+
+pub(crate) async fn session() -> Result<Session, ApiError> {
+    leptos_axum::extract::<Session>().await.map_err(|e| {
+        tracing::error!(error = %e, "no session layer on this request");
+        ApiError::Internal
+    })
+}
+
+fn session_error(e: tower_sessions::session::Error) -> ApiError {
+    tracing::error!(error = %e, "session store error");
+    ApiError::Internal
+}
+
+/// Starts a fresh session for `user` (a new id, so a planted id is worthless).
+pub(crate) async fn begin_session(session: &Session, user: UserId) -> Result<(), ApiError> {
+    session.cycle_id().await.map_err(session_error)?;
+    session
+        .insert(USER_ID_KEY, user.0)
+        .await
+        .map_err(session_error)
+}
+
+pub(crate) async fn end_session(session: &Session) -> Result<(), ApiError> {
+    session.flush().await.map_err(session_error)
+}
+
+/// The signed-in user, if any. A user disabled since signing in is signed out here,
+/// so disabling takes effect on their very next request.
+pub(crate) async fn signed_in_user(state: &AppState) -> Result<Option<User>, ApiError> {
+    let session = session().await?;
+    let Some(id) = session
+        .get::<i64>(USER_ID_KEY)
+        .await
+        .map_err(session_error)?
+    else {
+        return Ok(None);
+    };
+    match store::users::find(&state.db, UserId(id)).await? {
+        Some(user) if !user.disabled => Ok(Some(user)),
+        _ => {
+            end_session(&session).await?;
+            Ok(None)
+        }
+    }
+}
+
+pub(crate) async fn require_user(state: &AppState) -> Result<User, ApiError> {
+    signed_in_user(state).await?.ok_or(ApiError::Unauthorized)
+}
+
+/// The signed-in admin; anyone else gets 403.
+pub(crate) async fn require_admin(state: &AppState) -> Result<User, ApiError> {
+    let user = require_user(state).await?;
+    if user.org_role == OrgRole::Admin {
+        Ok(user)
+    } else {
+        Err(ApiError::Forbidden(
+            "Only admins can manage users.".to_owned(),
+        ))
+    }
+}
+
+/// The address the request came from (the TCP peer; proxies are not trusted).
+pub(crate) fn client_address() -> Option<IpAddr> {
+    use_context::<axum::http::request::Parts>().and_then(|parts| {
+        parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<SocketAddr>>()
+            .map(|info| info.0.ip())
+    })
+}

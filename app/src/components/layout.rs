@@ -1,0 +1,71 @@
+//! The frame of every signed-in page: navigation, the user menu, and the sign-in gate.
+
+use crate::api::auth::{AuthState, CurrentUser};
+use crate::Auth;
+use leptos::prelude::*;
+use leptos_router::components::{Outlet, Redirect, A};
+
+/// Shows its child route to signed-in users; sends everyone else to sign in (or setup).
+#[component]
+pub fn SignedInLayout() -> impl IntoView {
+    let auth = expect_context::<Auth>();
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match auth.state.await {
+                    Ok(AuthState { user: Some(user), .. }) => {
+                        view! {
+                            <AppHeader user />
+                            <main class="page">
+                                <Outlet />
+                            </main>
+                        }
+                            .into_any()
+                    }
+                    Ok(AuthState { needs_setup: true, .. }) => {
+                        view! { <Redirect path="/setup" /> }.into_any()
+                    }
+                    Ok(_) => view! { <Redirect path="/sign-in" /> }.into_any(),
+                    Err(e) => {
+                        view! {
+                            <main class="page">
+                                <p class="notice notice-error">{e.to_string()}</p>
+                            </main>
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn AppHeader(user: CurrentUser) -> impl IntoView {
+    let auth = expect_context::<Auth>();
+    let is_admin = user.is_admin();
+    view! {
+        <header class="app-header">
+            <a class="brand" href="/">
+                "Calmroom"
+            </a>
+            <nav class="main-nav" aria-label="Main">
+                <A href="/incidents">"Incidents"</A>
+                <A href="/action-items">"Action items"</A>
+                <A href="/status">"Status page"</A>
+                {is_admin.then(|| view! { <A href="/admin/users">"Admin"</A> })}
+            </nav>
+            <div class="user-menu">
+                <span class="user-name" data-testid="user-name">
+                    {user.name.clone()}
+                </span>
+                <span class="user-role">{user.org_role.label()}</span>
+                <ActionForm action=auth.sign_out attr:class="inline-form">
+                    <button type="submit" class="button-quiet">
+                        "Sign out"
+                    </button>
+                </ActionForm>
+            </div>
+        </header>
+    }
+}

@@ -1,0 +1,108 @@
+//! Calmroom: the pages, server functions, domain rules and storage of the incident command system.
+//!
+//! One crate compiled twice: with `ssr` for the server and with `hydrate` for the browser.
+
+pub mod api;
+pub mod components;
+pub mod domain;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod store;
+
+use api::auth::{AuthState, CreateFirstAdmin, SignIn, SignOut};
+use api::ApiError;
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::StaticSegment;
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// Sign-in state shared by every page, refetched after sign-in, sign-out and setup.
+#[derive(Clone, Copy)]
+pub struct Auth {
+    pub state: Resource<Result<AuthState, ApiError>>,
+    pub sign_in: ServerAction<SignIn>,
+    pub sign_out: ServerAction<SignOut>,
+    pub setup: ServerAction<CreateFirstAdmin>,
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let sign_in = ServerAction::<SignIn>::new();
+    let sign_out = ServerAction::<SignOut>::new();
+    let setup = ServerAction::<CreateFirstAdmin>::new();
+    let state = Resource::new_blocking(
+        move || {
+            (
+                sign_in.version().get(),
+                sign_out.version().get(),
+                setup.version().get(),
+            )
+        },
+        |_| api::auth::get_auth_state(),
+    );
+    provide_context(Auth {
+        state,
+        sign_in,
+        sign_out,
+        setup,
+    });
+    mark_hydrated();
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/calmroom.css" />
+        <Title formatter=|page: String| {
+            if page.is_empty() { "Calmroom".to_owned() } else { format!("{page} · Calmroom") }
+        } />
+        <Router>
+            <Routes fallback=pages::NotFoundPage>
+                <Route path=StaticSegment("setup") view=pages::SetupPage />
+                <Route path=StaticSegment("sign-in") view=pages::SignInPage />
+                <ParentRoute path=StaticSegment("") view=components::SignedInLayout>
+                    <Route path=StaticSegment("") view=pages::DashboardPage />
+                    <Route path=StaticSegment("incidents") view=pages::IncidentsPage />
+                    <Route path=StaticSegment("action-items") view=pages::ActionItemsPage />
+                    <Route path=StaticSegment("status") view=pages::StatusPage />
+                    <Route
+                        path=(StaticSegment("admin"), StaticSegment("users"))
+                        view=pages::AdminUsersPage
+                    />
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}
+
+/// Sets `data-hydrated` on <body> once the browser has taken over the page,
+/// so tests (and people debugging) can tell when the page is interactive.
+fn mark_hydrated() {
+    #[cfg(feature = "hydrate")]
+    Effect::new(|_| {
+        if let Some(body) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.body())
+        {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+}

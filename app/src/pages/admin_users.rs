@@ -1,0 +1,206 @@
+//! Admin: list users, create one (initial password shown once), change org role, disable.
+
+use crate::api::users::{
+    list_users, ChangeOrgRole, CreateUser, CreatedUser, SetUserDisabled, UserSummary,
+};
+use crate::api::ApiError;
+use crate::components::{FieldMessage, FormMessage};
+use crate::domain::users::OrgRole;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn AdminUsersPage() -> impl IntoView {
+    let create = ServerAction::<CreateUser>::new();
+    let change_role = ServerAction::<ChangeOrgRole>::new();
+    let set_disabled = ServerAction::<SetUserDisabled>::new();
+    let users = Resource::new(
+        move || {
+            (
+                create.version().get(),
+                change_role.version().get(),
+                set_disabled.version().get(),
+            )
+        },
+        |_| list_users(),
+    );
+    let row_error = Signal::derive(move || {
+        let role_err = change_role.value().get().and_then(Result::err);
+        let access_err = set_disabled.value().get().and_then(Result::err);
+        role_err.or(access_err)
+    });
+
+    view! {
+        <Title text="Users" />
+        <h1>"Users"</h1>
+        <Transition fallback=|| view! { <p class="loading">"Loading users…"</p> }>
+            {move || Suspend::new(async move {
+                match users.await {
+                    Ok(list) => {
+                        view! {
+                            <CreateUserForm action=create />
+                            <FormMessage error=row_error />
+                            <UserTable users=list change_role set_disabled />
+                        }
+                            .into_any()
+                    }
+                    Err(ApiError::Forbidden(message)) => {
+                        view! {
+                            <section class="panel" data-testid="forbidden">
+                                <p class="notice">{message}</p>
+                                <p class="hint">"Ask an admin if you need access."</p>
+                            </section>
+                        }
+                            .into_any()
+                    }
+                    Err(e) => view! { <p class="notice notice-error">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn CreateUserForm(action: ServerAction<CreateUser>) -> impl IntoView {
+    let error = Signal::derive(move || action.value().get().and_then(Result::err));
+    let created = move || action.value().get().and_then(Result::ok);
+    let pending = action.pending();
+    view! {
+        <section class="panel" aria-labelledby="new-user-heading">
+            <h2 id="new-user-heading">"Add a user"</h2>
+            <ActionForm action>
+                <div class="form-row">
+                    <div class="field">
+                        <label for="new-name">"Name"</label>
+                        <input id="new-name" name="name" maxlength="100" required />
+                        <FieldMessage error field="name" />
+                    </div>
+                    <div class="field">
+                        <label for="new-email">"E-mail"</label>
+                        <input id="new-email" name="email" type="email" required />
+                        <FieldMessage error field="email" />
+                    </div>
+                    <div class="field">
+                        <label for="new-role">"Org role"</label>
+                        <select id="new-role" name="org_role">
+                            <option value="responder" selected>"Responder"</option>
+                            <option value="viewer">"Viewer"</option>
+                            <option value="admin">"Admin"</option>
+                        </select>
+                        <FieldMessage error field="org_role" />
+                    </div>
+                    <div class="field field-action">
+                        <button type="submit" class="button-primary" disabled=move || pending.get()>
+                            "Add user"
+                        </button>
+                    </div>
+                </div>
+                <FormMessage error />
+            </ActionForm>
+            {move || created().map(|c| view! { <InitialPassword created=c /> })}
+        </section>
+    }
+}
+
+#[component]
+fn InitialPassword(created: CreatedUser) -> impl IntoView {
+    view! {
+        <div class="notice notice-success" role="status" data-testid="initial-password">
+            <p>
+                <strong>{created.user.name.clone()}</strong>
+                " can sign in as "
+                <strong>{created.user.email.clone()}</strong>
+                " with this initial password:"
+            </p>
+            <p class="secret">
+                <code>{created.initial_password.clone()}</code>
+            </p>
+            <p class="hint">"Share it privately. It is shown this once and not stored readable."</p>
+        </div>
+    }
+}
+
+#[component]
+fn UserTable(
+    users: Vec<UserSummary>,
+    change_role: ServerAction<ChangeOrgRole>,
+    set_disabled: ServerAction<SetUserDisabled>,
+) -> impl IntoView {
+    view! {
+        <section class="panel" aria-labelledby="users-heading">
+            <h2 id="users-heading">"Everyone"</h2>
+            <table class="table">
+                <thead>
+                    <tr>
+                        <th scope="col">"Name"</th>
+                        <th scope="col">"E-mail"</th>
+                        <th scope="col">"Org role"</th>
+                        <th scope="col">"Access"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {users
+                        .into_iter()
+                        .map(|user| view! { <UserRow user change_role set_disabled /> })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </section>
+    }
+}
+
+#[component]
+fn UserRow(
+    user: UserSummary,
+    change_role: ServerAction<ChangeOrgRole>,
+    set_disabled: ServerAction<SetUserDisabled>,
+) -> impl IntoView {
+    let id = user.id;
+    let disabled = user.disabled;
+    let current = user.org_role;
+    view! {
+        <tr class:row-disabled=disabled data-email=user.email.clone()>
+            <td data-label="Name">{user.name.clone()}</td>
+            <td data-label="E-mail">{user.email.clone()}</td>
+            <td data-label="Org role">
+                <select
+                    aria-label=format!("Org role of {}", user.name)
+                    on:change=move |ev| {
+                        change_role
+                            .dispatch(ChangeOrgRole {
+                                user_id: id,
+                                org_role: event_target_value(&ev),
+                            });
+                    }
+                >
+                    {OrgRole::ALL
+                        .into_iter()
+                        .map(|role| {
+                            view! {
+                                <option value=role.as_str() selected=role == current>
+                                    {role.label()}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </td>
+            <td data-label="Access">
+                <span class="access-state">{if disabled { "Disabled" } else { "Active" }}</span>
+                <button
+                    type="button"
+                    class="button-quiet"
+                    on:click=move |_| {
+                        set_disabled
+                            .dispatch(SetUserDisabled {
+                                user_id: id,
+                                disabled: !disabled,
+                            });
+                    }
+                >
+                    {if disabled { "Enable" } else { "Disable" }}
+                </button>
+            </td>
+        </tr>
+    }
+}

@@ -1,0 +1,95 @@
+//! Failed sign-ins, counted per throttle key (an account or a client address).
+
+use super::{read, write_tx, Db, StoreError};
+use crate::domain::throttle::RecentFailures;
+use chrono::{DateTime, Duration, Utc};
+
+/// Failures at or after `since` for `key`.
+pub async fn recent(
+    db: &Db,
+    key: &str,
+    since: DateTime<Utc>,
+) -> Result<RecentFailures, StoreError> {
+    let (count, oldest): (i64, Option<DateTime<Utc>>) = read!(db, pool => {
+        sqlx::query_as(
+            "SELECT COUNT(*), MIN(failed_at) FROM sign_in_failures \
+             WHERE throttle_key = $1 AND failed_at >= $2",
+        )
+        .bind(key)
+        .bind(since)
+        .fetch_one(pool)
+        .await?
+    });
+    Ok(RecentFailures { count, oldest })
+}
+
+/// Records one failure under each key, and forgets failures older than a day.
+pub async fn record(db: &Db, keys: &[String], now: DateTime<Utc>) -> Result<(), StoreError> {
+    write_tx!(db, tx => {
+        for key in keys {
+            sqlx::query("INSERT INTO sign_in_failures (throttle_key, failed_at) VALUES ($1, $2)")
+                .bind(key)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("DELETE FROM sign_in_failures WHERE failed_at < $1")
+            .bind(now - Duration::days(1))
+            .execute(&mut *tx)
+            .await?;
+    });
+    Ok(())
+}
+
+/// Forgets the failures of one key (after a successful sign-in to that account).
+pub async fn clear(db: &Db, key: &str) -> Result<(), StoreError> {
+    write_tx!(db, tx => {
+        sqlx::query("DELETE FROM sign_in_failures WHERE throttle_key = $1")
+            .bind(key)
+            .execute(&mut *tx)
+            .await?;
+    });
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::testing::fresh_databases;
+
+    #[tokio::test]
+    async fn failures_are_counted_per_key_inside_the_window() {
+        for db in fresh_databases().await {
+            let now = Utc::now();
+            let keys = vec![
+                "account:a@example.com".to_owned(),
+                "address:10.0.0.1".to_owned(),
+            ];
+            record(&db, &keys, now - Duration::minutes(30))
+                .await
+                .expect("record old");
+            record(&db, &keys, now - Duration::minutes(2))
+                .await
+                .expect("record");
+            record(&db, &keys[..1], now).await.expect("record");
+
+            let since = now - Duration::minutes(15);
+            let account = recent(&db, &keys[0], since).await.expect("count");
+            assert_eq!(account.count, 2, "{}", db.backend());
+            let oldest = account.oldest.expect("oldest");
+            assert!(
+                (oldest - (now - Duration::minutes(2)))
+                    .num_milliseconds()
+                    .abs()
+                    < 1,
+                "{}",
+                db.backend()
+            );
+            assert_eq!(recent(&db, &keys[1], since).await.expect("count").count, 1);
+
+            clear(&db, &keys[0]).await.expect("clear");
+            assert_eq!(recent(&db, &keys[0], since).await.expect("count").count, 0);
+            assert_eq!(recent(&db, &keys[1], since).await.expect("count").count, 1);
+        }
+    }
+}

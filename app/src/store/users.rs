@@ -1,0 +1,406 @@
+//! User accounts: creation, lookup, org role and disabling.
+
+use super::{read, write_tx, Db, StoreError};
+use crate::domain::users::{Email, OrgRole, PersonName, UserId};
+use chrono::{DateTime, Utc};
+
+/// A user as the rest of the server sees it (never the password hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: UserId,
+    pub name: String,
+    pub email: String,
+    pub org_role: OrgRole,
+    pub disabled: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: i64,
+    name: String,
+    email: String,
+    org_role: String,
+    disabled: bool,
+    created_at: DateTime<Utc>,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = StoreError;
+
+    fn try_from(row: UserRow) -> Result<Self, StoreError> {
+        let org_role = OrgRole::parse("org_role", &row.org_role)
+            .map_err(|_| StoreError::Corrupt(format!("org_role {:?}", row.org_role)))?;
+        Ok(User {
+            id: UserId(row.id),
+            name: row.name,
+            email: row.email,
+            org_role,
+            disabled: row.disabled,
+            created_at: row.created_at,
+        })
+    }
+}
+
+const USER_COLUMNS: &str = "id, name, email, org_role, disabled, created_at";
+
+/// Everything needed to create an account; the hash is made by the caller.
+pub struct NewUser<'a> {
+    pub name: &'a PersonName,
+    pub email: &'a Email,
+    pub org_role: OrgRole,
+    pub password_hash: &'a str,
+}
+
+/// Why a change to users was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum UserChangeError {
+    #[error("an account with this e-mail address exists")]
+    EmailTaken,
+    #[error("users exist already")]
+    SetupDone,
+    #[error("no such user")]
+    NotFound,
+    #[error("the last active admin must stay an active admin")]
+    LastAdmin,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for UserChangeError {
+    fn from(e: sqlx::Error) -> Self {
+        UserChangeError::Store(StoreError::Sqlx(e))
+    }
+}
+
+pub async fn count(db: &Db) -> Result<i64, StoreError> {
+    let n: i64 = read!(db, pool => {
+        sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await?
+    });
+    Ok(n)
+}
+
+/// Creates the first admin, unless any user exists (checked in the same transaction).
+pub async fn create_first_admin(
+    db: &Db,
+    name: &PersonName,
+    email: &Email,
+    password_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<User, UserChangeError> {
+    let new = NewUser {
+        name,
+        email,
+        org_role: OrgRole::Admin,
+        password_hash,
+    };
+    insert(db, &new, now, true).await
+}
+
+/// Creates a user; a second account with the same e-mail address is refused.
+pub async fn create(
+    db: &Db,
+    new: &NewUser<'_>,
+    now: DateTime<Utc>,
+) -> Result<User, UserChangeError> {
+    insert(db, new, now, false).await
+}
+
+async fn insert(
+    db: &Db,
+    new: &NewUser<'_>,
+    now: DateTime<Utc>,
+    only_if_no_users: bool,
+) -> Result<User, UserChangeError> {
+    let row: UserRow = write_tx!(db, tx => {
+        if only_if_no_users {
+            let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+                .fetch_one(&mut *tx)
+                .await?;
+            if existing > 0 {
+                return Err(UserChangeError::SetupDone);
+            }
+        }
+        sqlx::query_as(&format!(
+            "INSERT INTO users (email, name, password_hash, org_role, disabled, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, FALSE, $5, $5) RETURNING {USER_COLUMNS}"
+        ))
+        .bind(new.email.as_str())
+        .bind(new.name.as_str())
+        .bind(new.password_hash)
+        .bind(new.org_role.as_str())
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(unique_to_email_taken)?
+    });
+    Ok(row.try_into()?)
+}
+
+fn unique_to_email_taken(e: sqlx::Error) -> UserChangeError {
+    let store = StoreError::Sqlx(e);
+    if store.is_unique_violation() {
+        UserChangeError::EmailTaken
+    } else {
+        UserChangeError::Store(store)
+    }
+}
+
+pub async fn find(db: &Db, id: UserId) -> Result<Option<User>, StoreError> {
+    let row: Option<UserRow> = read!(db, pool => {
+        sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+            .bind(id.0)
+            .fetch_optional(pool)
+            .await?
+    });
+    row.map(User::try_from).transpose()
+}
+
+/// The user and their password hash, for sign-in.
+pub async fn find_credentials(
+    db: &Db,
+    email: &Email,
+) -> Result<Option<(User, String)>, StoreError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        user: UserRow,
+        password_hash: String,
+    }
+    let row: Option<Row> = read!(db, pool => {
+        sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS}, password_hash FROM users WHERE email = $1"
+        ))
+        .bind(email.as_str())
+        .fetch_optional(pool)
+        .await?
+    });
+    row.map(|r| Ok((User::try_from(r.user)?, r.password_hash)))
+        .transpose()
+}
+
+/// Every user, admins first, then by name.
+pub async fn list(db: &Db) -> Result<Vec<User>, StoreError> {
+    let rows: Vec<UserRow> = read!(db, pool => {
+        sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS} FROM users ORDER BY disabled, \
+             CASE org_role WHEN 'admin' THEN 0 WHEN 'responder' THEN 1 ELSE 2 END, name, id"
+        ))
+        .fetch_all(pool)
+        .await?
+    });
+    rows.into_iter().map(User::try_from).collect()
+}
+
+/// Changes a user's org role. The last active admin cannot be demoted.
+pub async fn set_org_role(
+    db: &Db,
+    id: UserId,
+    org_role: OrgRole,
+    now: DateTime<Utc>,
+) -> Result<User, UserChangeError> {
+    update_guarded(db, id, now, UserUpdate::Role(org_role)).await
+}
+
+/// Disables or re-enables a user. The last active admin cannot be disabled.
+pub async fn set_disabled(
+    db: &Db,
+    id: UserId,
+    disabled: bool,
+    now: DateTime<Utc>,
+) -> Result<User, UserChangeError> {
+    update_guarded(db, id, now, UserUpdate::Disabled(disabled)).await
+}
+
+enum UserUpdate {
+    Role(OrgRole),
+    Disabled(bool),
+}
+
+async fn update_guarded(
+    db: &Db,
+    id: UserId,
+    now: DateTime<Utc>,
+    update: UserUpdate,
+) -> Result<User, UserChangeError> {
+    let (role, disabled) = match update {
+        UserUpdate::Role(role) => (Some(role.as_str()), None),
+        UserUpdate::Disabled(disabled) => (None, Some(disabled)),
+    };
+    let row: UserRow = write_tx!(db, tx => {
+        let current: Option<UserRow> =
+            sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+                .bind(id.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let current = current.ok_or(UserChangeError::NotFound)?;
+        let stays_active_admin = role.unwrap_or(&current.org_role) == "admin"
+            && !disabled.unwrap_or(current.disabled);
+        if current.org_role == "admin" && !current.disabled && !stays_active_admin {
+            let other_admins: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM users WHERE org_role = 'admin' AND disabled = FALSE AND id <> $1",
+            )
+            .bind(id.0)
+            .fetch_one(&mut *tx)
+            .await?;
+            if other_admins == 0 {
+                return Err(UserChangeError::LastAdmin);
+            }
+        }
+        sqlx::query_as(&format!(
+            "UPDATE users SET org_role = COALESCE($2, org_role), disabled = COALESCE($3, disabled), \
+             updated_at = $4 WHERE id = $1 RETURNING {USER_COLUMNS}"
+        ))
+        .bind(id.0)
+        .bind(role)
+        .bind(disabled)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?
+    });
+    Ok(row.try_into()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::testing::fresh_databases;
+
+    fn name(s: &str) -> PersonName {
+        PersonName::parse("name", s).expect("valid name")
+    }
+
+    fn email(s: &str) -> Email {
+        Email::parse("email", s).expect("valid email")
+    }
+
+    async fn add(db: &Db, who: &str, role: OrgRole) -> User {
+        let (n, e) = (name(who), email(&format!("{who}@example.com")));
+        create(
+            db,
+            &NewUser {
+                name: &n,
+                email: &e,
+                org_role: role,
+                password_hash: "hash",
+            },
+            Utc::now(),
+        )
+        .await
+        .expect("create user")
+    }
+
+    #[tokio::test]
+    async fn the_first_admin_can_be_created_only_once() {
+        for db in fresh_databases().await {
+            let first = create_first_admin(
+                &db,
+                &name("Ada"),
+                &email("ada@example.com"),
+                "h",
+                Utc::now(),
+            )
+            .await
+            .expect("first admin");
+            assert_eq!(first.org_role, OrgRole::Admin);
+            let again = create_first_admin(
+                &db,
+                &name("Eve"),
+                &email("eve@example.com"),
+                "h",
+                Utc::now(),
+            )
+            .await;
+            assert!(
+                matches!(again, Err(UserChangeError::SetupDone)),
+                "{}",
+                db.backend()
+            );
+            assert_eq!(count(&db).await.expect("count"), 1);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_second_account_with_the_same_email_is_refused() {
+        for db in fresh_databases().await {
+            add(&db, "ada", OrgRole::Admin).await;
+            let (n, e) = (name("Other Ada"), email("ADA@example.com"));
+            let dup = create(
+                &db,
+                &NewUser {
+                    name: &n,
+                    email: &e,
+                    org_role: OrgRole::Viewer,
+                    password_hash: "h",
+                },
+                Utc::now(),
+            )
+            .await;
+            assert!(
+                matches!(dup, Err(UserChangeError::EmailTaken)),
+                "{}",
+                db.backend()
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn credentials_are_found_by_email_with_their_hash() {
+        for db in fresh_databases().await {
+            let ada = add(&db, "ada", OrgRole::Responder).await;
+            let (user, hash) = find_credentials(&db, &email("ada@example.com"))
+                .await
+                .expect("query")
+                .expect("found");
+            assert_eq!(user, ada);
+            assert_eq!(hash, "hash");
+            assert!(find_credentials(&db, &email("nobody@example.com"))
+                .await
+                .expect("query")
+                .is_none());
+        }
+    }
+
+    #[tokio::test]
+    async fn the_last_active_admin_cannot_be_demoted_or_disabled() {
+        for db in fresh_databases().await {
+            let ada = add(&db, "ada", OrgRole::Admin).await;
+            let now = Utc::now();
+            assert!(matches!(
+                set_org_role(&db, ada.id, OrgRole::Viewer, now).await,
+                Err(UserChangeError::LastAdmin)
+            ));
+            assert!(matches!(
+                set_disabled(&db, ada.id, true, now).await,
+                Err(UserChangeError::LastAdmin)
+            ));
+            let bob = add(&db, "bob", OrgRole::Responder).await;
+            set_org_role(&db, bob.id, OrgRole::Admin, now)
+                .await
+                .expect("promote");
+            let demoted = set_org_role(&db, ada.id, OrgRole::Viewer, now)
+                .await
+                .expect("demote");
+            assert_eq!(demoted.org_role, OrgRole::Viewer, "{}", db.backend());
+        }
+    }
+
+    #[tokio::test]
+    async fn a_disabled_user_is_listed_after_active_ones_and_can_be_enabled_again() {
+        for db in fresh_databases().await {
+            add(&db, "ada", OrgRole::Admin).await;
+            let bob = add(&db, "bob", OrgRole::Responder).await;
+            let now = Utc::now();
+            let off = set_disabled(&db, bob.id, true, now).await.expect("disable");
+            assert!(off.disabled);
+            let users = list(&db).await.expect("list");
+            assert_eq!(users.last().map(|u| u.id), Some(bob.id), "{}", db.backend());
+            let on = set_disabled(&db, bob.id, false, now).await.expect("enable");
+            assert!(!on.disabled);
+            assert!(matches!(
+                set_disabled(&db, UserId(9999), true, now).await,
+                Err(UserChangeError::NotFound)
+            ));
+        }
+    }
+}

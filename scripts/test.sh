@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, clippy on the server and browser builds, unit, store
+# and server tests on SQLite and PostgreSQL, then Playwright journeys in headless Chromium.
+source "$(dirname "$0")/lib.sh"
+cd "$CALMROOM_ROOT"
+install_build_tools
+install_e2e_tools
+ensure_postgres
+
+say "cargo fmt --check"
+cargo fmt --all -- --check
+
+say "clippy: server (ssr) build"
+cargo clippy -p app -p server --features app/ssr --all-targets -- -D warnings
+say "clippy: browser (hydrate) build"
+cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+say "unit, store and server tests (SQLite and PostgreSQL)"
+cargo test -p app --features ssr
+cargo test -p server
+
+say "building the app for the browser journeys"
+cargo leptos build
+
+say "Playwright journeys in headless Chromium"
+(cd end2end && npx playwright test)
+say "all tests passed"

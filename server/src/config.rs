@@ -1,0 +1,312 @@
+//! Configuration from the environment, parsed once at start into typed values.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// One environment variable the server reads: its name, default and meaning.
+pub struct Variable {
+    pub name: &'static str,
+    pub default: &'static str,
+    pub meaning: &'static str,
+}
+
+/// Every variable, in the order `--help` and the README list them.
+pub const VARIABLES: &[Variable] = &[
+    Variable {
+        name: "CALMROOM_DATA_DIR",
+        default: "./data",
+        meaning: "folder for the embedded SQLite database; created when missing",
+    },
+    Variable {
+        name: "CALMROOM_DATABASE_URL",
+        default: "sqlite://<CALMROOM_DATA_DIR>/calmroom.db",
+        meaning: "sqlite://path, or postgres://user@host:port/db for several replicas",
+    },
+    Variable {
+        name: "CALMROOM_BIND",
+        default: "127.0.0.1:3000",
+        meaning: "address and port to listen on",
+    },
+    Variable {
+        name: "CALMROOM_BASE_URL",
+        default: "http://<CALMROOM_BIND>",
+        meaning: "public URL of this instance; https:// makes session cookies Secure",
+    },
+    Variable {
+        name: "CALMROOM_SESSION_IDLE_MINUTES",
+        default: "720",
+        meaning: "minutes of inactivity after which a session ends (5 to 43200)",
+    },
+    Variable {
+        name: "CALMROOM_LOG",
+        default: "info",
+        meaning: "log filter: error, warn, info, debug, trace, or per module (calmroom=debug)",
+    },
+    Variable {
+        name: "CALMROOM_ADMIN_EMAIL",
+        default: "(unset)",
+        meaning:
+            "with CALMROOM_ADMIN_PASSWORD: create this first admin at start when no user exists",
+    },
+    Variable {
+        name: "CALMROOM_ADMIN_PASSWORD",
+        default: "(unset)",
+        meaning: "password of that first admin (at least 12 characters)",
+    },
+    Variable {
+        name: "CALMROOM_ADMIN_NAME",
+        default: "Admin",
+        meaning: "display name of that first admin",
+    },
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminBootstrap {
+    pub name: String,
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub bind: SocketAddr,
+    pub base_url: String,
+    pub session_idle_minutes: i64,
+    pub log: String,
+    pub admin: Option<AdminBootstrap>,
+}
+
+/// A variable with a value the server cannot use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{variable}: {message}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub message: String,
+}
+
+fn error(variable: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable,
+        message: message.into(),
+    }
+}
+
+impl Config {
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Parses from any lookup (the environment, or a map in tests).
+    /// Empty values count as unset.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+
+        let data_dir = PathBuf::from(get("CALMROOM_DATA_DIR").unwrap_or_else(|| "./data".into()));
+
+        let database_url = match get("CALMROOM_DATABASE_URL") {
+            Some(url) => {
+                let known = ["sqlite:", "postgres:", "postgresql:"];
+                if !known.iter().any(|scheme| url.starts_with(scheme)) {
+                    return Err(error(
+                        "CALMROOM_DATABASE_URL",
+                        format!("{url:?} is neither sqlite://... nor postgres://..."),
+                    ));
+                }
+                url
+            }
+            None => format!("sqlite://{}", data_dir.join("calmroom.db").display()),
+        };
+
+        let bind_raw = get("CALMROOM_BIND").unwrap_or_else(|| "127.0.0.1:3000".into());
+        let bind: SocketAddr = bind_raw.parse().map_err(|_| {
+            error(
+                "CALMROOM_BIND",
+                format!("{bind_raw:?} is not an address and port such as 127.0.0.1:3000"),
+            )
+        })?;
+
+        let base_url = match get("CALMROOM_BASE_URL") {
+            Some(url) => {
+                let rest = url
+                    .strip_prefix("https://")
+                    .or_else(|| url.strip_prefix("http://"));
+                match rest {
+                    Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => {
+                        url.trim_end_matches('/').to_owned()
+                    }
+                    _ => {
+                        return Err(error(
+                            "CALMROOM_BASE_URL",
+                            format!("{url:?} must start with http:// or https:// and name a host"),
+                        ))
+                    }
+                }
+            }
+            None => format!("http://{bind}"),
+        };
+
+        let idle_raw = get("CALMROOM_SESSION_IDLE_MINUTES").unwrap_or_else(|| "720".into());
+        let session_idle_minutes: i64 = idle_raw
+            .trim()
+            .parse()
+            .ok()
+            .filter(|m| (5..=43_200).contains(m))
+            .ok_or_else(|| {
+                error(
+                    "CALMROOM_SESSION_IDLE_MINUTES",
+                    format!("{idle_raw:?} is not a whole number of minutes from 5 to 43200"),
+                )
+            })?;
+
+        let log = get("CALMROOM_LOG").unwrap_or_else(|| "info".into());
+        if tracing_subscriber::EnvFilter::try_new(&log).is_err() {
+            return Err(error(
+                "CALMROOM_LOG",
+                format!("{log:?} is not a log filter such as info or calmroom=debug"),
+            ));
+        }
+
+        let admin = match (get("CALMROOM_ADMIN_EMAIL"), get("CALMROOM_ADMIN_PASSWORD")) {
+            (Some(email), Some(password)) => Some(AdminBootstrap {
+                name: get("CALMROOM_ADMIN_NAME").unwrap_or_else(|| "Admin".into()),
+                email,
+                password,
+            }),
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(error(
+                    "CALMROOM_ADMIN_PASSWORD",
+                    "is required when CALMROOM_ADMIN_EMAIL is set",
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(error(
+                    "CALMROOM_ADMIN_EMAIL",
+                    "is required when CALMROOM_ADMIN_PASSWORD is set",
+                ))
+            }
+        };
+
+        Ok(Config {
+            data_dir,
+            database_url,
+            bind,
+            base_url,
+            session_idle_minutes,
+            log,
+            admin,
+        })
+    }
+
+    /// Session cookies are Secure when the instance is served over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.base_url.starts_with("https://")
+    }
+
+    /// The `--help` text: usage, then every variable with its default.
+    pub fn help() -> String {
+        let mut text = String::from(
+            "Calmroom: a self-hosted incident command system.\n\n\
+             Usage: server [--help | --version]\n\n\
+             Configuration comes from the environment:\n",
+        );
+        for v in VARIABLES {
+            text.push_str(&format!(
+                "  {:<30} {}\n  {:<30} default: {}\n",
+                v.name, v.meaning, "", v.default
+            ));
+        }
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn parse(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_put_sqlite_in_the_data_folder_on_localhost_3000() {
+        let config = parse(&[]).expect("defaults are valid");
+        assert_eq!(config.database_url, "sqlite://./data/calmroom.db");
+        assert_eq!(config.bind.to_string(), "127.0.0.1:3000");
+        assert_eq!(config.base_url, "http://127.0.0.1:3000");
+        assert_eq!(config.session_idle_minutes, 720);
+        assert!(!config.secure_cookies());
+        assert_eq!(config.admin, None);
+    }
+
+    #[test]
+    fn the_database_follows_the_data_folder() {
+        let config = parse(&[("CALMROOM_DATA_DIR", "/srv/calm")]).expect("valid");
+        assert_eq!(config.database_url, "sqlite:///srv/calm/calmroom.db");
+    }
+
+    #[test]
+    fn a_bad_bind_address_names_the_variable() {
+        let err = parse(&[("CALMROOM_BIND", "localhost")]).expect_err("invalid");
+        assert_eq!(err.variable, "CALMROOM_BIND");
+        assert!(err.to_string().starts_with("CALMROOM_BIND:"));
+    }
+
+    #[test]
+    fn a_mysql_url_is_refused() {
+        let err = parse(&[("CALMROOM_DATABASE_URL", "mysql://x")]).expect_err("invalid");
+        assert_eq!(err.variable, "CALMROOM_DATABASE_URL");
+    }
+
+    #[test]
+    fn an_https_base_url_makes_cookies_secure() {
+        let config = parse(&[("CALMROOM_BASE_URL", "https://calm.example.com/")]).expect("valid");
+        assert!(config.secure_cookies());
+        assert_eq!(config.base_url, "https://calm.example.com");
+        let err = parse(&[("CALMROOM_BASE_URL", "calm.example.com")]).expect_err("no scheme");
+        assert_eq!(err.variable, "CALMROOM_BASE_URL");
+    }
+
+    #[test]
+    fn session_idle_minutes_outside_5_to_43200_are_refused() {
+        for bad in ["0", "4", "43201", "ten"] {
+            let err = parse(&[("CALMROOM_SESSION_IDLE_MINUTES", bad)]).expect_err(bad);
+            assert_eq!(err.variable, "CALMROOM_SESSION_IDLE_MINUTES");
+        }
+        let config = parse(&[("CALMROOM_SESSION_IDLE_MINUTES", "30")]).expect("valid");
+        assert_eq!(config.session_idle_minutes, 30);
+    }
+
+    #[test]
+    fn an_admin_email_without_a_password_is_refused() {
+        let err = parse(&[("CALMROOM_ADMIN_EMAIL", "a@example.com")]).expect_err("half");
+        assert_eq!(err.variable, "CALMROOM_ADMIN_PASSWORD");
+        let config = parse(&[
+            ("CALMROOM_ADMIN_EMAIL", "a@example.com"),
+            ("CALMROOM_ADMIN_PASSWORD", "long enough password"),
+        ])
+        .expect("valid");
+        assert_eq!(config.admin.map(|a| a.name), Some("Admin".to_owned()));
+    }
+
+    #[test]
+    fn a_bad_log_filter_names_the_variable() {
+        let err = parse(&[("CALMROOM_LOG", "calmroom=[")]).expect_err("invalid");
+        assert_eq!(err.variable, "CALMROOM_LOG");
+    }
+
+    #[test]
+    fn help_lists_every_variable() {
+        let help = Config::help();
+        for v in VARIABLES {
+            assert!(help.contains(v.name), "{} missing from --help", v.name);
+        }
+    }
+}

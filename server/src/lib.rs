@@ -1,0 +1,79 @@
+//! The Calmroom HTTP server: configuration, the router, and routes outside Leptos.
+
+pub mod config;
+
+use app::api::AppState;
+use app::store::sessions::Sessions;
+use axum::extract::{FromRef, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::Router;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_sessions::cookie::{time::Duration, SameSite};
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "calmroom_session";
+
+/// Everything the router's handlers share.
+#[derive(Clone, Debug)]
+pub struct ServerState {
+    pub leptos_options: LeptosOptions,
+    pub app: AppState,
+}
+
+impl FromRef<ServerState> for LeptosOptions {
+    fn from_ref(state: &ServerState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+/// How session cookies behave.
+#[derive(Clone, Copy, Debug)]
+pub struct SessionSettings {
+    /// Send the cookie only over https.
+    pub secure: bool,
+    /// End a session after this many minutes without a request.
+    pub idle_minutes: i64,
+}
+
+/// The whole application: pages, server functions, health check, static files.
+pub fn router(state: ServerState, sessions: Sessions, settings: SessionSettings) -> Router {
+    let routes = generate_route_list(app::App);
+    let context_state = state.app.clone();
+    let options = state.leptos_options.clone();
+    let session_layer = SessionManagerLayer::new(sessions)
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(settings.secure)
+        .with_expiry(Expiry::OnInactivity(Duration::minutes(
+            settings.idle_minutes,
+        )));
+    Router::new()
+        .route("/healthz", get(healthz))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(context_state.clone()),
+            move || app::shell(options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<ServerState, _>(
+            app::shell,
+        ))
+        .layer(session_layer)
+        .with_state(state)
+}
+
+/// 200 when the database answers, 503 when it does not.
+async fn healthz(State(state): State<ServerState>) -> (StatusCode, &'static str) {
+    match state.app.db.ping().await {
+        Ok(()) => (StatusCode::OK, "ok\n"),
+        Err(e) => {
+            tracing::warn!(error = %e, "health check: database unavailable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n")
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! Starts Calmroom: reads the configuration, opens and migrates the database, serves.
+
+use app::api::{bootstrap_admin, warm_up_passwords, AppState};
+use app::store::sessions::Sessions;
+use app::store::Db;
+use axum::serve::ListenerExt;
+use leptos::config::{get_configuration, LeptosOptions};
+use server::config::Config;
+use server::{router, ServerState, SessionSettings};
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("--help" | "-h") => {
+            print!("{}", Config::help());
+            return ExitCode::SUCCESS;
+        }
+        Some("--version" | "-V") => {
+            println!("calmroom {}", env!("CARGO_PKG_VERSION"));
+            return ExitCode::SUCCESS;
+        }
+        Some(other) => {
+            eprintln!("calmroom: unknown argument {other:?}; see --help");
+            return ExitCode::from(2);
+        }
+        None => {}
+    }
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("calmroom: configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(&config.log))
+        .init();
+    match run(config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            tracing::error!("{message}");
+            eprintln!("calmroom: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(config: Config) -> Result<(), String> {
+    if config.database_url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+            format!(
+                "cannot create the data folder {} (CALMROOM_DATA_DIR): {e}",
+                config.data_dir.display()
+            )
+        })?;
+    }
+    let db = Db::connect(&config.database_url)
+        .await
+        .map_err(|e| format!("cannot open the database (CALMROOM_DATABASE_URL): {e}"))?;
+    db.migrate()
+        .await
+        .map_err(|e| format!("the database could not be migrated, so the server stops: {e}"))?;
+    let sessions = Sessions::open(&db)
+        .await
+        .map_err(|e| format!("cannot prepare the session table: {e}"))?;
+    tracing::info!(database = db.backend(), "database ready");
+
+    if let Some(admin) = &config.admin {
+        match bootstrap_admin(&db, &admin.name, &admin.email, &admin.password).await {
+            Ok(true) => {
+                tracing::info!(email = %admin.email, "first admin created from the environment")
+            }
+            Ok(false) => tracing::info!("users exist; CALMROOM_ADMIN_EMAIL ignored"),
+            Err(e) => {
+                return Err(format!(
+                    "cannot create the first admin from the environment: {e}"
+                ))
+            }
+        }
+    }
+    tokio::task::spawn_blocking(warm_up_passwords)
+        .await
+        .map_err(|e| format!("start-up task failed: {e}"))?;
+
+    let cleanup = sessions.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            if let Err(e) = cleanup.delete_expired().await {
+                tracing::warn!(error = %e, "could not delete expired sessions");
+            }
+        }
+    });
+
+    let mut leptos_options = match get_configuration(None) {
+        Ok(conf) => conf.leptos_options,
+        Err(_) => LeptosOptions::builder().output_name("calmroom").build(),
+    };
+    leptos_options.site_addr = config.bind;
+
+    let state = ServerState {
+        leptos_options,
+        app: AppState { db },
+    };
+    let app = router(
+        state,
+        sessions,
+        SessionSettings {
+            secure: config.secure_cookies(),
+            idle_minutes: config.session_idle_minutes,
+        },
+    );
+
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .map_err(|e| format!("cannot listen on {} (CALMROOM_BIND): {e}", config.bind))?
+        .tap_io(|tcp| {
+            // Without it, streamed pages meet Nagle plus delayed ACK: 40 ms per request.
+            let _ = tcp.set_nodelay(true);
+        });
+    tracing::info!(
+        "Calmroom listening on {} ({})",
+        config.bind,
+        config.base_url
+    );
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|e| format!("server error: {e}"))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

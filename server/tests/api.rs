@@ -1,0 +1,549 @@
+//! Server tests through the real router: sign-in, setup, permissions, health.
+//! Every test runs on SQLite and on PostgreSQL.
+
+use app::api::AppState;
+use app::store::sessions::Sessions;
+use app::store::testing::fresh_databases;
+use app::store::Db;
+use axum::body::Body;
+use axum::extract::connect_info::MockConnectInfo;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use leptos::config::LeptosOptions;
+use server::{router, ServerState, SessionSettings, SESSION_COOKIE};
+use std::net::SocketAddr;
+use tower::ServiceExt;
+
+const ADMIN_PASSWORD: &str = "admin password 123";
+
+struct TestServer {
+    db: Db,
+    app: Router,
+}
+
+struct Reply {
+    status: StatusCode,
+    cookie: Option<String>,
+    set_cookie: Option<String>,
+    body: String,
+}
+
+async fn servers_with(secure: bool) -> Vec<TestServer> {
+    let mut servers = Vec::new();
+    for db in fresh_databases().await {
+        let sessions = Sessions::open(&db).await.expect("session table");
+        let state = ServerState {
+            leptos_options: LeptosOptions::builder().output_name("calmroom").build(),
+            app: AppState { db: db.clone() },
+        };
+        let app = router(
+            state,
+            sessions,
+            SessionSettings {
+                secure,
+                idle_minutes: 60,
+            },
+        )
+        .layer(MockConnectInfo(SocketAddr::from(([10, 0, 0, 7], 4000))));
+        servers.push(TestServer { db, app });
+    }
+    servers
+}
+
+async fn servers() -> Vec<TestServer> {
+    servers_with(false).await
+}
+
+fn form(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            b' ' => "+".to_owned(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+impl TestServer {
+    async fn send(&self, request: Request<Body>) -> Reply {
+        let response = self.app.clone().oneshot(request).await.expect("response");
+        let status = response.status();
+        let set_cookie = response
+            .headers()
+            .get(header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let cookie = set_cookie
+            .as_deref()
+            .and_then(|c| c.split(';').next())
+            .map(str::to_owned);
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        Reply {
+            status,
+            cookie,
+            set_cookie,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    async fn call(&self, function: &str, cookie: Option<&str>, pairs: &[(&str, &str)]) -> Reply {
+        let mut request = Request::post(format!("/api/{function}"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        self.send(request.body(Body::from(form(pairs))).expect("request"))
+            .await
+    }
+
+    async fn get(&self, path: &str, cookie: Option<&str>) -> Reply {
+        let mut request = Request::get(path);
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        self.send(request.body(Body::empty()).expect("request"))
+            .await
+    }
+
+    /// Creates the first admin and returns their session cookie.
+    async fn set_up(&self) -> String {
+        let reply = self
+            .call(
+                "create_first_admin",
+                None,
+                &[
+                    ("name", "Ada Admin"),
+                    ("email", "ada@example.com"),
+                    ("password", ADMIN_PASSWORD),
+                ],
+            )
+            .await;
+        assert!(
+            reply.status.is_success() || reply.status.is_redirection(),
+            "{}: setup answered {} {}",
+            self.db.backend(),
+            reply.status,
+            reply.body
+        );
+        reply.cookie.expect("setup signs the admin in")
+    }
+
+    async fn sign_in(&self, email: &str, password: &str) -> Reply {
+        self.call("sign_in", None, &[("email", email), ("password", password)])
+            .await
+    }
+
+    /// Creates a user as `admin` and returns their initial password.
+    async fn create_user(&self, admin: &str, name: &str, email: &str, role: &str) -> (i64, String) {
+        let reply = self
+            .call(
+                "create_user",
+                Some(admin),
+                &[("name", name), ("email", email), ("org_role", role)],
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        let created: serde_json::Value = serde_json::from_str(&reply.body).expect("json");
+        (
+            created["user"]["id"].as_i64().expect("id"),
+            created["initial_password"]
+                .as_str()
+                .expect("password")
+                .to_owned(),
+        )
+    }
+
+    async fn signed_in_as(&self, cookie: &str) -> Option<String> {
+        let reply = self.call("auth_state", Some(cookie), &[]).await;
+        let state: serde_json::Value = serde_json::from_str(&reply.body).expect("json");
+        state["user"]["email"].as_str().map(str::to_owned)
+    }
+}
+
+#[tokio::test]
+async fn healthz_answers_200_while_the_database_answers_and_503_after() {
+    for server in servers().await {
+        assert_eq!(server.get("/healthz", None).await.status, StatusCode::OK);
+        server.db.close().await;
+        assert_eq!(
+            server.get("/healthz", None).await.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{}",
+            server.db.backend()
+        );
+    }
+}
+
+#[tokio::test]
+async fn setup_is_refused_by_the_server_once_a_user_exists() {
+    for server in servers().await {
+        server.set_up().await;
+        let again = server
+            .call(
+                "create_first_admin",
+                None,
+                &[
+                    ("name", "Mallory"),
+                    ("email", "mallory@example.com"),
+                    ("password", "mallory password 1"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            again.status,
+            StatusCode::FORBIDDEN,
+            "{}",
+            server.db.backend()
+        );
+        assert_eq!(
+            server
+                .sign_in("mallory@example.com", "mallory password 1")
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_short_setup_password_is_refused_at_its_field_and_nothing_is_written() {
+    for server in servers().await {
+        let reply = server
+            .call(
+                "create_first_admin",
+                None,
+                &[
+                    ("name", "Ada"),
+                    ("email", "ada@example.com"),
+                    ("password", "short"),
+                ],
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            reply.body.contains("\"field\":\"password\""),
+            "{}",
+            reply.body
+        );
+        assert_eq!(
+            app::store::users::count(&server.db).await.expect("count"),
+            0
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_password_and_an_unknown_email_get_the_same_answer() {
+    for server in servers().await {
+        server.set_up().await;
+        let wrong = server.sign_in("ada@example.com", "not the password").await;
+        let unknown = server
+            .sign_in("nobody@example.com", "not the password")
+            .await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(wrong.body, unknown.body);
+        assert!(wrong.cookie.is_none(), "no session for a failed sign-in");
+    }
+}
+
+#[tokio::test]
+async fn signing_in_sets_a_lax_http_only_cookie_and_signing_out_ends_the_session() {
+    for server in servers().await {
+        server.set_up().await;
+        let reply = server.sign_in("ADA@example.com ", ADMIN_PASSWORD).await;
+        let set_cookie = reply.set_cookie.expect("cookie");
+        assert!(set_cookie.starts_with(&format!("{SESSION_COOKIE}=")));
+        assert!(set_cookie.contains("HttpOnly"));
+        assert!(set_cookie.contains("SameSite=Lax"));
+        assert!(!set_cookie.contains("Secure"));
+        let cookie = reply.cookie.expect("cookie");
+        assert_eq!(
+            server.signed_in_as(&cookie).await.as_deref(),
+            Some("ada@example.com")
+        );
+
+        server.call("sign_out", Some(&cookie), &[]).await;
+        assert_eq!(
+            server.signed_in_as(&cookie).await,
+            None,
+            "{}",
+            server.db.backend()
+        );
+    }
+}
+
+#[tokio::test]
+async fn cookies_are_secure_when_the_base_url_is_https() {
+    for server in servers_with(true).await {
+        server.set_up().await;
+        let reply = server.sign_in("ada@example.com", ADMIN_PASSWORD).await;
+        assert!(reply.set_cookie.expect("cookie").contains("Secure"));
+    }
+}
+
+#[tokio::test]
+async fn signing_in_rotates_the_session_id() {
+    for server in servers().await {
+        let first = server.set_up().await;
+        let mut request = Request::post("/api/sign_in")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, &first);
+        request = request.header(header::ACCEPT, "application/json");
+        let reply = server
+            .send(
+                request
+                    .body(Body::from(form(&[
+                        ("email", "ada@example.com"),
+                        ("password", ADMIN_PASSWORD),
+                    ])))
+                    .expect("request"),
+            )
+            .await;
+        let second = reply.cookie.expect("a new cookie");
+        assert_ne!(first, second);
+        assert_eq!(
+            server.signed_in_as(&first).await,
+            None,
+            "the old id is dead"
+        );
+        assert!(server.signed_in_as(&second).await.is_some());
+    }
+}
+
+#[tokio::test]
+async fn five_failures_on_an_account_throttle_even_the_right_password() {
+    for server in servers().await {
+        server.set_up().await;
+        for _ in 0..5 {
+            let reply = server.sign_in("ada@example.com", "wrong password!").await;
+            assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+        }
+        let throttled = server.sign_in("ada@example.com", ADMIN_PASSWORD).await;
+        assert_eq!(
+            throttled.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{}",
+            server.db.backend()
+        );
+        assert!(
+            throttled.body.contains("Too many failed sign-ins"),
+            "{}",
+            throttled.body
+        );
+        assert!(throttled.cookie.is_none());
+    }
+}
+
+#[tokio::test]
+async fn twenty_failures_from_one_address_throttle_other_accounts_too() {
+    for server in servers().await {
+        server.set_up().await;
+        for i in 0..20 {
+            let email = format!("guess{i}@example.com");
+            assert_eq!(
+                server.sign_in(&email, "wrong password!").await.status,
+                StatusCode::UNAUTHORIZED
+            );
+        }
+        let throttled = server.sign_in("ada@example.com", ADMIN_PASSWORD).await;
+        assert_eq!(
+            throttled.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{}",
+            server.db.backend()
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_admin_function_answers_403_to_a_responder_and_401_to_strangers() {
+    for server in servers().await {
+        let admin = server.set_up().await;
+        let (rob_id, password) = server
+            .create_user(&admin, "Rob Responder", "rob@example.com", "responder")
+            .await;
+        let rob = server
+            .sign_in("rob@example.com", &password)
+            .await
+            .cookie
+            .expect("rob signs in");
+        let rob_id = rob_id.to_string();
+        let calls: [(&str, Vec<(&str, &str)>); 4] = [
+            ("list_users", vec![]),
+            (
+                "create_user",
+                vec![
+                    ("name", "Eve"),
+                    ("email", "eve@example.com"),
+                    ("org_role", "admin"),
+                ],
+            ),
+            (
+                "change_org_role",
+                vec![("user_id", &rob_id), ("org_role", "admin")],
+            ),
+            (
+                "set_user_disabled",
+                vec![("user_id", "1"), ("disabled", "true")],
+            ),
+        ];
+        for (function, pairs) in &calls {
+            let reply = server.call(function, Some(&rob), pairs).await;
+            assert_eq!(
+                reply.status,
+                StatusCode::FORBIDDEN,
+                "{function} on {}",
+                server.db.backend()
+            );
+            let stranger = server.call(function, None, pairs).await;
+            assert_eq!(stranger.status, StatusCode::UNAUTHORIZED, "{function}");
+        }
+        let users = app::store::users::list(&server.db).await.expect("list");
+        assert_eq!(users.len(), 2, "nothing was created");
+        assert!(users.iter().all(|u| !u.disabled));
+        assert!(users.iter().any(|u| u.email == "rob@example.com"
+            && u.org_role == app::domain::users::OrgRole::Responder));
+    }
+}
+
+#[tokio::test]
+async fn disabling_a_user_ends_their_session_at_once() {
+    for server in servers().await {
+        let admin = server.set_up().await;
+        let (rob_id, password) = server
+            .create_user(&admin, "Rob Responder", "rob@example.com", "responder")
+            .await;
+        let rob = server
+            .sign_in("rob@example.com", &password)
+            .await
+            .cookie
+            .expect("rob signs in");
+        assert!(server.signed_in_as(&rob).await.is_some());
+
+        let reply = server
+            .call(
+                "set_user_disabled",
+                Some(&admin),
+                &[("user_id", &rob_id.to_string()), ("disabled", "true")],
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        assert_eq!(
+            server.signed_in_as(&rob).await,
+            None,
+            "{}",
+            server.db.backend()
+        );
+        assert_eq!(
+            server.sign_in("rob@example.com", &password).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_admin_changes_an_org_role_but_not_away_from_the_last_admin() {
+    for server in servers().await {
+        let admin = server.set_up().await;
+        let (rob_id, _) = server
+            .create_user(&admin, "Rob", "rob@example.com", "responder")
+            .await;
+        let reply = server
+            .call(
+                "change_org_role",
+                Some(&admin),
+                &[("user_id", &rob_id.to_string()), ("org_role", "viewer")],
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        assert!(reply.body.contains("\"Viewer\""), "{}", reply.body);
+
+        let ada_id = app::store::users::list(&server.db)
+            .await
+            .expect("list")
+            .into_iter()
+            .find(|u| u.email == "ada@example.com")
+            .expect("ada")
+            .id
+            .0
+            .to_string();
+        let demote = server
+            .call(
+                "change_org_role",
+                Some(&admin),
+                &[("user_id", &ada_id), ("org_role", "viewer")],
+            )
+            .await;
+        assert_eq!(demote.status, StatusCode::CONFLICT, "{}", demote.body);
+        let bad_role = server
+            .call(
+                "change_org_role",
+                Some(&admin),
+                &[("user_id", &ada_id), ("org_role", "owner")],
+            )
+            .await;
+        assert_eq!(bad_role.status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+}
+
+#[tokio::test]
+async fn a_duplicate_email_is_refused_at_the_email_field() {
+    for server in servers().await {
+        let admin = server.set_up().await;
+        let reply = server
+            .call(
+                "create_user",
+                Some(&admin),
+                &[
+                    ("name", "Ada Two"),
+                    ("email", "Ada@Example.com"),
+                    ("org_role", "viewer"),
+                ],
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(reply.body.contains("\"field\":\"email\""), "{}", reply.body);
+    }
+}
+
+#[tokio::test]
+async fn the_admin_page_answers_403_to_a_responder() {
+    for server in servers().await {
+        let admin = server.set_up().await;
+        let (_, password) = server
+            .create_user(&admin, "Rob", "rob@example.com", "responder")
+            .await;
+        let rob = server
+            .sign_in("rob@example.com", &password)
+            .await
+            .cookie
+            .expect("rob signs in");
+        let page = server.get("/admin/users", Some(&rob)).await;
+        assert!(
+            page.body.contains("Only admins can manage users."),
+            "{}",
+            server.db.backend()
+        );
+        let admin_page = server.get("/admin/users", Some(&admin)).await;
+        assert_eq!(admin_page.status, StatusCode::OK);
+        assert!(admin_page.body.contains("rob@example.com"));
+    }
+}
