@@ -108,7 +108,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), ApiError> {
         let account_key = format!("account:{}", email.trim().to_lowercase());
         let mut keys = vec![account_key.clone()];
         let mut policies = vec![throttle::PER_ACCOUNT];
-        if let Some(address) = client_address() {
+        if let Some(address) = client_address().await {
             keys.push(format!("address:{address}"));
             policies.push(throttle::PER_ADDRESS);
         }

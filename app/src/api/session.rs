@@ -100,11 +100,9 @@ pub(crate) async fn require_admin(state: &AppState) -> Result<User, ApiError> {
 }
 
 /// The address the request came from (the TCP peer; proxies are not trusted).
-pub(crate) fn client_address() -> Option<IpAddr> {
-    use_context::<axum::http::request::Parts>().and_then(|parts| {
-        parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<SocketAddr>>()
-            .map(|info| info.0.ip())
-    })
+pub(crate) async fn client_address() -> Option<IpAddr> {
+    leptos_axum::extract::<axum::extract::ConnectInfo<SocketAddr>>()
+        .await
+        .ok()
+        .map(|info| info.0.ip())
 }
