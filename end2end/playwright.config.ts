@@ -37,7 +37,7 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `../target/${profile}/server`,
+    command: `target/${profile}/server`,
     cwd: "..",
     url: `${baseURL}/healthz`,
     reuseExistingServer: false,

@@ -43,6 +43,7 @@ pub struct SessionSettings {
 pub fn router(state: ServerState, sessions: Sessions, settings: SessionSettings) -> Router {
     let routes = generate_route_list(app::App);
     let context_state = state.app.clone();
+    let provide_state = move || provide_context(context_state.clone());
     let options = state.leptos_options.clone();
     let session_layer = SessionManagerLayer::new(sessions)
         .with_name(SESSION_COOKIE)
@@ -54,15 +55,13 @@ pub fn router(state: ServerState, sessions: Sessions, settings: SessionSettings)
         )));
     Router::new()
         .route("/healthz", get(healthz))
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            move || provide_context(context_state.clone()),
-            move || app::shell(options.clone()),
-        )
-        .fallback(leptos_axum::file_and_error_handler::<ServerState, _>(
-            app::shell,
-        ))
+        .leptos_routes_with_context(&state, routes, provide_state.clone(), move || {
+            app::shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            ServerState,
+            _,
+        >(provide_state, app::shell))
         .layer(session_layer)
         .with_state(state)
 }

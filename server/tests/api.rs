@@ -547,3 +547,16 @@ async fn the_admin_page_answers_403_to_a_responder() {
         assert!(admin_page.body.contains("rob@example.com"));
     }
 }
+
+#[tokio::test]
+async fn an_unknown_address_answers_404_with_a_page_that_says_so() {
+    for server in servers().await {
+        let request = Request::get("/no/such/page")
+            .header(header::ACCEPT, "text/html")
+            .body(Body::empty())
+            .expect("request");
+        let reply = server.send(request).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND);
+        assert!(reply.body.contains("Page not found"), "{}", reply.body);
+    }
+}
