@@ -6,11 +6,13 @@ use crate::api::users::{
 use crate::api::ApiError;
 use crate::components::{FieldMessage, FormMessage};
 use crate::domain::users::OrgRole;
+use crate::Auth;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 #[component]
 pub fn AdminUsersPage() -> impl IntoView {
+    let auth = expect_context::<Auth>();
     let create = ServerAction::<CreateUser>::new();
     let change_role = ServerAction::<ChangeOrgRole>::new();
     let set_disabled = ServerAction::<SetUserDisabled>::new();
@@ -35,12 +37,13 @@ pub fn AdminUsersPage() -> impl IntoView {
         <h1>"Users"</h1>
         <Transition fallback=|| view! { <p class="loading">"Loading users…"</p> }>
             {move || Suspend::new(async move {
+                let me = auth.state.await.ok().and_then(|s| s.user).map(|u| u.id);
                 match users.await {
                     Ok(list) => {
                         view! {
                             <CreateUserForm action=create />
                             <FormMessage error=row_error />
-                            <UserTable users=list change_role set_disabled />
+                            <UserTable users=list me change_role set_disabled />
                         }
                             .into_any()
                     }
@@ -123,6 +126,8 @@ fn InitialPassword(created: CreatedUser) -> impl IntoView {
 #[component]
 fn UserTable(
     users: Vec<UserSummary>,
+    /// The signed-in admin, who cannot disable themselves.
+    me: Option<i64>,
     change_role: ServerAction<ChangeOrgRole>,
     set_disabled: ServerAction<SetUserDisabled>,
 ) -> impl IntoView {
@@ -141,7 +146,10 @@ fn UserTable(
                 <tbody>
                     {users
                         .into_iter()
-                        .map(|user| view! { <UserRow user change_role set_disabled /> })
+                        .map(|user| {
+                            let is_me = me == Some(user.id);
+                            view! { <UserRow user is_me change_role set_disabled /> }
+                        })
                         .collect_view()}
                 </tbody>
             </table>
@@ -152,6 +160,7 @@ fn UserTable(
 #[component]
 fn UserRow(
     user: UserSummary,
+    is_me: bool,
     change_role: ServerAction<ChangeOrgRole>,
     set_disabled: ServerAction<SetUserDisabled>,
 ) -> impl IntoView {
@@ -186,20 +195,31 @@ fn UserRow(
                 </select>
             </td>
             <td data-label="Access">
-                <span class="access-state">{if disabled { "Disabled" } else { "Active" }}</span>
-                <button
-                    type="button"
-                    class="button-quiet"
-                    on:click=move |_| {
-                        set_disabled
-                            .dispatch(SetUserDisabled {
-                                user_id: id,
-                                disabled: !disabled,
-                            });
-                    }
-                >
-                    {if disabled { "Enable" } else { "Disable" }}
-                </button>
+                <span class="access">
+                    <span class="access-state">
+                        {if disabled { "Disabled" } else { "Active" }}
+                    </span>
+                    {if is_me {
+                        view! { <span class="hint">"This is you"</span> }.into_any()
+                    } else {
+                        view! {
+                            <button
+                                type="button"
+                                class="button-quiet"
+                                on:click=move |_| {
+                                    set_disabled
+                                        .dispatch(SetUserDisabled {
+                                            user_id: id,
+                                            disabled: !disabled,
+                                        });
+                                }
+                            >
+                                {if disabled { "Enable" } else { "Disable" }}
+                            </button>
+                        }
+                            .into_any()
+                    }}
+                </span>
             </td>
         </tr>
     }
