@@ -14,7 +14,7 @@ use api::ApiError;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::StaticSegment;
+use leptos_router::{SsrMode, StaticSegment};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -84,9 +84,11 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("incidents") view=pages::IncidentsPage />
                     <Route path=StaticSegment("action-items") view=pages::ActionItemsPage />
                     <Route path=StaticSegment("status") view=pages::StatusPage />
+                    // Rendered whole before sending, so a refusal is the page's HTTP status (403).
                     <Route
                         path=(StaticSegment("admin"), StaticSegment("users"))
                         view=pages::AdminUsersPage
+                        ssr=SsrMode::Async
                     />
                 </ParentRoute>
             </Routes>

@@ -537,6 +537,7 @@ async fn the_admin_page_answers_403_to_a_responder() {
             .cookie
             .expect("rob signs in");
         let page = server.get("/admin/users", Some(&rob)).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN);
         assert!(
             page.body.contains("Only admins can manage users."),
             "{}",
@@ -558,5 +559,30 @@ async fn an_unknown_address_answers_404_with_a_page_that_says_so() {
         let reply = server.send(request).await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND);
         assert!(reply.body.contains("Page not found"), "{}", reply.body);
+    }
+}
+
+#[tokio::test]
+async fn pages_cannot_be_framed_or_sniffed() {
+    for server in servers().await {
+        let response = server
+            .app
+            .clone()
+            .oneshot(
+                Request::get("/sign-in")
+                    .body(Body::empty())
+                    .expect("request"),
+            )
+            .await
+            .expect("response");
+        let headers = response.headers();
+        assert_eq!(
+            headers.get("x-frame-options").map(|v| v.as_bytes()),
+            Some(&b"DENY"[..])
+        );
+        assert_eq!(
+            headers.get("x-content-type-options").map(|v| v.as_bytes()),
+            Some(&b"nosniff"[..])
+        );
     }
 }

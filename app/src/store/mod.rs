@@ -181,6 +181,26 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_migration_that_no_longer_matches_the_database_is_refused_with_its_cause(
+    ) -> Result<(), StoreError> {
+        for db in testing::fresh_databases().await {
+            write_tx!(&db, tx => {
+                sqlx::query("UPDATE _sqlx_migrations SET checksum = $1")
+                    .bind(vec![0u8; 4])
+                    .execute(&mut *tx)
+                    .await?;
+            });
+            let err = db
+                .migrate()
+                .await
+                .expect_err("a changed migration stops start-up");
+            assert!(err.to_string().starts_with("migration failed"), "{err}");
+            assert!(err.to_string().contains("20261126000001"), "{err}");
+        }
+        Ok(())
+    }
+
+    #[tokio::test]
     async fn both_databases_answer_a_ping_after_migrating() {
         for db in testing::fresh_databases().await {
             let answer = db.ping().await;
