@@ -4,6 +4,7 @@
 //! through the `read!` and `write_tx!` macros. Nothing outside this module
 //! knows which database is in use.
 
+pub mod incidents;
 pub mod sessions;
 pub mod sign_in_failures;
 pub mod testing;

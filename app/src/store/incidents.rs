@@ -1,0 +1,1187 @@
+//! Incidents and everything the war room shows: roles, rhythm ticks, decisions, timeline.
+//!
+//! Every change is one transaction that also writes its timeline entry, and
+//! changes to a versioned row are refused when the caller saw an older version.
+
+use super::{read, write_tx, Db, StoreError};
+use crate::domain::incidents::{
+    display_number, IncidentId, IncidentStatus, IncidentTitle, Severity,
+};
+use crate::domain::rhythm::{self, RhythmItem};
+use crate::domain::roles::{self, Actor, IncidentRole, RoleRefusal};
+use crate::domain::users::UserId;
+use chrono::{DateTime, Utc};
+
+/// An incident row, decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Incident {
+    pub id: IncidentId,
+    pub number: i64,
+    pub title: String,
+    pub severity: Severity,
+    pub status: IncidentStatus,
+    pub impact: String,
+    pub best_guess: String,
+    pub bridge_url: String,
+    pub decision_cadence_minutes: i64,
+    pub update_cadence_minutes: i64,
+    pub declared_at: DateTime<Utc>,
+    pub last_check_in_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub version: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct IncidentRow {
+    id: i64,
+    number: i64,
+    title: String,
+    severity: String,
+    status: String,
+    impact: String,
+    best_guess: String,
+    bridge_url: String,
+    decision_cadence_minutes: i64,
+    update_cadence_minutes: i64,
+    declared_at: DateTime<Utc>,
+    last_check_in_at: Option<DateTime<Utc>>,
+    resolved_at: Option<DateTime<Utc>>,
+    version: i64,
+}
+
+const INCIDENT_COLUMNS: &str = "id, number, title, severity, status, impact, best_guess, bridge_url, \
+     decision_cadence_minutes, update_cadence_minutes, declared_at, last_check_in_at, resolved_at, version";
+
+impl TryFrom<IncidentRow> for Incident {
+    type Error = StoreError;
+
+    fn try_from(row: IncidentRow) -> Result<Self, StoreError> {
+        let severity = Severity::parse("severity", &row.severity)
+            .map_err(|_| StoreError::Corrupt(format!("severity {:?}", row.severity)))?;
+        let status = IncidentStatus::parse("status", &row.status)
+            .map_err(|_| StoreError::Corrupt(format!("status {:?}", row.status)))?;
+        Ok(Incident {
+            id: IncidentId(row.id),
+            number: row.number,
+            title: row.title,
+            severity,
+            status,
+            impact: row.impact,
+            best_guess: row.best_guess,
+            bridge_url: row.bridge_url,
+            decision_cadence_minutes: row.decision_cadence_minutes,
+            update_cadence_minutes: row.update_cadence_minutes,
+            declared_at: row.declared_at,
+            last_check_in_at: row.last_check_in_at,
+            resolved_at: row.resolved_at,
+            version: row.version,
+        })
+    }
+}
+
+/// Who holds a role now, and since when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleHolder {
+    pub role: IncidentRole,
+    pub user_id: UserId,
+    pub user_name: String,
+    pub assigned_at: DateTime<Utc>,
+    pub assigned_by_name: String,
+    pub previous_name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub id: i64,
+    pub decided_at: DateTime<Utc>,
+    pub decision: String,
+    pub reason: String,
+    pub owner_id: UserId,
+    pub owner_name: String,
+    pub result: Option<String>,
+    pub result_at: Option<DateTime<Utc>>,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimelineEntry {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub author_name: Option<String>,
+    pub is_event: bool,
+    pub body: String,
+    pub by_scribe: bool,
+}
+
+/// Everything one war room shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WarRoom {
+    pub incident: Incident,
+    pub roles: Vec<RoleHolder>,
+    /// When each unfilled role became open (declaration, or its last release).
+    pub open_since: Vec<(IncidentRole, DateTime<Utc>)>,
+    pub ticks: Vec<(RhythmItem, DateTime<Utc>)>,
+    pub decisions: Vec<Decision>,
+    pub timeline: Vec<TimelineEntry>,
+}
+
+/// What the dashboard lists per incident.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentSummary {
+    pub incident: Incident,
+    pub filled_roles: Vec<IncidentRole>,
+    pub ticks: Vec<RhythmItem>,
+}
+
+/// Why a change to an incident was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum IncidentChangeError {
+    #[error("no such incident")]
+    NotFound,
+    #[error("someone else changed this first")]
+    Stale,
+    #[error("{}", .0.message())]
+    Refused(RoleRefusal),
+    #[error("the incident is resolved")]
+    Resolved,
+    #[error("{0}")]
+    Invalid(&'static str),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for IncidentChangeError {
+    fn from(e: sqlx::Error) -> Self {
+        IncidentChangeError::Store(StoreError::Sqlx(e))
+    }
+}
+
+/// The fields of a declaration, already parsed.
+pub struct Declaration<'a> {
+    pub title: &'a IncidentTitle,
+    pub severity: Severity,
+    pub impact: &'a str,
+    pub best_guess: &'a str,
+    pub bridge_url: &'a str,
+}
+
+/// The display name of a user, inside a transaction.
+macro_rules! name_of {
+    ($tx:ident, $user:expr) => {{
+        let name: String = sqlx::query_scalar("SELECT name FROM users WHERE id = $1")
+            .bind($user)
+            .fetch_one(&mut *$tx)
+            .await?;
+        name
+    }};
+}
+
+/// Writes an automatic timeline entry, inside a transaction.
+macro_rules! event {
+    ($tx:ident, $incident:expr, $author:expr, $at:expr, $body:expr) => {
+        sqlx::query(
+            "INSERT INTO timeline_entries (incident_id, at, author_id, kind, body, by_scribe) \
+             VALUES ($1, $2, $3, 'event', $4, FALSE)",
+        )
+        .bind($incident)
+        .bind($at)
+        .bind($author)
+        .bind($body)
+        .execute(&mut *$tx)
+        .await?;
+    };
+}
+
+/// Ticks a rhythm item once (later ticks keep the first time), inside a transaction.
+macro_rules! tick {
+    ($tx:ident, $incident:expr, $item:expr, $by:expr, $at:expr) => {
+        sqlx::query(
+            "INSERT INTO rhythm_ticks (incident_id, item, done_at, done_by) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (incident_id, item) DO NOTHING",
+        )
+        .bind($incident)
+        .bind($item.as_str())
+        .bind($at)
+        .bind($by)
+        .execute(&mut *$tx)
+        .await?;
+    };
+}
+
+/// Loads the incident row for a change; refuses a resolved incident when `open_only`.
+macro_rules! incident_for_change {
+    ($tx:ident, $id:expr, $open_only:expr) => {{
+        let row: Option<IncidentRow> = sqlx::query_as(&format!(
+            "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = $1"
+        ))
+        .bind($id.0)
+        .fetch_optional(&mut *$tx)
+        .await?;
+        let incident = Incident::try_from(row.ok_or(IncidentChangeError::NotFound)?)?;
+        if $open_only && !incident.status.is_active() {
+            return Err(IncidentChangeError::Resolved);
+        }
+        incident
+    }};
+}
+
+/// Bumps the incident version so stale edits of its fields are caught.
+macro_rules! bump {
+    ($tx:ident, $id:expr) => {
+        sqlx::query("UPDATE incidents SET version = version + 1 WHERE id = $1")
+            .bind($id.0)
+            .execute(&mut *$tx)
+            .await?;
+    };
+}
+
+/// Ticks "core roles assigned" once every core role has a holder.
+macro_rules! tick_if_core_filled {
+    ($tx:ident, $id:expr, $by:expr, $at:expr) => {{
+        let filled: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM role_assignments WHERE incident_id = $1 AND released_at IS NULL \
+             AND role IN ('ic', 'tech_lead', 'comms_lead', 'scribe')",
+        )
+        .bind($id.0)
+        .fetch_one(&mut *$tx)
+        .await?;
+        if filled == 4 {
+            tick!($tx, $id.0, RhythmItem::CoreRolesAssigned, $by, $at);
+        }
+    }};
+}
+
+/// Declares an incident: the declarer becomes IC. Returns the new incident.
+pub async fn declare(
+    db: &Db,
+    declaration: &Declaration<'_>,
+    by: UserId,
+    now: DateTime<Utc>,
+) -> Result<Incident, IncidentChangeError> {
+    let update_cadence = rhythm::default_update_cadence(declaration.severity);
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let result: Result<Incident, IncidentChangeError> = async {
+            let incident: Incident = write_tx!(db, tx => {
+                let next: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(number), 0) + 1 FROM incidents")
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let row: IncidentRow = sqlx::query_as(&format!(
+                    "INSERT INTO incidents (number, title, severity, status, impact, best_guess, bridge_url, \
+                     decision_cadence_minutes, update_cadence_minutes, declared_by, declared_at) \
+                     VALUES ($1, $2, $3, 'investigating', $4, $5, $6, $7, $8, $9, $10) RETURNING {INCIDENT_COLUMNS}"
+                ))
+                .bind(next)
+                .bind(declaration.title.as_str())
+                .bind(declaration.severity.as_str())
+                .bind(declaration.impact)
+                .bind(declaration.best_guess)
+                .bind(declaration.bridge_url)
+                .bind(rhythm::DEFAULT_DECISION_CADENCE)
+                .bind(update_cadence)
+                .bind(by.0)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                let incident = Incident::try_from(row)?;
+                sqlx::query(
+                    "INSERT INTO role_assignments (incident_id, role, user_id, assigned_by, assigned_at) \
+                     VALUES ($1, 'ic', $2, $2, $3)",
+                )
+                .bind(incident.id.0)
+                .bind(by.0)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                tick!(tx, incident.id.0, RhythmItem::Declared, by.0, now);
+                if !declaration.impact.is_empty() && !declaration.best_guess.is_empty() {
+                    tick!(tx, incident.id.0, RhythmItem::InitialStatusPosted, by.0, now);
+                }
+                let name = name_of!(tx, by.0);
+                event!(
+                    tx,
+                    incident.id.0,
+                    by.0,
+                    now,
+                    format!(
+                        "{} declared {} ({}); {name} is Incident Commander",
+                        name,
+                        display_number(incident.number),
+                        declaration.severity.label()
+                    )
+                );
+                incident
+            });
+            Ok(incident)
+        }
+        .await;
+        match result {
+            Err(IncidentChangeError::Store(e)) if e.is_unique_violation() && attempts < 5 => {
+                continue
+            }
+            other => return other,
+        }
+    }
+}
+
+pub async fn find_by_number(db: &Db, number: i64) -> Result<Option<Incident>, StoreError> {
+    let row: Option<IncidentRow> = read!(db, pool => {
+        sqlx::query_as(&format!("SELECT {INCIDENT_COLUMNS} FROM incidents WHERE number = $1"))
+            .bind(number)
+            .fetch_optional(pool)
+            .await?
+    });
+    row.map(Incident::try_from).transpose()
+}
+
+/// All incidents, newest first, with what the dashboard needs to flag gaps.
+pub async fn list(db: &Db) -> Result<Vec<IncidentSummary>, StoreError> {
+    let (rows, roles, ticks): (Vec<IncidentRow>, Vec<(i64, String)>, Vec<(i64, String)>) = read!(db, pool => {
+        let rows = sqlx::query_as(&format!(
+            "SELECT {INCIDENT_COLUMNS} FROM incidents ORDER BY declared_at DESC, id DESC"
+        ))
+        .fetch_all(pool)
+        .await?;
+        let roles = sqlx::query_as(
+            "SELECT incident_id, role FROM role_assignments WHERE released_at IS NULL",
+        )
+        .fetch_all(pool)
+        .await?;
+        let ticks = sqlx::query_as("SELECT incident_id, item FROM rhythm_ticks")
+            .fetch_all(pool)
+            .await?;
+        (rows, roles, ticks)
+    });
+    rows.into_iter()
+        .map(|row| {
+            let incident = Incident::try_from(row)?;
+            let id = incident.id.0;
+            Ok(IncidentSummary {
+                filled_roles: roles
+                    .iter()
+                    .filter(|(i, _)| *i == id)
+                    .filter_map(|(_, r)| IncidentRole::parse(r))
+                    .collect(),
+                ticks: ticks
+                    .iter()
+                    .filter(|(i, _)| *i == id)
+                    .filter_map(|(_, t)| RhythmItem::parse(t))
+                    .collect(),
+                incident,
+            })
+        })
+        .collect()
+}
+
+/// Everything the war room of incident `number` shows.
+pub async fn war_room(db: &Db, number: i64) -> Result<Option<WarRoom>, StoreError> {
+    let Some(incident) = find_by_number(db, number).await? else {
+        return Ok(None);
+    };
+    let id = incident.id.0;
+    type RoleRow = (String, i64, String, DateTime<Utc>, String, Option<String>);
+    type DecisionRow = (
+        i64,
+        DateTime<Utc>,
+        String,
+        String,
+        i64,
+        String,
+        Option<String>,
+        Option<DateTime<Utc>>,
+        i64,
+    );
+    type EntryRow = (i64, DateTime<Utc>, Option<String>, String, String, bool);
+    let (role_rows, releases, tick_rows, decision_rows, entry_rows): (
+        Vec<RoleRow>,
+        Vec<(String, DateTime<Utc>)>,
+        Vec<(String, DateTime<Utc>)>,
+        Vec<DecisionRow>,
+        Vec<EntryRow>,
+    ) = read!(db, pool => {
+        let roles = sqlx::query_as(
+            "SELECT r.role, r.user_id, u.name, r.assigned_at, b.name, p.name FROM role_assignments r \
+             JOIN users u ON u.id = r.user_id JOIN users b ON b.id = r.assigned_by \
+             LEFT JOIN users p ON p.id = r.previous_user_id \
+             WHERE r.incident_id = $1 AND r.released_at IS NULL",
+        )
+        .bind(id)
+        .fetch_all(pool)
+        .await?;
+        let releases = sqlx::query_as(
+            "SELECT role, MAX(released_at) FROM role_assignments \
+             WHERE incident_id = $1 AND released_at IS NOT NULL GROUP BY role",
+        )
+        .bind(id)
+        .fetch_all(pool)
+        .await?;
+        let ticks = sqlx::query_as("SELECT item, done_at FROM rhythm_ticks WHERE incident_id = $1")
+            .bind(id)
+            .fetch_all(pool)
+            .await?;
+        let decisions = sqlx::query_as(
+            "SELECT d.id, d.decided_at, d.decision, d.reason, d.owner_id, u.name, d.result, d.result_at, d.version \
+             FROM decisions d JOIN users u ON u.id = d.owner_id \
+             WHERE d.incident_id = $1 ORDER BY d.decided_at DESC, d.id DESC",
+        )
+        .bind(id)
+        .fetch_all(pool)
+        .await?;
+        let entries = sqlx::query_as(
+            "SELECT t.id, t.at, u.name, t.kind, t.body, t.by_scribe FROM timeline_entries t \
+             LEFT JOIN users u ON u.id = t.author_id \
+             WHERE t.incident_id = $1 ORDER BY t.id DESC LIMIT 300",
+        )
+        .bind(id)
+        .fetch_all(pool)
+        .await?;
+        (roles, releases, ticks, decisions, entries)
+    });
+    let roles: Vec<RoleHolder> = role_rows
+        .into_iter()
+        .filter_map(
+            |(role, user_id, user_name, assigned_at, assigned_by_name, previous_name)| {
+                Some(RoleHolder {
+                    role: IncidentRole::parse(&role)?,
+                    user_id: UserId(user_id),
+                    user_name,
+                    assigned_at,
+                    assigned_by_name,
+                    previous_name,
+                })
+            },
+        )
+        .collect();
+    let open_since = IncidentRole::ALL
+        .into_iter()
+        .filter(|role| !roles.iter().any(|h| h.role == *role))
+        .map(|role| {
+            let released = releases
+                .iter()
+                .filter(|(r, _)| IncidentRole::parse(r) == Some(role))
+                .map(|(_, at)| *at)
+                .max();
+            (role, released.unwrap_or(incident.declared_at))
+        })
+        .collect();
+    Ok(Some(WarRoom {
+        roles,
+        open_since,
+        ticks: tick_rows
+            .into_iter()
+            .filter_map(|(item, at)| Some((RhythmItem::parse(&item)?, at)))
+            .collect(),
+        decisions: decision_rows
+            .into_iter()
+            .map(
+                |(
+                    id,
+                    decided_at,
+                    decision,
+                    reason,
+                    owner_id,
+                    owner_name,
+                    result,
+                    result_at,
+                    version,
+                )| Decision {
+                    id,
+                    decided_at,
+                    decision,
+                    reason,
+                    owner_id: UserId(owner_id),
+                    owner_name,
+                    result,
+                    result_at,
+                    version,
+                },
+            )
+            .collect(),
+        timeline: entry_rows
+            .into_iter()
+            .map(
+                |(id, at, author_name, kind, body, by_scribe)| TimelineEntry {
+                    id,
+                    at,
+                    author_name,
+                    is_event: kind == "event",
+                    body,
+                    by_scribe,
+                },
+            )
+            .collect(),
+        incident,
+    }))
+}
+
+/// Puts `target` into `role` (a hand-off when someone holds it), if the rules allow.
+pub async fn assign_role(
+    db: &Db,
+    id: IncidentId,
+    role: IncidentRole,
+    target: UserId,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(), IncidentChangeError> {
+    write_tx!(db, tx => {
+        let incident = incident_for_change!(tx, id, true);
+        let holder: Option<i64> = sqlx::query_scalar(
+            "SELECT user_id FROM role_assignments WHERE incident_id = $1 AND role = $2 AND released_at IS NULL",
+        )
+        .bind(id.0)
+        .bind(role.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        if holder == Some(target.0) {
+            return Ok(());
+        }
+        let target_ok: Option<bool> = sqlx::query_scalar("SELECT disabled FROM users WHERE id = $1")
+            .bind(target.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if target_ok != Some(false) {
+            return Err(IncidentChangeError::Invalid("That person cannot take a role."));
+        }
+        roles::may_assign(actor, holder.map(UserId), target).map_err(IncidentChangeError::Refused)?;
+        if holder.is_some() {
+            sqlx::query(
+                "UPDATE role_assignments SET released_at = $3, released_by = $4 \
+                 WHERE incident_id = $1 AND role = $2 AND released_at IS NULL",
+            )
+            .bind(id.0)
+            .bind(role.as_str())
+            .bind(now)
+            .bind(actor.user.0)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(
+            "INSERT INTO role_assignments (incident_id, role, user_id, previous_user_id, assigned_by, assigned_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id.0)
+        .bind(role.as_str())
+        .bind(target.0)
+        .bind(holder)
+        .bind(actor.user.0)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let target_name = name_of!(tx, target.0);
+        let actor_name = name_of!(tx, actor.user.0);
+        let body = match holder {
+            Some(previous) => {
+                let previous_name = name_of!(tx, previous);
+                format!("{actor_name} handed {} from {previous_name} to {target_name}", role.label())
+            }
+            None if target == actor.user => format!("{target_name} took {}", role.label()),
+            None => format!("{actor_name} assigned {} to {target_name}", role.label()),
+        };
+        event!(tx, id.0, actor.user.0, now, body);
+        tick_if_core_filled!(tx, id, actor.user.0, now);
+        bump!(tx, incident.id);
+    });
+    Ok(())
+}
+
+/// Empties a role, if the rules allow.
+pub async fn release_role(
+    db: &Db,
+    id: IncidentId,
+    role: IncidentRole,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(), IncidentChangeError> {
+    write_tx!(db, tx => {
+        let incident = incident_for_change!(tx, id, true);
+        let holder: Option<i64> = sqlx::query_scalar(
+            "SELECT user_id FROM role_assignments WHERE incident_id = $1 AND role = $2 AND released_at IS NULL",
+        )
+        .bind(id.0)
+        .bind(role.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(holder) = holder else {
+            return Ok(());
+        };
+        roles::may_release(actor, role, UserId(holder)).map_err(IncidentChangeError::Refused)?;
+        sqlx::query(
+            "UPDATE role_assignments SET released_at = $3, released_by = $4 \
+             WHERE incident_id = $1 AND role = $2 AND released_at IS NULL",
+        )
+        .bind(id.0)
+        .bind(role.as_str())
+        .bind(now)
+        .bind(actor.user.0)
+        .execute(&mut *tx)
+        .await?;
+        let holder_name = name_of!(tx, holder);
+        let actor_name = name_of!(tx, actor.user.0);
+        let body = if holder == actor.user.0 {
+            format!("{holder_name} stepped down as {}", role.label())
+        } else {
+            format!("{actor_name} released {holder_name} from {}", role.label())
+        };
+        event!(tx, id.0, actor.user.0, now, body);
+        bump!(tx, incident.id);
+    });
+    Ok(())
+}
+
+/// Moves the status (and optionally the severity), refusing a stale edit.
+pub async fn change_status(
+    db: &Db,
+    id: IncidentId,
+    seen_version: i64,
+    status: IncidentStatus,
+    severity: Severity,
+    actor: UserId,
+    now: DateTime<Utc>,
+) -> Result<(), IncidentChangeError> {
+    write_tx!(db, tx => {
+        let incident = incident_for_change!(tx, id, true);
+        if incident.version != seen_version {
+            return Err(IncidentChangeError::Stale);
+        }
+        if status != incident.status && !incident.status.can_move_to(status) {
+            return Err(IncidentChangeError::Invalid("That status change is not allowed."));
+        }
+        let resolved_at = (status == IncidentStatus::Resolved).then_some(now);
+        sqlx::query(
+            "UPDATE incidents SET status = $2, severity = $3, resolved_at = $4, version = version + 1 \
+             WHERE id = $1",
+        )
+        .bind(id.0)
+        .bind(status.as_str())
+        .bind(severity.as_str())
+        .bind(resolved_at)
+        .execute(&mut *tx)
+        .await?;
+        let name = name_of!(tx, actor.0);
+        if status != incident.status {
+            event!(tx, id.0, actor.0, now, format!("{name} changed status from {} to {}", incident.status.label(), status.label()));
+        }
+        if severity != incident.severity {
+            event!(tx, id.0, actor.0, now, format!("{name} changed severity from {} to {}", incident.severity.label(), severity.label()));
+        }
+    });
+    Ok(())
+}
+
+/// Sets both cadences (minutes), refusing a stale edit; ticks "cadence set".
+pub async fn set_cadence(
+    db: &Db,
+    id: IncidentId,
+    seen_version: i64,
+    decision_minutes: i64,
+    update_minutes: i64,
+    actor: UserId,
+    now: DateTime<Utc>,
+) -> Result<(), IncidentChangeError> {
+    write_tx!(db, tx => {
+        let incident = incident_for_change!(tx, id, true);
+        if incident.version != seen_version {
+            return Err(IncidentChangeError::Stale);
+        }
+        sqlx::query(
+            "UPDATE incidents SET decision_cadence_minutes = $2, update_cadence_minutes = $3, \
+             version = version + 1 WHERE id = $1",
+        )
+        .bind(id.0)
+        .bind(decision_minutes)
+        .bind(update_minutes)
+        .execute(&mut *tx)
+        .await?;
+        tick!(tx, id.0, RhythmItem::CadenceSet, actor.0, now);
+        let name = name_of!(tx, actor.0);
+        event!(tx, id.0, actor.0, now, format!(
+            "{name} set the cadence: check-in every {decision_minutes} min, stakeholder update every {update_minutes} min"
+        ));
+    });
+    Ok(())
+}
+
+/// Ticks a hand-ticked rhythm item.
+pub async fn tick_item(
+    db: &Db,
+    id: IncidentId,
+    item: RhythmItem,
+    actor: UserId,
+    now: DateTime<Utc>,
+) -> Result<(), IncidentChangeError> {
+    write_tx!(db, tx => {
+        incident_for_change!(tx, id, true);
+        let done: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM rhythm_ticks WHERE incident_id = $1 AND item = $2",
+        )
+        .bind(id.0)
+        .bind(item.as_str())
+        .fetch_one(&mut *tx)
+        .await?;
+        if done == 0 {
+            tick!(tx, id.0, item, actor.0, now);
+            let name = name_of!(tx, actor.0);
+            event!(tx, id.0, actor.0, now, format!("{name} ticked: {}", item.label()));
+        }
+    });
+    Ok(())
+}
+
+/// Records a check-in (what changed, what we learned, what next), restarting its countdown.
+pub async fn check_in(
+    db: &Db,
+    id: IncidentId,
+    actor: UserId,
+    now: DateTime<Utc>,
+) -> Result<(), IncidentChangeError> {
+    write_tx!(db, tx => {
+        incident_for_change!(tx, id, true);
+        sqlx::query("UPDATE incidents SET last_check_in_at = $2 WHERE id = $1")
+            .bind(id.0)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        let name = name_of!(tx, actor.0);
+        event!(tx, id.0, actor.0, now, format!("{name} ran a check-in"));
+    });
+    Ok(())
+}
+
+/// Logs a decision with its owner; it also appears on the timeline.
+pub async fn log_decision(
+    db: &Db,
+    id: IncidentId,
+    decision: &str,
+    reason: &str,
+    owner: UserId,
+    actor: UserId,
+    now: DateTime<Utc>,
+) -> Result<i64, IncidentChangeError> {
+    let decision_id = write_tx!(db, tx => {
+        incident_for_change!(tx, id, false);
+        let owner_ok: Option<bool> = sqlx::query_scalar("SELECT disabled FROM users WHERE id = $1")
+            .bind(owner.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if owner_ok != Some(false) {
+            return Err(IncidentChangeError::Invalid("Choose an owner who can sign in."));
+        }
+        let decision_id: i64 = sqlx::query_scalar(
+            "INSERT INTO decisions (incident_id, decided_at, decision, reason, owner_id, logged_by) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(id.0)
+        .bind(now)
+        .bind(decision)
+        .bind(reason)
+        .bind(owner.0)
+        .bind(actor.0)
+        .fetch_one(&mut *tx)
+        .await?;
+        let owner_name = name_of!(tx, owner.0);
+        event!(tx, id.0, actor.0, now, format!("Decision: {decision} (owner {owner_name})"));
+        decision_id
+    });
+    Ok(decision_id)
+}
+
+/// Adds the result of a decision, refusing a stale edit.
+pub async fn record_result(
+    db: &Db,
+    id: IncidentId,
+    decision_id: i64,
+    seen_version: i64,
+    result: &str,
+    actor: UserId,
+    now: DateTime<Utc>,
+) -> Result<(), IncidentChangeError> {
+    write_tx!(db, tx => {
+        incident_for_change!(tx, id, false);
+        let changed = sqlx::query(
+            "UPDATE decisions SET result = $3, result_at = $4, version = version + 1 \
+             WHERE id = $1 AND incident_id = $2 AND version = $5",
+        )
+        .bind(decision_id)
+        .bind(id.0)
+        .bind(result)
+        .bind(now)
+        .bind(seen_version)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            let exists: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM decisions WHERE id = $1 AND incident_id = $2")
+                .bind(decision_id)
+                .bind(id.0)
+                .fetch_one(&mut *tx)
+                .await?;
+            return Err(if exists == 0 { IncidentChangeError::NotFound } else { IncidentChangeError::Stale });
+        }
+        let name = name_of!(tx, actor.0);
+        event!(tx, id.0, actor.0, now, format!("{name} recorded a result: {result}"));
+    });
+    Ok(())
+}
+
+/// A note on the responder timeline; marked when its author is the Scribe.
+pub async fn add_note(
+    db: &Db,
+    id: IncidentId,
+    body: &str,
+    author: UserId,
+    now: DateTime<Utc>,
+) -> Result<(), IncidentChangeError> {
+    write_tx!(db, tx => {
+        incident_for_change!(tx, id, false);
+        let scribe: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM role_assignments WHERE incident_id = $1 AND role = 'scribe' \
+             AND user_id = $2 AND released_at IS NULL",
+        )
+        .bind(id.0)
+        .bind(author.0)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO timeline_entries (incident_id, at, author_id, kind, body, by_scribe) \
+             VALUES ($1, $2, $3, 'note', $4, $5)",
+        )
+        .bind(id.0)
+        .bind(now)
+        .bind(author.0)
+        .bind(body)
+        .bind(scribe > 0)
+        .execute(&mut *tx)
+        .await?;
+    });
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::users::{Email, OrgRole, PersonName};
+    use crate::store::testing::fresh_databases;
+    use crate::store::users::{self, NewUser};
+
+    async fn person(db: &Db, name: &str, role: OrgRole) -> UserId {
+        let n = PersonName::parse("name", name).expect("name");
+        let e =
+            Email::parse("email", &format!("{}@example.com", name.to_lowercase())).expect("email");
+        users::create(
+            db,
+            &NewUser {
+                name: &n,
+                email: &e,
+                org_role: role,
+                password_hash: "h",
+            },
+            Utc::now(),
+        )
+        .await
+        .expect("user")
+        .id
+    }
+
+    async fn declared(db: &Db, by: UserId, severity: Severity) -> Incident {
+        let title = IncidentTitle::parse("title", "Checkout is failing").expect("title");
+        declare(
+            db,
+            &Declaration {
+                title: &title,
+                severity,
+                impact: "EU customers cannot pay",
+                best_guess: "",
+                bridge_url: "",
+            },
+            by,
+            Utc::now(),
+        )
+        .await
+        .expect("declare")
+    }
+
+    fn actor(user: UserId, is_ic: bool) -> Actor {
+        Actor {
+            user,
+            org_role: OrgRole::Responder,
+            is_ic,
+        }
+    }
+
+    #[tokio::test]
+    async fn declaring_numbers_incidents_and_makes_the_declarer_ic() {
+        for db in fresh_databases().await {
+            let ada = person(&db, "Ada", OrgRole::Responder).await;
+            let first = declared(&db, ada, Severity::Sev1).await;
+            let second = declared(&db, ada, Severity::Sev3).await;
+            assert_eq!((first.number, second.number), (1, 2), "{}", db.backend());
+            assert_eq!(first.update_cadence_minutes, 15);
+            assert_eq!(second.update_cadence_minutes, 30);
+            let room = war_room(&db, 1).await.expect("load").expect("found");
+            assert_eq!(room.roles.len(), 1);
+            assert_eq!(room.roles[0].role, IncidentRole::IncidentCommander);
+            assert_eq!(room.roles[0].user_id, ada);
+            assert_eq!(room.open_since.len(), 6);
+            assert!(room.ticks.iter().any(|(i, _)| *i == RhythmItem::Declared));
+            assert!(room.timeline[0].body.contains("declared INC-1 (Sev1)"));
+        }
+    }
+
+    #[tokio::test]
+    async fn filling_every_core_role_ticks_the_rhythm_item_and_hand_offs_are_recorded() {
+        for db in fresh_databases().await {
+            let ada = person(&db, "Ada", OrgRole::Responder).await;
+            let bob = person(&db, "Bob", OrgRole::Responder).await;
+            let cy = person(&db, "Cy", OrgRole::Responder).await;
+            let incident = declared(&db, ada, Severity::Sev1).await;
+            let ic = actor(ada, true);
+            let now = Utc::now();
+            assign_role(&db, incident.id, IncidentRole::TechLead, bob, &ic, now)
+                .await
+                .expect("tl");
+            assign_role(&db, incident.id, IncidentRole::CommsLead, bob, &ic, now)
+                .await
+                .expect("comms");
+            assign_role(&db, incident.id, IncidentRole::Scribe, cy, &ic, now)
+                .await
+                .expect("scribe");
+            assign_role(&db, incident.id, IncidentRole::CommsLead, cy, &ic, now)
+                .await
+                .expect("hand-off");
+            let room = war_room(&db, incident.number)
+                .await
+                .expect("load")
+                .expect("found");
+            let comms = room
+                .roles
+                .iter()
+                .find(|h| h.role == IncidentRole::CommsLead)
+                .expect("comms");
+            assert_eq!(comms.user_id, cy);
+            assert_eq!(comms.previous_name.as_deref(), Some("Bob"));
+            assert!(
+                room.ticks
+                    .iter()
+                    .any(|(i, _)| *i == RhythmItem::CoreRolesAssigned),
+                "{}",
+                db.backend()
+            );
+            assert!(room
+                .timeline
+                .iter()
+                .any(|e| e.body == "Ada handed Comms Lead from Bob to Cy"));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_non_ic_cannot_reassign_a_held_role_but_may_take_an_empty_one() {
+        for db in fresh_databases().await {
+            let ada = person(&db, "Ada", OrgRole::Responder).await;
+            let bob = person(&db, "Bob", OrgRole::Responder).await;
+            let incident = declared(&db, ada, Severity::Sev2).await;
+            let now = Utc::now();
+            let refused = assign_role(
+                &db,
+                incident.id,
+                IncidentRole::IncidentCommander,
+                bob,
+                &actor(bob, false),
+                now,
+            )
+            .await;
+            assert!(matches!(
+                refused,
+                Err(IncidentChangeError::Refused(RoleRefusal::OnlyIcReassigns))
+            ));
+            assign_role(
+                &db,
+                incident.id,
+                IncidentRole::Scribe,
+                bob,
+                &actor(bob, false),
+                now,
+            )
+            .await
+            .expect("take an empty role");
+            let room = war_room(&db, incident.number)
+                .await
+                .expect("load")
+                .expect("found");
+            assert!(
+                room.timeline.iter().any(|e| e.body == "Bob took Scribe"),
+                "{}",
+                db.backend()
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_stale_status_change_is_refused_and_nothing_is_written() {
+        for db in fresh_databases().await {
+            let ada = person(&db, "Ada", OrgRole::Responder).await;
+            let bob = person(&db, "Bob", OrgRole::Responder).await;
+            let incident = declared(&db, ada, Severity::Sev1).await;
+            let seen = incident.version;
+            let now = Utc::now();
+            let (first, second) = tokio::join!(
+                change_status(
+                    &db,
+                    incident.id,
+                    seen,
+                    IncidentStatus::Mitigating,
+                    Severity::Sev1,
+                    ada,
+                    now
+                ),
+                change_status(
+                    &db,
+                    incident.id,
+                    seen,
+                    IncidentStatus::Monitoring,
+                    Severity::Sev2,
+                    bob,
+                    now
+                ),
+            );
+            let outcomes = [first.is_ok(), second.is_ok()];
+            assert_eq!(
+                outcomes.iter().filter(|ok| **ok).count(),
+                1,
+                "exactly one wins on {}",
+                db.backend()
+            );
+            assert!(matches!(
+                if first.is_ok() { second } else { first },
+                Err(IncidentChangeError::Stale)
+            ));
+            let room = war_room(&db, incident.number)
+                .await
+                .expect("load")
+                .expect("found");
+            let status_events = room
+                .timeline
+                .iter()
+                .filter(|e| e.body.contains("changed status"))
+                .count();
+            assert_eq!(status_events, 1);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_resolved_incident_refuses_status_changes_and_role_changes() {
+        for db in fresh_databases().await {
+            let ada = person(&db, "Ada", OrgRole::Responder).await;
+            let incident = declared(&db, ada, Severity::Sev3).await;
+            let now = Utc::now();
+            change_status(
+                &db,
+                incident.id,
+                incident.version,
+                IncidentStatus::Resolved,
+                Severity::Sev3,
+                ada,
+                now,
+            )
+            .await
+            .expect("resolve");
+            let resolved = find_by_number(&db, incident.number)
+                .await
+                .expect("load")
+                .expect("found");
+            assert_eq!(resolved.status, IncidentStatus::Resolved);
+            assert!(resolved.resolved_at.is_some());
+            let again = change_status(
+                &db,
+                incident.id,
+                resolved.version,
+                IncidentStatus::Monitoring,
+                Severity::Sev3,
+                ada,
+                now,
+            )
+            .await;
+            assert!(
+                matches!(again, Err(IncidentChangeError::Resolved)),
+                "{}",
+                db.backend()
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn decisions_get_results_once_per_version_and_notes_by_the_scribe_are_marked() {
+        for db in fresh_databases().await {
+            let ada = person(&db, "Ada", OrgRole::Responder).await;
+            let cy = person(&db, "Cy", OrgRole::Responder).await;
+            let incident = declared(&db, ada, Severity::Sev1).await;
+            let now = Utc::now();
+            let decision = log_decision(
+                &db,
+                incident.id,
+                "Roll back 4.2",
+                "errors began with the deploy",
+                cy,
+                ada,
+                now,
+            )
+            .await
+            .expect("log");
+            record_result(
+                &db,
+                incident.id,
+                decision,
+                1,
+                "error rate back to normal",
+                cy,
+                now,
+            )
+            .await
+            .expect("result");
+            let stale = record_result(&db, incident.id, decision, 1, "overwrite", ada, now).await;
+            assert!(
+                matches!(stale, Err(IncidentChangeError::Stale)),
+                "{}",
+                db.backend()
+            );
+
+            assign_role(
+                &db,
+                incident.id,
+                IncidentRole::Scribe,
+                cy,
+                &actor(ada, true),
+                now,
+            )
+            .await
+            .expect("scribe");
+            add_note(&db, incident.id, "dashboards green", cy, now)
+                .await
+                .expect("note");
+            add_note(&db, incident.id, "thanks all", ada, now)
+                .await
+                .expect("note");
+            let room = war_room(&db, incident.number)
+                .await
+                .expect("load")
+                .expect("found");
+            assert_eq!(
+                room.decisions[0].result.as_deref(),
+                Some("error rate back to normal")
+            );
+            assert_eq!(room.decisions[0].owner_name, "Cy");
+            let scribe_note = room
+                .timeline
+                .iter()
+                .find(|e| e.body == "dashboards green")
+                .expect("note");
+            assert!(scribe_note.by_scribe && !scribe_note.is_event);
+            let other = room
+                .timeline
+                .iter()
+                .find(|e| e.body == "thanks all")
+                .expect("note");
+            assert!(!other.by_scribe);
+        }
+    }
+}
