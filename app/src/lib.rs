@@ -5,6 +5,8 @@
 pub mod api;
 pub mod components;
 pub mod domain;
+#[cfg(feature = "ssr")]
+pub mod live;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod store;
@@ -14,7 +16,7 @@ use api::ApiError;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::{SsrMode, StaticSegment};
+use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -82,6 +84,10 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=StaticSegment("") view=components::SignedInLayout>
                     <Route path=StaticSegment("") view=pages::DashboardPage />
                     <Route path=StaticSegment("incidents") view=pages::IncidentsPage />
+                    <Route
+                        path=(StaticSegment("incidents"), ParamSegment("number"))
+                        view=pages::WarRoomPage
+                    />
                     <Route path=StaticSegment("action-items") view=pages::ActionItemsPage />
                     <Route path=StaticSegment("status") view=pages::StatusPage />
                     // Rendered whole before sending, so a refusal is the page's HTTP status (403).

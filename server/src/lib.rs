@@ -6,11 +6,15 @@ use app::api::AppState;
 use app::store::sessions::Sessions;
 use axum::extract::{FromRef, State};
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use futures::StreamExt;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use tokio_stream::wrappers::BroadcastStream;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_sessions::cookie::{time::Duration, SameSite};
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -56,6 +60,7 @@ pub fn router(state: ServerState, sessions: Sessions, settings: SessionSettings)
         )));
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/events", get(events))
         .leptos_routes_with_context(&state, routes, provide_state.clone(), move || {
             app::shell(options.clone())
         })
@@ -77,6 +82,27 @@ pub fn router(state: ServerState, sessions: Sessions, settings: SessionSettings)
             HeaderValue::from_static("DENY"),
         ))
         .with_state(state)
+}
+
+/// Live changes for signed-in browsers. Each connection starts with a
+/// `resync` event, so a browser that reconnects refetches what it missed.
+async fn events(State(state): State<ServerState>, session: tower_sessions::Session) -> Response {
+    if app::api::session_user(&state.app, &session).await.is_none() {
+        return (StatusCode::UNAUTHORIZED, "sign in to follow live changes\n").into_response();
+    }
+    let changes = BroadcastStream::new(state.app.events.subscribe()).map(|change| {
+        Ok::<_, std::convert::Infallible>(match change {
+            Ok(change) => Event::default().event("change").data(change.wire()),
+            // This connection fell behind: tell the browser to refetch everything.
+            Err(_) => Event::default().event("resync").data("lagged"),
+        })
+    });
+    let first = futures::stream::once(async {
+        Ok::<_, std::convert::Infallible>(Event::default().event("resync").data("connected"))
+    });
+    Sse::new(first.chain(changes))
+        .keep_alive(KeepAlive::default())
+        .into_response()
 }
 
 /// 200 when the database answers, 503 when it does not.

@@ -104,7 +104,10 @@ async fn run(config: Config) -> Result<(), String> {
 
     let state = ServerState {
         leptos_options,
-        app: AppState { db },
+        app: AppState {
+            db,
+            events: app::live::Events::new(),
+        },
     };
     let app = router(
         state,

@@ -35,7 +35,10 @@ async fn servers_with(secure: bool) -> Vec<TestServer> {
         let sessions = Sessions::open(&db).await.expect("session table");
         let state = ServerState {
             leptos_options: LeptosOptions::builder().output_name("calmroom").build(),
-            app: AppState { db: db.clone() },
+            app: AppState {
+                db: db.clone(),
+                events: app::live::Events::new(),
+            },
         };
         let app = router(
             state,

@@ -2,6 +2,7 @@
 
 pub mod auth;
 mod error;
+pub mod incidents;
 #[cfg(feature = "ssr")]
 mod passwords;
 #[cfg(feature = "ssr")]
@@ -12,4 +13,4 @@ pub use error::ApiError;
 #[cfg(feature = "ssr")]
 pub use passwords::{bootstrap_admin, warm_up as warm_up_passwords};
 #[cfg(feature = "ssr")]
-pub use session::AppState;
+pub use session::{session_user, AppState};

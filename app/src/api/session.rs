@@ -12,6 +12,7 @@ use tower_sessions::Session;
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub db: Db,
+    pub events: crate::live::Events,
 }
 
 const USER_ID_KEY: &str = "user_id";
@@ -63,6 +64,17 @@ pub(crate) async fn end_session(session: &Session) -> Result<(), ApiError> {
     session.flush().await.map_err(session_error)
 }
 
+/// The signed-in user of `session` for routes outside Leptos (the event stream):
+/// `None` when signed out, disabled, or the session cannot be read.
+pub async fn session_user(state: &AppState, session: &Session) -> Option<User> {
+    let id = session.get::<i64>(USER_ID_KEY).await.ok().flatten()?;
+    store::users::find(&state.db, UserId(id))
+        .await
+        .ok()
+        .flatten()
+        .filter(|user| !user.disabled)
+}
+
 /// The signed-in user, if any. A user disabled since signing in is signed out here,
 /// so disabling takes effect on their very next request.
 pub(crate) async fn signed_in_user(state: &AppState) -> Result<Option<User>, ApiError> {
@@ -85,6 +97,18 @@ pub(crate) async fn signed_in_user(state: &AppState) -> Result<Option<User>, Api
 
 pub(crate) async fn require_user(state: &AppState) -> Result<User, ApiError> {
     signed_in_user(state).await?.ok_or(ApiError::Unauthorized)
+}
+
+/// The signed-in user when they may change things (responders and admins); viewers get 403.
+pub(crate) async fn require_writer(state: &AppState) -> Result<User, ApiError> {
+    let user = require_user(state).await?;
+    if user.org_role == OrgRole::Viewer {
+        Err(ApiError::Forbidden(
+            "Viewers can read incidents but not change them.".to_owned(),
+        ))
+    } else {
+        Ok(user)
+    }
 }
 
 /// The signed-in admin; anyone else gets 403.

@@ -9,6 +9,7 @@ use leptos_router::components::{Outlet, Redirect, A};
 #[component]
 pub fn SignedInLayout() -> impl IntoView {
     let auth = expect_context::<Auth>();
+    super::provide_live();
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {

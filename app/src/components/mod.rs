@@ -1,7 +1,11 @@
 //! Reusable pieces of the interface.
 
 mod form;
+mod incident_bits;
 mod layout;
+mod live;
 
 pub use form::{FieldMessage, FormMessage};
+pub use incident_bits::{clock, clock_seconds, use_now, SeverityBadge, StatusBadge};
 pub use layout::SignedInLayout;
+pub use live::{provide_live, use_live, Live};

@@ -1,6 +1,11 @@
-//! The first page after sign-in.
+//! The first page after sign-in: declare an incident, see what is active and what is resolved.
 
 use crate::api::auth::AuthState;
+use crate::api::incidents::{list_incidents, DeclareIncident, IncidentCard};
+use crate::components::{use_live, use_now, FieldMessage, FormMessage, SeverityBadge, StatusBadge};
+use crate::domain::incidents::{display_number, Severity};
+use crate::domain::rhythm::elapsed_text;
+use crate::domain::users::OrgRole;
 use crate::Auth;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -8,24 +13,162 @@ use leptos_meta::Title;
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let auth = expect_context::<Auth>();
-    let first_name = move || {
+    let can_declare = move || {
         auth.state
             .get()
-            .and_then(|state| state.ok())
+            .and_then(Result::ok)
             .and_then(|AuthState { user, .. }| user)
-            .map(|user| user.name.split_whitespace().next().unwrap_or("").to_owned())
-            .unwrap_or_default()
+            .is_some_and(|user| user.org_role != OrgRole::Viewer)
     };
     view! {
         <Title text="Dashboard" />
         <h1>"Dashboard"</h1>
-        <p class="lede">"Signed in as " {first_name} "."</p>
-        <section class="panel" aria-labelledby="active-heading">
-            <h2 id="active-heading">"Active incidents"</h2>
-            <p class="empty">"No active incidents."</p>
-            <p class="hint">
-                "Declaring incidents and the war room come in the next release of Calmroom."
-            </p>
+        <div class="dashboard">
+            <IncidentList />
+            <Show when=can_declare>
+                <DeclareForm />
+            </Show>
+        </div>
+    }
+}
+
+/// Active incidents first, resolved ones below; live.
+#[component]
+pub fn IncidentList() -> impl IntoView {
+    let live = use_live();
+    let incidents = Resource::new(move || live.version.get(), |_| list_incidents());
+    let now = use_now();
+    view! {
+        <div class="incident-lists">
+            <Transition fallback=|| view! { <p class="loading">"Loading incidents…"</p> }>
+                {move || Suspend::new(async move {
+                    match incidents.await {
+                        Ok(cards) => {
+                            let (active, resolved): (Vec<_>, Vec<_>) = cards
+                                .into_iter()
+                                .partition(|c| c.status.is_active());
+                            view! {
+                                <section class="panel" aria-labelledby="active-heading">
+                                    <h2 id="active-heading">"Active incidents"</h2>
+                                    {if active.is_empty() {
+                                        view! { <p class="empty">"No active incidents."</p> }.into_any()
+                                    } else {
+                                        view! {
+                                            <ul class="cards" data-testid="active-incidents">
+                                                {active
+                                                    .into_iter()
+                                                    .map(|card| view! { <Card card now /> })
+                                                    .collect_view()}
+                                            </ul>
+                                        }
+                                            .into_any()
+                                    }}
+                                </section>
+                                <section class="panel" aria-labelledby="resolved-heading">
+                                    <h2 id="resolved-heading">"Resolved"</h2>
+                                    {if resolved.is_empty() {
+                                        view! { <p class="empty hint">"Nothing resolved yet."</p> }.into_any()
+                                    } else {
+                                        view! {
+                                            <ul class="cards cards-quiet" data-testid="resolved-incidents">
+                                                {resolved
+                                                    .into_iter()
+                                                    .map(|card| view! { <Card card now /> })
+                                                    .collect_view()}
+                                            </ul>
+                                        }
+                                            .into_any()
+                                    }}
+                                </section>
+                            }
+                                .into_any()
+                        }
+                        Err(e) => view! { <p class="notice notice-error">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </div>
+    }
+}
+
+#[component]
+fn Card(card: IncidentCard, now: ReadSignal<chrono::DateTime<chrono::Utc>>) -> impl IntoView {
+    let declared = card.declared_at;
+    let resolved = card.resolved_at;
+    let open_for = move || elapsed_text(declared, resolved.unwrap_or(now.get()));
+    let gaps = card
+        .role_gaps
+        .iter()
+        .map(|r| r.label())
+        .collect::<Vec<_>>()
+        .join(", ");
+    view! {
+        <li class="card">
+            <a href=format!("/incidents/{}", card.number) class="card-link">
+                <span class="card-number">{display_number(card.number)}</span>
+                <span class="card-title">{card.title.clone()}</span>
+            </a>
+            <span class="card-meta">
+                <SeverityBadge severity=card.severity />
+                <StatusBadge status=card.status />
+                <span class="hint">
+                    {move || if resolved.is_some() { format!("took {}", open_for()) } else { format!("open {}", open_for()) }}
+                </span>
+                {(!card.role_gaps.is_empty() && resolved.is_none())
+                    .then(|| view! { <span class="flag">"Unfilled: " {gaps.clone()}</span> })}
+                {(card.overdue_items > 0)
+                    .then(|| {
+                        view! {
+                            <span class="flag flag-overdue">
+                                {format!("{} rhythm item(s) overdue", card.overdue_items)}
+                            </span>
+                        }
+                    })}
+            </span>
+        </li>
+    }
+}
+
+#[component]
+fn DeclareForm() -> impl IntoView {
+    let declare = ServerAction::<DeclareIncident>::new();
+    let error = Signal::derive(move || declare.value().get().and_then(Result::err));
+    let pending = declare.pending();
+    view! {
+        <section class="panel declare" aria-labelledby="declare-heading">
+            <h2 id="declare-heading">"Declare an incident"</h2>
+            <ActionForm action=declare>
+                <div class="field">
+                    <label for="declare-title">"Title"</label>
+                    <input id="declare-title" name="title" maxlength="200" required placeholder="Checkout fails for EU customers" />
+                    <FieldMessage error field="title" />
+                </div>
+                <div class="field">
+                    <label for="declare-severity">"Severity"</label>
+                    <select id="declare-severity" name="severity">
+                        {Severity::ALL
+                            .into_iter()
+                            .map(|s| view! { <option value=s.as_str() selected=s == Severity::Sev2>{s.label()}</option> })
+                            .collect_view()}
+                    </select>
+                    <FieldMessage error field="severity" />
+                </div>
+                <div class="field">
+                    <label for="declare-impact">"Impact " <span class="optional">"(optional)"</span></label>
+                    <textarea id="declare-impact" name="impact" rows="2" maxlength="2000" placeholder="Who is affected, what is broken, how widely"></textarea>
+                    <FieldMessage error field="impact" />
+                </div>
+                <div class="field">
+                    <label for="declare-guess">"Current best guess " <span class="optional">"(optional)"</span></label>
+                    <textarea id="declare-guess" name="best_guess" rows="2" maxlength="2000"></textarea>
+                    <FieldMessage error field="best_guess" />
+                </div>
+                <FormMessage error />
+                <button type="submit" class="button-primary button-wide" disabled=move || pending.get()>
+                    "Declare and open the war room"
+                </button>
+                <p class="hint">"You become Incident Commander until you hand the role on."</p>
+            </ActionForm>
         </section>
     }
 }

@@ -1,4 +1,5 @@
-//! Pages named in the navigation whose features are not built yet, and "not found".
+//! The incident list, pages named in the navigation whose features are not built
+//! yet, and "not found".
 //!
 //! Each says plainly what is missing rather than showing an empty shell.
 
@@ -19,10 +20,9 @@ fn NotYet(title: &'static str, what: &'static str) -> impl IntoView {
 #[component]
 pub fn IncidentsPage() -> impl IntoView {
     view! {
-        <NotYet
-            title="Incidents"
-            what="Declaring and working incidents is not available in this version yet."
-        />
+        <Title text="Incidents" />
+        <h1>"Incidents"</h1>
+        <super::dashboard::IncidentList />
     }
 }
 

@@ -335,9 +335,28 @@ pub async fn find_by_number(db: &Db, number: i64) -> Result<Option<Incident>, St
     row.map(Incident::try_from).transpose()
 }
 
+/// Who holds `role` on incident `id` now.
+pub async fn holder(
+    db: &Db,
+    id: IncidentId,
+    role: IncidentRole,
+) -> Result<Option<UserId>, StoreError> {
+    let user: Option<i64> = read!(db, pool => {
+        sqlx::query_scalar(
+            "SELECT user_id FROM role_assignments WHERE incident_id = $1 AND role = $2 AND released_at IS NULL",
+        )
+        .bind(id.0)
+        .bind(role.as_str())
+        .fetch_optional(pool)
+        .await?
+    });
+    Ok(user.map(UserId))
+}
+
 /// All incidents, newest first, with what the dashboard needs to flag gaps.
 pub async fn list(db: &Db) -> Result<Vec<IncidentSummary>, StoreError> {
-    let (rows, roles, ticks): (Vec<IncidentRow>, Vec<(i64, String)>, Vec<(i64, String)>) = read!(db, pool => {
+    type Pairs = Vec<(i64, String)>;
+    let (rows, roles, ticks): (Vec<IncidentRow>, Pairs, Pairs) = read!(db, pool => {
         let rows = sqlx::query_as(&format!(
             "SELECT {INCIDENT_COLUMNS} FROM incidents ORDER BY declared_at DESC, id DESC"
         ))
@@ -393,13 +412,15 @@ pub async fn war_room(db: &Db, number: i64) -> Result<Option<WarRoom>, StoreErro
         i64,
     );
     type EntryRow = (i64, DateTime<Utc>, Option<String>, String, String, bool);
-    let (role_rows, releases, tick_rows, decision_rows, entry_rows): (
+    type Stamps = Vec<(String, DateTime<Utc>)>;
+    type Rows = (
         Vec<RoleRow>,
-        Vec<(String, DateTime<Utc>)>,
-        Vec<(String, DateTime<Utc>)>,
+        Stamps,
+        Stamps,
         Vec<DecisionRow>,
         Vec<EntryRow>,
-    ) = read!(db, pool => {
+    );
+    let (role_rows, releases, tick_rows, decision_rows, entry_rows): Rows = read!(db, pool => {
         let roles = sqlx::query_as(
             "SELECT r.role, r.user_id, u.name, r.assigned_at, b.name, p.name FROM role_assignments r \
              JOIN users u ON u.id = r.user_id JOIN users b ON b.id = r.assigned_by \

@@ -1,0 +1,529 @@
+//! Server functions of the war room and the dashboard.
+
+use super::ApiError;
+use crate::domain::incidents::{IncidentStatus, Severity};
+use crate::domain::rhythm::RhythmItem;
+use crate::domain::roles::IncidentRole;
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+use {
+    super::session::{require_user, require_writer, respond, state, AppState},
+    crate::domain::incidents::{bounded_text, IncidentId, IncidentTitle},
+    crate::domain::rhythm::{self, ItemState},
+    crate::domain::roles::Actor,
+    crate::domain::users::{OrgRole, UserId},
+    crate::live::Change,
+    crate::store::{self, incidents::IncidentChangeError, users::User},
+};
+
+/// One incident on the dashboard.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncidentCard {
+    pub number: i64,
+    pub title: String,
+    pub severity: Severity,
+    pub status: IncidentStatus,
+    pub declared_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// Core roles nobody holds.
+    pub role_gaps: Vec<IncidentRole>,
+    /// Rhythm items past their deadline and not done.
+    pub overdue_items: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HolderView {
+    pub user_id: i64,
+    pub name: String,
+    pub since: DateTime<Utc>,
+    pub assigned_by: String,
+    pub previous: Option<String>,
+    /// How many roles this person holds on the incident.
+    pub roles_held: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleView {
+    pub role: IncidentRole,
+    pub holder: Option<HolderView>,
+    /// When the seat became empty, for unfilled roles.
+    pub open_since: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RhythmView {
+    pub item: RhythmItem,
+    pub deadline: DateTime<Utc>,
+    pub done_at: Option<DateTime<Utc>>,
+    pub automatic: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecisionView {
+    pub id: i64,
+    pub decided_at: DateTime<Utc>,
+    pub decision: String,
+    pub reason: String,
+    pub owner: String,
+    pub result: Option<String>,
+    pub result_at: Option<DateTime<Utc>>,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntryView {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub author: Option<String>,
+    pub is_event: bool,
+    pub body: String,
+    pub by_scribe: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonView {
+    pub id: i64,
+    pub name: String,
+}
+
+/// Everything the war room shows, and what the viewer may do there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WarRoomView {
+    pub number: i64,
+    pub title: String,
+    pub severity: Severity,
+    pub status: IncidentStatus,
+    pub impact: String,
+    pub best_guess: String,
+    pub bridge_url: String,
+    pub declared_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub version: i64,
+    pub decision_cadence_minutes: i64,
+    pub update_cadence_minutes: i64,
+    pub next_check_in: DateTime<Utc>,
+    pub next_update: DateTime<Utc>,
+    pub roles: Vec<RoleView>,
+    pub rhythm: Vec<RhythmView>,
+    pub decisions: Vec<DecisionView>,
+    pub timeline: Vec<EntryView>,
+    pub people: Vec<PersonView>,
+    pub me: i64,
+    pub can_edit: bool,
+    pub commands: bool,
+}
+
+#[cfg(feature = "ssr")]
+fn refused(e: IncidentChangeError) -> ApiError {
+    match e {
+        IncidentChangeError::NotFound => ApiError::NotFound,
+        IncidentChangeError::Stale => ApiError::Conflict(
+            "Someone changed this first. The page now shows their change; check it and try again."
+                .to_owned(),
+        ),
+        IncidentChangeError::Refused(refusal) => ApiError::Forbidden(refusal.message().to_owned()),
+        IncidentChangeError::Resolved => {
+            ApiError::Conflict("This incident is resolved; its war room is read-only.".to_owned())
+        }
+        IncidentChangeError::Invalid(message) => ApiError::Conflict(message.to_owned()),
+        IncidentChangeError::Store(e) => e.into(),
+    }
+}
+
+#[cfg(feature = "ssr")]
+async fn incident_id(state: &AppState, number: i64) -> Result<IncidentId, ApiError> {
+    store::incidents::find_by_number(&state.db, number)
+        .await?
+        .map(|i| i.id)
+        .ok_or(ApiError::NotFound)
+}
+
+#[cfg(feature = "ssr")]
+async fn actor(state: &AppState, user: &User, id: IncidentId) -> Result<Actor, ApiError> {
+    let ic = store::incidents::holder(&state.db, id, IncidentRole::IncidentCommander).await?;
+    Ok(Actor {
+        user: user.id,
+        org_role: user.org_role,
+        is_ic: ic == Some(user.id),
+    })
+}
+
+/// Runs one change of incident `number` as a writer and announces it.
+#[cfg(feature = "ssr")]
+async fn change<T, F, Fut>(number: i64, work: F) -> Result<T, ApiError>
+where
+    F: FnOnce(AppState, User, IncidentId) -> Fut,
+    Fut: std::future::Future<Output = Result<T, ApiError>>,
+{
+    let state = state()?;
+    let user = require_writer(&state).await?;
+    let id = incident_id(&state, number).await?;
+    let out = work(state.clone(), user, id).await?;
+    state.events.publish(Change::Incident(number));
+    Ok(out)
+}
+
+#[server(endpoint = "declare_incident")]
+pub async fn declare_incident(
+    title: String,
+    severity: String,
+    impact: String,
+    best_guess: String,
+) -> Result<i64, ApiError> {
+    respond(async move {
+        let state = state()?;
+        let user = require_writer(&state).await?;
+        let title = IncidentTitle::parse("title", &title)?;
+        let severity = Severity::parse("severity", &severity)?;
+        let impact = bounded_text("impact", &impact, 2000, None)?;
+        let best_guess = bounded_text("best_guess", &best_guess, 2000, None)?;
+        let incident = store::incidents::declare(
+            &state.db,
+            &store::incidents::Declaration {
+                title: &title,
+                severity,
+                impact: &impact,
+                best_guess: &best_guess,
+                bridge_url: "",
+            },
+            user.id,
+            Utc::now(),
+        )
+        .await
+        .map_err(refused)?;
+        state.events.publish(Change::Incident(incident.number));
+        tracing::info!(number = incident.number, "incident declared");
+        leptos_axum::redirect(&format!("/incidents/{}", incident.number));
+        Ok(incident.number)
+    })
+    .await
+}
+
+#[server(endpoint = "list_incidents")]
+pub async fn list_incidents() -> Result<Vec<IncidentCard>, ApiError> {
+    respond(async {
+        let state = state()?;
+        require_user(&state).await?;
+        let now = Utc::now();
+        let summaries = store::incidents::list(&state.db).await?;
+        Ok(summaries
+            .into_iter()
+            .map(|s| IncidentCard {
+                number: s.incident.number,
+                title: s.incident.title,
+                severity: s.incident.severity,
+                status: s.incident.status,
+                declared_at: s.incident.declared_at,
+                resolved_at: s.incident.resolved_at,
+                role_gaps: IncidentRole::CORE
+                    .into_iter()
+                    .filter(|r| !s.filled_roles.contains(r))
+                    .collect(),
+                overdue_items: if s.incident.status.is_active() {
+                    RhythmItem::ALL
+                        .into_iter()
+                        .filter(|item| !s.ticks.contains(item))
+                        .filter(|item| {
+                            ItemState::of(*item, s.incident.declared_at, None, now).is_overdue()
+                        })
+                        .count()
+                } else {
+                    0
+                },
+            })
+            .collect())
+    })
+    .await
+}
+
+#[server(endpoint = "get_war_room")]
+pub async fn get_war_room(number: i64) -> Result<WarRoomView, ApiError> {
+    respond(async move {
+        let state = state()?;
+        let user = require_user(&state).await?;
+        let room = store::incidents::war_room(&state.db, number)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        let incident = &room.incident;
+        let is_ic = room
+            .roles
+            .iter()
+            .any(|h| h.role == IncidentRole::IncidentCommander && h.user_id == user.id);
+        let tick_of = |item: RhythmItem| {
+            room.ticks
+                .iter()
+                .find(|(i, _)| *i == item)
+                .map(|(_, at)| *at)
+        };
+        let people = store::users::list(&state.db)
+            .await?
+            .into_iter()
+            .filter(|u| !u.disabled && u.org_role != OrgRole::Viewer)
+            .map(|u| PersonView {
+                id: u.id.0,
+                name: u.name,
+            })
+            .collect();
+        Ok(WarRoomView {
+            number: incident.number,
+            title: incident.title.clone(),
+            severity: incident.severity,
+            status: incident.status,
+            impact: incident.impact.clone(),
+            best_guess: incident.best_guess.clone(),
+            bridge_url: incident.bridge_url.clone(),
+            declared_at: incident.declared_at,
+            resolved_at: incident.resolved_at,
+            version: incident.version,
+            decision_cadence_minutes: incident.decision_cadence_minutes,
+            update_cadence_minutes: incident.update_cadence_minutes,
+            next_check_in: rhythm::next_due(
+                incident.declared_at,
+                incident.last_check_in_at,
+                incident.decision_cadence_minutes,
+            ),
+            next_update: rhythm::next_due(
+                incident.declared_at,
+                tick_of(RhythmItem::FirstStakeholderUpdate),
+                incident.update_cadence_minutes,
+            ),
+            roles: IncidentRole::ALL
+                .into_iter()
+                .map(|role| RoleView {
+                    role,
+                    holder: room
+                        .roles
+                        .iter()
+                        .find(|h| h.role == role)
+                        .map(|h| HolderView {
+                            user_id: h.user_id.0,
+                            name: h.user_name.clone(),
+                            since: h.assigned_at,
+                            assigned_by: h.assigned_by_name.clone(),
+                            previous: h.previous_name.clone(),
+                            roles_held: room
+                                .roles
+                                .iter()
+                                .filter(|o| o.user_id == h.user_id)
+                                .count(),
+                        }),
+                    open_since: room
+                        .open_since
+                        .iter()
+                        .find(|(r, _)| *r == role)
+                        .map(|(_, at)| *at),
+                })
+                .collect(),
+            rhythm: RhythmItem::ALL
+                .into_iter()
+                .map(|item| RhythmView {
+                    item,
+                    deadline: item.deadline(incident.declared_at),
+                    done_at: tick_of(item),
+                    automatic: item.is_automatic(),
+                })
+                .collect(),
+            decisions: room
+                .decisions
+                .iter()
+                .map(|d| DecisionView {
+                    id: d.id,
+                    decided_at: d.decided_at,
+                    decision: d.decision.clone(),
+                    reason: d.reason.clone(),
+                    owner: d.owner_name.clone(),
+                    result: d.result.clone(),
+                    result_at: d.result_at,
+                    version: d.version,
+                })
+                .collect(),
+            timeline: room
+                .timeline
+                .iter()
+                .map(|e| EntryView {
+                    id: e.id,
+                    at: e.at,
+                    author: e.author_name.clone(),
+                    is_event: e.is_event,
+                    body: e.body.clone(),
+                    by_scribe: e.by_scribe,
+                })
+                .collect(),
+            people,
+            me: user.id.0,
+            can_edit: user.org_role != OrgRole::Viewer && incident.status.is_active(),
+            commands: is_ic || user.org_role == OrgRole::Admin,
+        })
+    })
+    .await
+}
+
+#[server(endpoint = "assign_role")]
+pub async fn assign_role(number: i64, role: String, user_id: i64) -> Result<(), ApiError> {
+    respond(change(number, move |state, user, id| async move {
+        let role =
+            IncidentRole::parse(&role).ok_or_else(|| ApiError::invalid("role", "Unknown role."))?;
+        let actor = actor(&state, &user, id).await?;
+        store::incidents::assign_role(&state.db, id, role, UserId(user_id), &actor, Utc::now())
+            .await
+            .map_err(refused)
+    }))
+    .await
+}
+
+#[server(endpoint = "release_role")]
+pub async fn release_role(number: i64, role: String) -> Result<(), ApiError> {
+    respond(change(number, move |state, user, id| async move {
+        let role =
+            IncidentRole::parse(&role).ok_or_else(|| ApiError::invalid("role", "Unknown role."))?;
+        let actor = actor(&state, &user, id).await?;
+        store::incidents::release_role(&state.db, id, role, &actor, Utc::now())
+            .await
+            .map_err(refused)
+    }))
+    .await
+}
+
+#[server(endpoint = "change_status")]
+pub async fn change_status(
+    number: i64,
+    version: i64,
+    status: String,
+    severity: String,
+) -> Result<(), ApiError> {
+    respond(change(number, move |state, user, id| async move {
+        let status = IncidentStatus::parse("status", &status)?;
+        let severity = Severity::parse("severity", &severity)?;
+        store::incidents::change_status(
+            &state.db,
+            id,
+            version,
+            status,
+            severity,
+            user.id,
+            Utc::now(),
+        )
+        .await
+        .map_err(refused)
+    }))
+    .await
+}
+
+/// Sets the decision and update cadences; the IC's call (or an admin's).
+#[server(endpoint = "set_cadence")]
+pub async fn set_cadence(
+    number: i64,
+    version: i64,
+    decision_minutes: String,
+    update_minutes: String,
+) -> Result<(), ApiError> {
+    respond(change(number, move |state, user, id| async move {
+        let actor = actor(&state, &user, id).await?;
+        if !actor.is_ic && user.org_role != OrgRole::Admin {
+            return Err(ApiError::Forbidden(
+                "Only the Incident Commander sets the cadence.".to_owned(),
+            ));
+        }
+        let decision = rhythm::parse_cadence("decision_minutes", &decision_minutes)?;
+        let update = rhythm::parse_cadence("update_minutes", &update_minutes)?;
+        store::incidents::set_cadence(
+            &state.db,
+            id,
+            version,
+            decision,
+            update,
+            user.id,
+            Utc::now(),
+        )
+        .await
+        .map_err(refused)
+    }))
+    .await
+}
+
+#[server(endpoint = "tick_rhythm_item")]
+pub async fn tick_rhythm_item(number: i64, item: String) -> Result<(), ApiError> {
+    respond(change(number, move |state, user, id| async move {
+        let item = RhythmItem::parse(&item)
+            .filter(|i| !i.is_automatic())
+            .ok_or_else(|| ApiError::invalid("item", "That item is ticked by the system."))?;
+        store::incidents::tick_item(&state.db, id, item, user.id, Utc::now())
+            .await
+            .map_err(refused)
+    }))
+    .await
+}
+
+#[server(endpoint = "check_in")]
+pub async fn check_in(number: i64) -> Result<(), ApiError> {
+    respond(change(number, move |state, user, id| async move {
+        store::incidents::check_in(&state.db, id, user.id, Utc::now())
+            .await
+            .map_err(refused)
+    }))
+    .await
+}
+
+#[server(endpoint = "log_decision")]
+pub async fn log_decision(
+    number: i64,
+    decision: String,
+    reason: String,
+    owner_id: i64,
+) -> Result<(), ApiError> {
+    respond(change(number, move |state, user, id| async move {
+        let decision = bounded_text("decision", &decision, 500, Some("Say what was decided."))?;
+        let reason = bounded_text("reason", &reason, 1000, None)?;
+        store::incidents::log_decision(
+            &state.db,
+            id,
+            &decision,
+            &reason,
+            UserId(owner_id),
+            user.id,
+            Utc::now(),
+        )
+        .await
+        .map_err(refused)?;
+        Ok(())
+    }))
+    .await
+}
+
+#[server(endpoint = "record_decision_result")]
+pub async fn record_decision_result(
+    number: i64,
+    decision_id: i64,
+    version: i64,
+    result: String,
+) -> Result<(), ApiError> {
+    respond(change(number, move |state, user, id| async move {
+        let result = bounded_text("result", &result, 1000, Some("Say what happened."))?;
+        store::incidents::record_result(
+            &state.db,
+            id,
+            decision_id,
+            version,
+            &result,
+            user.id,
+            Utc::now(),
+        )
+        .await
+        .map_err(refused)
+    }))
+    .await
+}
+
+#[server(endpoint = "add_timeline_note")]
+pub async fn add_timeline_note(number: i64, body: String) -> Result<(), ApiError> {
+    respond(change(number, move |state, user, id| async move {
+        let body = bounded_text("body", &body, 2000, Some("Write the note first."))?;
+        store::incidents::add_note(&state.db, id, &body, user.id, Utc::now())
+            .await
+            .map_err(refused)
+    }))
+    .await
+}

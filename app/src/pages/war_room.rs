@@ -1,0 +1,634 @@
+//! The war room of one incident: header, role board, rhythm, decision log, timeline. Live.
+
+use crate::api::incidents::{
+    get_war_room, AddTimelineNote, AssignRole, ChangeStatus, CheckIn, DecisionView, LogDecision,
+    RecordDecisionResult, ReleaseRole, RoleView, SetCadence, TickRhythmItem, WarRoomView,
+};
+use crate::api::ApiError;
+use crate::components::{
+    clock, clock_seconds, use_live, use_now, FormMessage, SeverityBadge, StatusBadge,
+};
+use crate::domain::incidents::{display_number, Severity};
+use crate::domain::rhythm::{countdown_text, elapsed_text, ItemState};
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+/// Every action of the war room, so the page refetches after any of them.
+#[derive(Clone, Copy)]
+struct Actions {
+    assign: ServerAction<AssignRole>,
+    release: ServerAction<ReleaseRole>,
+    status: ServerAction<ChangeStatus>,
+    cadence: ServerAction<SetCadence>,
+    tick: ServerAction<TickRhythmItem>,
+    check_in: ServerAction<CheckIn>,
+    decide: ServerAction<LogDecision>,
+    result: ServerAction<RecordDecisionResult>,
+    note: ServerAction<AddTimelineNote>,
+}
+
+impl Actions {
+    fn new() -> Self {
+        Actions {
+            assign: ServerAction::new(),
+            release: ServerAction::new(),
+            status: ServerAction::new(),
+            cadence: ServerAction::new(),
+            tick: ServerAction::new(),
+            check_in: ServerAction::new(),
+            decide: ServerAction::new(),
+            result: ServerAction::new(),
+            note: ServerAction::new(),
+        }
+    }
+
+    fn versions(&self) -> usize {
+        self.assign.version().get()
+            + self.release.version().get()
+            + self.status.version().get()
+            + self.cadence.version().get()
+            + self.tick.version().get()
+            + self.check_in.version().get()
+            + self.decide.version().get()
+            + self.result.version().get()
+            + self.note.version().get()
+    }
+
+    /// The refusal to show, from whichever action answered last with one.
+    fn last_error(&self) -> Option<ApiError> {
+        fn err<T>(v: Option<Result<T, ApiError>>) -> Option<ApiError> {
+            v.and_then(Result::err)
+        }
+        err(self.assign.value().get())
+            .or_else(|| err(self.release.value().get()))
+            .or_else(|| err(self.status.value().get()))
+            .or_else(|| err(self.cadence.value().get()))
+            .or_else(|| err(self.tick.value().get()))
+            .or_else(|| err(self.check_in.value().get()))
+            .or_else(|| err(self.result.value().get()))
+    }
+}
+
+#[component]
+pub fn WarRoomPage() -> impl IntoView {
+    let params = use_params_map();
+    let number = move || {
+        params
+            .read()
+            .get("number")
+            .and_then(|n| n.parse::<i64>().ok())
+            .unwrap_or(0)
+    };
+    let live = use_live();
+    let actions = Actions::new();
+    let room = Resource::new(
+        move || (number(), live.version.get(), actions.versions()),
+        |(number, _, _)| get_war_room(number),
+    );
+    let error = Signal::derive(move || actions.last_error());
+    let now = use_now();
+
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Opening the war room…"</p> }>
+            {move || Suspend::new(async move {
+                match room.await {
+                    Ok(view) => {
+                        view! {
+                            <Title text=format!("{} {}", display_number(view.number), view.title) />
+                            <div class="war-room" data-testid="war-room">
+                                <Header view=view.clone() now actions />
+                                <FormMessage error />
+                                <div class="war-grid">
+                                    <div class="war-col">
+                                        <RoleBoard view=view.clone() now actions />
+                                        <Rhythm view=view.clone() now actions />
+                                    </div>
+                                    <DecisionLog view=view.clone() actions />
+                                    <Timeline view actions />
+                                </div>
+                            </div>
+                        }
+                            .into_any()
+                    }
+                    Err(ApiError::NotFound) => {
+                        view! {
+                            <Title text="Incident not found" />
+                            <section class="panel"><p>"There is no incident with that number."</p></section>
+                        }
+                            .into_any()
+                    }
+                    Err(e) => view! { <p class="notice notice-error">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Header(view: WarRoomView, now: ReadSignal<DateTime<Utc>>, actions: Actions) -> AnyView {
+    let declared = view.declared_at;
+    let resolved = view.resolved_at;
+    let since = move || elapsed_text(declared, resolved.unwrap_or(now.get()));
+    let status_ref = NodeRef::<leptos::html::Select>::new();
+    let severity_ref = NodeRef::<leptos::html::Select>::new();
+    let number = view.number;
+    let version = view.version;
+    let options = view.status.next_options();
+    let current_severity = view.severity;
+    view! {
+        <header class="war-header">
+            <div class="war-title">
+                <span class="war-number">{display_number(view.number)}</span>
+                <h1>{view.title.clone()}</h1>
+            </div>
+            <div class="war-facts">
+                <SeverityBadge severity=view.severity />
+                <StatusBadge status=view.status />
+                <span class="hint" title=format!("Declared {}", clock(declared))>
+                    {move || if resolved.is_some() { format!("resolved after {}", since()) } else { format!("{} since declared", since()) }}
+                </span>
+                {(!view.bridge_url.is_empty())
+                    .then(|| view! { <a href=view.bridge_url.clone() target="_blank" rel="noopener">"Join the bridge"</a> })}
+            </div>
+            {(view.can_edit)
+                .then(|| {
+                    view! {
+                        <form
+                            class="status-form"
+                            on:submit=move |ev| {
+                                ev.prevent_default();
+                                let status = status_ref.get().map(|s| s.value()).unwrap_or_default();
+                                let severity = severity_ref.get().map(|s| s.value()).unwrap_or_default();
+                                actions.status.dispatch(ChangeStatus { number, version, status, severity });
+                            }
+                        >
+                            <label class="sr-only" for="status-select">"Status"</label>
+                            <select id="status-select" node_ref=status_ref>
+                                <option value=view.status.as_str() selected>{format!("{} (now)", view.status.label())}</option>
+                                {options
+                                    .into_iter()
+                                    .map(|s| view! { <option value=s.as_str()>{s.label()}</option> })
+                                    .collect_view()}
+                            </select>
+                            <label class="sr-only" for="severity-select">"Severity"</label>
+                            <select id="severity-select" node_ref=severity_ref>
+                                {Severity::ALL
+                                    .into_iter()
+                                    .map(|s| view! { <option value=s.as_str() selected=s == current_severity>{s.label()}</option> })
+                                    .collect_view()}
+                            </select>
+                            <button type="submit" class="button-quiet">"Update"</button>
+                        </form>
+                    }
+                })}
+        </header>
+        {(!view.impact.is_empty() || !view.best_guess.is_empty())
+            .then(|| {
+                view! {
+                    <p class="war-summary">
+                        {(!view.impact.is_empty()).then(|| view! { <span><strong>"Impact: "</strong>{view.impact.clone()}</span> })}
+                        {(!view.best_guess.is_empty()).then(|| view! { <span><strong>"Best guess: "</strong>{view.best_guess.clone()}</span> })}
+                    </p>
+                }
+            })}
+    }
+    .into_any()
+}
+
+#[component]
+fn RoleBoard(view: WarRoomView, now: ReadSignal<DateTime<Utc>>, actions: Actions) -> AnyView {
+    let people = view.people.clone();
+    let rows = view
+        .roles
+        .clone()
+        .into_iter()
+        .filter(|r| r.role.is_core() || r.holder.is_some())
+        .map(|role| {
+            view! { <RoleRow role view=view.clone() people=people.clone() now actions /> }
+        })
+        .collect_view();
+    let optional_open: Vec<_> = view
+        .roles
+        .iter()
+        .filter(|r| !r.role.is_core() && r.holder.is_none())
+        .map(|r| r.role)
+        .collect();
+    let number = view.number;
+    let me = view.me;
+    let can_add = view.can_edit && !optional_open.is_empty();
+    let add_ref = NodeRef::<leptos::html::Select>::new();
+    view! {
+        <section class="panel war-panel" aria-labelledby="roles-heading">
+            <h2 id="roles-heading">"Roles"</h2>
+            <ul class="roles" data-testid="role-board">{rows}</ul>
+            {can_add
+                .then(|| {
+                    view! {
+                        <form
+                            class="inline-row"
+                            on:submit=move |ev| {
+                                ev.prevent_default();
+                                if let Some(role) = add_ref.get().map(|s| s.value()) {
+                                    actions.assign.dispatch(AssignRole { number, role, user_id: me });
+                                }
+                            }
+                        >
+                            <label class="sr-only" for="optional-role">"Optional role"</label>
+                            <select id="optional-role" node_ref=add_ref>
+                                {optional_open
+                                    .iter()
+                                    .map(|r| view! { <option value=r.as_str()>{r.label()}</option> })
+                                    .collect_view()}
+                            </select>
+                            <button type="submit" class="button-quiet">"Take this role"</button>
+                        </form>
+                    }
+                })}
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn RoleRow(
+    role: RoleView,
+    view: WarRoomView,
+    people: Vec<crate::api::incidents::PersonView>,
+    now: ReadSignal<DateTime<Utc>>,
+    actions: Actions,
+) -> AnyView {
+    let number = view.number;
+    let me = view.me;
+    let role_name = role.role.as_str().to_owned();
+    let label = role.role.label();
+    let select_ref = NodeRef::<leptos::html::Select>::new();
+    let can_assign_others = view.can_edit && (view.commands || role.holder.is_none());
+    let holder_id = role.holder.as_ref().map(|h| h.user_id);
+    let can_release = view.can_edit
+        && role.role != crate::domain::roles::IncidentRole::IncidentCommander
+        && holder_id.is_some()
+        && (view.commands || holder_id == Some(me));
+    let open_since = role.open_since;
+    let is_core = role.role.is_core();
+    let role_for_release = role_name.clone();
+    view! {
+        <li class="role" class:role-gap=role.holder.is_none() && is_core data-role=role_name.clone()>
+            <span class="role-name">{label}</span>
+            <span class="role-holder">
+                {match role.holder.clone() {
+                    Some(h) => {
+                        let detail = match &h.previous {
+                            Some(prev) => format!("since {} · from {prev}", clock(h.since)),
+                            None => format!("since {} · by {}", clock(h.since), h.assigned_by),
+                        };
+                        view! {
+                            <strong data-testid="holder">{h.name.clone()}</strong>
+                            {(h.roles_held > 1).then(|| view! { <span class="flag">{format!("holds {} roles", h.roles_held)}</span> })}
+                            <span class="hint">{detail}</span>
+                        }
+                            .into_any()
+                    }
+                    None => {
+                        view! {
+                            <span class="gap-text">
+                                {move || match open_since {
+                                    Some(at) if is_core => format!("Open for {}", elapsed_text(at, now.get())),
+                                    _ => "Open".to_owned(),
+                                }}
+                            </span>
+                        }
+                            .into_any()
+                    }
+                }}
+            </span>
+            <span class="role-actions">
+                {can_assign_others
+                    .then(|| {
+                        let role_name = role_name.clone();
+                        view! {
+                            <form
+                                class="inline-row"
+                                on:submit=move |ev| {
+                                    ev.prevent_default();
+                                    let user_id = select_ref
+                                        .get()
+                                        .and_then(|s| s.value().parse::<i64>().ok())
+                                        .unwrap_or(me);
+                                    actions.assign.dispatch(AssignRole { number, role: role_name.clone(), user_id });
+                                }
+                            >
+                                <label class="sr-only" for=format!("assign-{}", role_name)>{format!("Person for {label}")}</label>
+                                <select id=format!("assign-{}", role_name) node_ref=select_ref aria-label=format!("Person for {label}")>
+                                    {if view.commands {
+                                        people
+                                            .iter()
+                                            .map(|p| view! { <option value=p.id.to_string() selected=Some(p.id) == holder_id>{p.name.clone()}</option> })
+                                            .collect_view()
+                                            .into_any()
+                                    } else {
+                                        view! { <option value=me.to_string()>"Me"</option> }.into_any()
+                                    }}
+                                </select>
+                                <button type="submit" class="button-quiet">
+                                    {if holder_id.is_some() { "Hand off" } else if view.commands { "Assign" } else { "Take" }}
+                                </button>
+                            </form>
+                        }
+                    })}
+                {can_release
+                    .then(|| {
+                        view! {
+                            <button
+                                type="button"
+                                class="button-link"
+                                on:click=move |_| {
+                                    actions.release.dispatch(ReleaseRole { number, role: role_for_release.clone() });
+                                }
+                            >
+                                "Release"
+                            </button>
+                        }
+                    })}
+            </span>
+        </li>
+    }
+    .into_any()
+}
+
+#[component]
+fn Rhythm(view: WarRoomView, now: ReadSignal<DateTime<Utc>>, actions: Actions) -> AnyView {
+    let number = view.number;
+    let version = view.version;
+    let declared = view.declared_at;
+    let next_check_in = view.next_check_in;
+    let next_update = view.next_update;
+    let active = view.status.is_active();
+    let decision_ref = NodeRef::<leptos::html::Input>::new();
+    let update_ref = NodeRef::<leptos::html::Input>::new();
+    let items = view
+        .rhythm
+        .iter()
+        .map(|r| {
+            let r = r.clone();
+            let item = r.item;
+            let state = move || ItemState::of(item, declared, r.done_at, now.get());
+            let can_tick = view.can_edit && !r.automatic && r.done_at.is_none();
+            view! {
+                <li
+                    class="rhythm-item"
+                    class:done=move || matches!(state(), ItemState::Done { .. })
+                    class:overdue=move || active && state().is_overdue()
+                >
+                    <span class="rhythm-mark" aria-hidden="true">
+                        {move || match state() {
+                            ItemState::Done { .. } => "✓",
+                            ItemState::Overdue { .. } if active => "!",
+                            _ => "○",
+                        }}
+                    </span>
+                    <span class="rhythm-label">{item.label()}</span>
+                    <span class="rhythm-when hint">
+                        {move || match state() {
+                            ItemState::Done { at } => format!("done {}", clock(at)),
+                            ItemState::Due { by } => format!("due {}", clock(by)),
+                            ItemState::Overdue { since } => format!("overdue since {}", clock(since)),
+                        }}
+                    </span>
+                    {can_tick
+                        .then(|| {
+                            view! {
+                                <button
+                                    type="button"
+                                    class="button-link"
+                                    on:click=move |_| {
+                                        actions.tick.dispatch(TickRhythmItem { number, item: item.as_str().to_owned() });
+                                    }
+                                >
+                                    "Done"
+                                </button>
+                            }
+                        })}
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="panel war-panel" aria-labelledby="rhythm-heading">
+            <h2 id="rhythm-heading">"Rhythm"</h2>
+            {active
+                .then(move || {
+                    view! {
+                        <div class="countdowns">
+                            <div class="countdown" class:overdue=move || { now.get() > next_check_in }>
+                                <span class="hint">"Next check-in"</span>
+                                <strong data-testid="next-check-in">{move || countdown_text(next_check_in, now.get())}</strong>
+                                {view.can_edit.then(|| view! {
+                                    <button type="button" class="button-link" on:click=move |_| { actions.check_in.dispatch(CheckIn { number }); }>
+                                        "Check in now"
+                                    </button>
+                                })}
+                            </div>
+                            <div class="countdown" class:overdue=move || { now.get() > next_update }>
+                                <span class="hint">"Next stakeholder update"</span>
+                                <strong data-testid="next-update">{move || countdown_text(next_update, now.get())}</strong>
+                            </div>
+                        </div>
+                    }
+                })}
+            <ul class="rhythm">{items}</ul>
+            {(view.can_edit && view.commands)
+                .then(|| {
+                    view! {
+                        <form
+                            class="cadence-form"
+                            on:submit=move |ev| {
+                                ev.prevent_default();
+                                let decision_minutes = decision_ref.get().map(|i| i.value()).unwrap_or_default();
+                                let update_minutes = update_ref.get().map(|i| i.value()).unwrap_or_default();
+                                actions.cadence.dispatch(SetCadence { number, version, decision_minutes, update_minutes });
+                            }
+                        >
+                            <label>
+                                "Check-in every "
+                                <input type="number" min="5" max="120" node_ref=decision_ref value=view.decision_cadence_minutes.to_string() />
+                                " min"
+                            </label>
+                            <label>
+                                "Update every "
+                                <input type="number" min="5" max="120" node_ref=update_ref value=view.update_cadence_minutes.to_string() />
+                                " min"
+                            </label>
+                            <button type="submit" class="button-quiet">"Set cadence"</button>
+                        </form>
+                    }
+                })}
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn DecisionLog(view: WarRoomView, actions: Actions) -> AnyView {
+    let number = view.number;
+    let me = view.me;
+    let decision_ref = NodeRef::<leptos::html::Input>::new();
+    let reason_ref = NodeRef::<leptos::html::Input>::new();
+    let owner_ref = NodeRef::<leptos::html::Select>::new();
+    let error = Signal::derive(move || actions.decide.value().get().and_then(Result::err));
+
+    // "d" anywhere outside a text field jumps to the decision form.
+    #[cfg(feature = "hydrate")]
+    {
+        let handle = window_event_listener(leptos::ev::keydown, move |ev| {
+            use leptos::wasm_bindgen::JsCast;
+            let typing = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .map(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"))
+                .unwrap_or(false);
+            if !typing && ev.key() == "d" && !ev.ctrl_key() && !ev.meta_key() && !ev.alt_key() {
+                if let Some(input) = decision_ref.get_untracked() {
+                    ev.prevent_default();
+                    let _ = input.focus();
+                }
+            }
+        });
+        on_cleanup(move || handle.remove());
+    }
+
+    let decisions = view
+        .decisions
+        .iter()
+        .map(|d| view! { <DecisionRow decision=d.clone() number can_edit=view.can_edit actions /> })
+        .collect_view();
+    view! {
+        <section class="panel war-panel" aria-labelledby="decisions-heading">
+            <h2 id="decisions-heading">"Decision log" <kbd class="shortcut" title="Press d to log a decision">"d"</kbd></h2>
+            {view.can_edit.then(|| view! {
+                <form
+                    class="decision-form"
+                    data-testid="decision-form"
+                    on:submit=move |ev| {
+                        ev.prevent_default();
+                        let decision = decision_ref.get().map(|i| i.value()).unwrap_or_default();
+                        let reason = reason_ref.get().map(|i| i.value()).unwrap_or_default();
+                        let owner_id = owner_ref
+                            .get()
+                            .and_then(|s| s.value().parse::<i64>().ok())
+                            .unwrap_or(me);
+                        actions.decide.dispatch(LogDecision { number, decision, reason, owner_id });
+                        if let Some(input) = decision_ref.get() { input.set_value(""); }
+                        if let Some(input) = reason_ref.get() { input.set_value(""); }
+                    }
+                >
+                    <label class="sr-only" for="decision-input">"Decision"</label>
+                    <input id="decision-input" node_ref=decision_ref maxlength="500" placeholder="Decision, e.g. roll back 4.2" autocomplete="off" />
+                    <label class="sr-only" for="reason-input">"Reason"</label>
+                    <input id="reason-input" node_ref=reason_ref maxlength="1000" placeholder="Because… (evidence or hypothesis)" autocomplete="off" />
+                    <label class="sr-only" for="owner-select">"Owner"</label>
+                    <select id="owner-select" node_ref=owner_ref>
+                        {view.people.iter().map(|p| view! { <option value=p.id.to_string() selected=p.id == me>{p.name.clone()}</option> }).collect_view()}
+                    </select>
+                    <button type="submit" class="button-primary">"Log"</button>
+                </form>
+                <FormMessage error />
+            })}
+            <ol class="decisions scroll" data-testid="decisions">
+                {if view.decisions.is_empty() {
+                    view! { <li class="empty hint">"No decisions yet."</li> }.into_any()
+                } else {
+                    decisions.into_any()
+                }}
+            </ol>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn DecisionRow(decision: DecisionView, number: i64, can_edit: bool, actions: Actions) -> AnyView {
+    let result_ref = NodeRef::<leptos::html::Input>::new();
+    let id = decision.id;
+    let version = decision.version;
+    view! {
+        <li class="decision">
+            <div class="decision-head">
+                <time class="hint">{clock_seconds(decision.decided_at)}</time>
+                <strong>{decision.decision.clone()}</strong>
+                <span class="hint">{format!("owner {}", decision.owner)}</span>
+            </div>
+            {(!decision.reason.is_empty()).then(|| view! { <p class="decision-reason">{decision.reason.clone()}</p> })}
+            {match decision.result.clone() {
+                Some(result) => view! {
+                    <p class="decision-result">
+                        <span class="hint">{decision.result_at.map(|at| format!("Result {}: ", clock_seconds(at))).unwrap_or_default()}</span>
+                        {result}
+                    </p>
+                }.into_any(),
+                None if can_edit => view! {
+                    <form
+                        class="inline-row"
+                        on:submit=move |ev| {
+                            ev.prevent_default();
+                            let result = result_ref.get().map(|i| i.value()).unwrap_or_default();
+                            actions.result.dispatch(RecordDecisionResult { number, decision_id: id, version, result });
+                        }
+                    >
+                        <label class="sr-only" for=format!("result-{id}")>"Result"</label>
+                        <input id=format!("result-{id}") node_ref=result_ref maxlength="1000" placeholder="Result, when known" />
+                        <button type="submit" class="button-quiet">"Add result"</button>
+                    </form>
+                }.into_any(),
+                None => view! { <p class="hint">"Result pending"</p> }.into_any(),
+            }}
+        </li>
+    }
+    .into_any()
+}
+
+#[component]
+fn Timeline(view: WarRoomView, actions: Actions) -> AnyView {
+    let number = view.number;
+    let note_ref = NodeRef::<leptos::html::Input>::new();
+    let error = Signal::derive(move || actions.note.value().get().and_then(Result::err));
+    view! {
+        <section class="panel war-panel" aria-labelledby="timeline-heading">
+            <h2 id="timeline-heading">"Timeline"</h2>
+            {view.can_edit.then(|| view! {
+                <form
+                    class="inline-row note-form"
+                    on:submit=move |ev| {
+                        ev.prevent_default();
+                        let body = note_ref.get().map(|i| i.value()).unwrap_or_default();
+                        actions.note.dispatch(AddTimelineNote { number, body });
+                        if let Some(input) = note_ref.get() { input.set_value(""); }
+                    }
+                >
+                    <label class="sr-only" for="note-input">"Note"</label>
+                    <input id="note-input" node_ref=note_ref maxlength="2000" placeholder="Add a note for responders" autocomplete="off" />
+                    <button type="submit" class="button-quiet">"Post"</button>
+                </form>
+                <FormMessage error />
+            })}
+            <ol class="timeline scroll" data-testid="timeline">
+                {view
+                    .timeline
+                    .into_iter()
+                    .map(|e| view! {
+                        <li class="entry" class:entry-event=e.is_event>
+                            <time class="hint">{clock_seconds(e.at)}</time>
+                            <span class="entry-body">
+                                {e.by_scribe.then(|| view! { <span class="flag">"Scribe"</span> })}
+                                {(!e.is_event).then(|| view! { <strong>{e.author.clone().unwrap_or_default()}": "</strong> })}
+                                {e.body}
+                            </span>
+                        </li>
+                    })
+                    .collect_view()}
+            </ol>
+        </section>
+    }
+    .into_any()
+}
