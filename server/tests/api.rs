@@ -589,3 +589,266 @@ async fn pages_cannot_be_framed_or_sniffed() {
         );
     }
 }
+
+/// Signs in a new user of `role` (created by `admin`) and returns their cookie.
+async fn member(server: &TestServer, admin: &str, name: &str, role: &str) -> (i64, String) {
+    let email = format!("{}@example.com", name.to_lowercase());
+    let (id, password) = server.create_user(admin, name, &email, role).await;
+    let cookie = server
+        .sign_in(&email, &password)
+        .await
+        .cookie
+        .expect("member signs in");
+    (id, cookie)
+}
+
+async fn declare(server: &TestServer, cookie: &str) -> Reply {
+    server
+        .call(
+            "declare_incident",
+            Some(cookie),
+            &[
+                ("title", "Checkout fails"),
+                ("severity", "sev1"),
+                ("impact", "EU customers cannot pay"),
+                ("best_guess", ""),
+            ],
+        )
+        .await
+}
+
+async fn war_room(server: &TestServer, cookie: &str) -> serde_json::Value {
+    let reply = server
+        .call("get_war_room", Some(cookie), &[("number", "1")])
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    serde_json::from_str(&reply.body).expect("json")
+}
+
+#[tokio::test]
+async fn a_viewer_is_refused_every_mutating_war_room_function() {
+    for server in servers().await {
+        let admin = server.set_up().await;
+        declare(&server, &admin).await;
+        let (viewer_id, viewer) = member(&server, &admin, "Vera", "viewer").await;
+        let viewer_id = viewer_id.to_string();
+        let calls: Vec<(&str, Vec<(&str, &str)>)> = vec![
+            (
+                "declare_incident",
+                vec![
+                    ("title", "x"),
+                    ("severity", "sev2"),
+                    ("impact", ""),
+                    ("best_guess", ""),
+                ],
+            ),
+            (
+                "assign_role",
+                vec![("number", "1"), ("role", "scribe"), ("user_id", &viewer_id)],
+            ),
+            ("release_role", vec![("number", "1"), ("role", "scribe")]),
+            (
+                "change_status",
+                vec![
+                    ("number", "1"),
+                    ("version", "1"),
+                    ("status", "mitigating"),
+                    ("severity", "sev1"),
+                ],
+            ),
+            (
+                "set_cadence",
+                vec![
+                    ("number", "1"),
+                    ("version", "1"),
+                    ("decision_minutes", "10"),
+                    ("update_minutes", "15"),
+                ],
+            ),
+            (
+                "tick_rhythm_item",
+                vec![("number", "1"), ("item", "signals_checked")],
+            ),
+            ("check_in", vec![("number", "1")]),
+            (
+                "log_decision",
+                vec![
+                    ("number", "1"),
+                    ("decision", "x"),
+                    ("reason", ""),
+                    ("owner_id", &viewer_id),
+                ],
+            ),
+            (
+                "record_decision_result",
+                vec![
+                    ("number", "1"),
+                    ("decision_id", "1"),
+                    ("version", "1"),
+                    ("result", "x"),
+                ],
+            ),
+            (
+                "add_timeline_note",
+                vec![("number", "1"), ("body", "hello")],
+            ),
+        ];
+        for (function, pairs) in &calls {
+            let reply = server.call(function, Some(&viewer), pairs).await;
+            assert_eq!(
+                reply.status,
+                StatusCode::FORBIDDEN,
+                "{function} on {}: {}",
+                server.db.backend(),
+                reply.body
+            );
+        }
+        // The viewer still reads the war room, which says they cannot edit and shows no change.
+        let room = war_room(&server, &viewer).await;
+        assert_eq!(room["can_edit"], false);
+        assert_eq!(room["decisions"].as_array().map(Vec::len), Some(0));
+        assert_eq!(room["status"], "Investigating");
+        let incidents = app::store::incidents::list(&server.db).await.expect("list");
+        assert_eq!(incidents.len(), 1, "the viewer declared nothing");
+    }
+}
+
+#[tokio::test]
+async fn a_non_ic_cannot_reassign_a_held_role() {
+    for server in servers().await {
+        let admin = server.set_up().await;
+        let (_, ic) = member(&server, &admin, "Ivy", "responder").await;
+        let (rob_id, rob) = member(&server, &admin, "Rob", "responder").await;
+        declare(&server, &ic).await;
+        let ivy_is_ic = war_room(&server, &ic).await;
+        assert_eq!(ivy_is_ic["roles"][0]["holder"]["name"], "Ivy");
+
+        let grab = server
+            .call(
+                "assign_role",
+                Some(&rob),
+                &[
+                    ("number", "1"),
+                    ("role", "ic"),
+                    ("user_id", &rob_id.to_string()),
+                ],
+            )
+            .await;
+        assert_eq!(
+            grab.status,
+            StatusCode::FORBIDDEN,
+            "{}",
+            server.db.backend()
+        );
+        assert!(
+            grab.body.contains("Only the Incident Commander"),
+            "{}",
+            grab.body
+        );
+
+        // Taking an empty role is allowed; the IC may then hand it on.
+        let take = server
+            .call(
+                "assign_role",
+                Some(&rob),
+                &[
+                    ("number", "1"),
+                    ("role", "scribe"),
+                    ("user_id", &rob_id.to_string()),
+                ],
+            )
+            .await;
+        assert_eq!(take.status, StatusCode::OK, "{}", take.body);
+        let room = war_room(&server, &ic).await;
+        assert_eq!(
+            room["roles"][0]["holder"]["name"], "Ivy",
+            "the IC seat is unchanged"
+        );
+        assert_eq!(room["roles"][3]["holder"]["name"], "Rob");
+    }
+}
+
+#[tokio::test]
+async fn a_stale_status_change_answers_409() {
+    for server in servers().await {
+        let admin = server.set_up().await;
+        declare(&server, &admin).await;
+        let version = war_room(&server, &admin).await["version"]
+            .as_i64()
+            .expect("version")
+            .to_string();
+        let first = server
+            .call(
+                "change_status",
+                Some(&admin),
+                &[
+                    ("number", "1"),
+                    ("version", &version),
+                    ("status", "mitigating"),
+                    ("severity", "sev1"),
+                ],
+            )
+            .await;
+        assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+        let stale = server
+            .call(
+                "change_status",
+                Some(&admin),
+                &[
+                    ("number", "1"),
+                    ("version", &version),
+                    ("status", "resolved"),
+                    ("severity", "sev2"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            stale.status,
+            StatusCode::CONFLICT,
+            "{}",
+            server.db.backend()
+        );
+        let room = war_room(&server, &admin).await;
+        assert_eq!(room["status"], "Mitigating");
+        assert_eq!(room["severity"], "Sev1");
+    }
+}
+
+#[tokio::test]
+async fn the_event_stream_needs_sign_in_and_announces_a_change() {
+    for server in servers().await {
+        let admin = server.set_up().await;
+        assert_eq!(
+            server.get("/events", None).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+
+        let request = Request::get("/events")
+            .header(header::COOKIE, &admin)
+            .body(Body::empty())
+            .expect("request");
+        let response = server.app.clone().oneshot(request).await.expect("response");
+        assert_eq!(response.status(), StatusCode::OK);
+        let mut body = response.into_body();
+        let mut seen = String::new();
+        seen.push_str(&next_event(&mut body).await);
+        assert!(seen.contains("event: resync"), "{seen}");
+        declare(&server, &admin).await;
+        while !seen.contains("incident:1") {
+            seen.push_str(&next_event(&mut body).await);
+        }
+        assert!(seen.contains("event: change"), "{seen}");
+    }
+}
+
+/// The next chunk of an event stream, or a failure after 5 seconds.
+async fn next_event(body: &mut Body) -> String {
+    tokio::time::timeout(std::time::Duration::from_secs(5), body.frame())
+        .await
+        .expect("an event within 5 s")
+        .expect("a frame")
+        .expect("no error")
+        .into_data()
+        .map(|d| String::from_utf8_lossy(&d).into_owned())
+        .unwrap_or_default()
+}
