@@ -1,14 +1,10 @@
 import { expect, test, type Page } from "@playwright/test";
+import { admin, hydrated } from "./people";
 
 // One journey on one fresh instance, in order: each step builds on the one before.
 test.describe.configure({ mode: "serial" });
 
-const admin = { name: "Ada Admin", email: "ada@example.com", password: "calm under pressure" };
 const responder = { name: "Rob Responder", email: "rob@example.com", password: "" };
-
-async function hydrated(page: Page) {
-  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
-}
 
 async function signIn(page: Page, email: string, password: string) {
   await page.goto("/sign-in");
