@@ -692,6 +692,31 @@ async fn a_viewer_is_refused_every_mutating_war_room_function() {
                 "add_timeline_note",
                 vec![("number", "1"), ("body", "hello")],
             ),
+            (
+                "add_hypothesis",
+                vec![("number", "1"), ("statement", "x"), ("owner_id", "")],
+            ),
+            (
+                "update_hypothesis",
+                vec![
+                    ("number", "1"),
+                    ("hypothesis_id", "1"),
+                    ("version", "1"),
+                    ("status", "open"),
+                    ("evidence", ""),
+                    ("owner_id", ""),
+                ],
+            ),
+            (
+                "record_restore_step",
+                vec![
+                    ("number", "1"),
+                    ("step", "rollback"),
+                    ("outcome", "tried"),
+                    ("safety", "canary"),
+                    ("note", ""),
+                ],
+            ),
         ];
         for (function, pairs) in &calls {
             let reply = server.call(function, Some(&viewer), pairs).await;

@@ -2,6 +2,7 @@
 
 use super::ApiError;
 use crate::domain::incidents::{IncidentStatus, Severity};
+use crate::domain::mitigation::{HypothesisStatus, RestoreStep, Safety};
 use crate::domain::rhythm::RhythmItem;
 use crate::domain::roles::IncidentRole;
 use chrono::{DateTime, Utc};
@@ -110,6 +111,10 @@ pub struct WarRoomView {
     pub rhythm: Vec<RhythmView>,
     pub decisions: Vec<DecisionView>,
     pub timeline: Vec<EntryView>,
+    pub hypotheses: Vec<HypothesisView>,
+    /// Shown while more than three hypotheses are open.
+    pub hypothesis_warning: Option<String>,
+    pub restore: Vec<RestoreView>,
     pub people: Vec<PersonView>,
     pub me: i64,
     pub can_edit: bool,
@@ -352,6 +357,46 @@ pub async fn get_war_room(number: i64) -> Result<WarRoomView, ApiError> {
                     by_scribe: e.by_scribe,
                 })
                 .collect(),
+            hypotheses: room
+                .hypotheses
+                .iter()
+                .map(|h| HypothesisView {
+                    id: h.id,
+                    statement: h.statement.clone(),
+                    owner_id: h.owner_id.map(|o| o.0),
+                    owner: h.owner_name.clone(),
+                    status: h.status,
+                    evidence: h.evidence.clone(),
+                    version: h.version,
+                })
+                .collect(),
+            hypothesis_warning: crate::domain::mitigation::too_many_open(
+                room.hypotheses
+                    .iter()
+                    .filter(|h| h.status == HypothesisStatus::Open)
+                    .count(),
+            ),
+            restore: RestoreStep::ALL
+                .into_iter()
+                .map(|step| match room.restore.iter().find(|r| r.step == step) {
+                    Some(r) => RestoreView {
+                        step,
+                        tried: r.safety,
+                        decided: true,
+                        note: r.note.clone(),
+                        by: Some(r.by_name.clone()),
+                        at: Some(r.at),
+                    },
+                    None => RestoreView {
+                        step,
+                        tried: None,
+                        decided: false,
+                        note: String::new(),
+                        by: None,
+                        at: None,
+                    },
+                })
+                .collect(),
             people,
             me: user.id.0,
             can_edit: user.org_role != OrgRole::Viewer && incident.status.is_active(),
@@ -522,6 +567,130 @@ pub async fn add_timeline_note(number: i64, body: String) -> Result<(), ApiError
     respond(change(number, move |state, user, id| async move {
         let body = bounded_text("body", &body, 2000, Some("Write the note first."))?;
         store::incidents::add_note(&state.db, id, &body, user.id, Utc::now())
+            .await
+            .map_err(refused)
+    }))
+    .await
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HypothesisView {
+    pub id: i64,
+    pub statement: String,
+    pub owner_id: Option<i64>,
+    pub owner: Option<String>,
+    pub status: HypothesisStatus,
+    pub evidence: String,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestoreView {
+    pub step: RestoreStep,
+    /// Tried: with how safely. Not applicable: `None`, with the reason in `note`.
+    pub tried: Option<Safety>,
+    pub decided: bool,
+    pub note: String,
+    pub by: Option<String>,
+    pub at: Option<DateTime<Utc>>,
+}
+
+#[cfg(feature = "ssr")]
+fn owner_from(raw: &str) -> Result<Option<UserId>, ApiError> {
+    match raw.trim() {
+        "" => Ok(None),
+        id => id
+            .parse::<i64>()
+            .map(|id| Some(UserId(id)))
+            .map_err(|_| ApiError::invalid("owner_id", "Choose an owner from the list.")),
+    }
+}
+
+#[server(endpoint = "add_hypothesis")]
+pub async fn add_hypothesis(
+    number: i64,
+    statement: String,
+    owner_id: String,
+) -> Result<(), ApiError> {
+    respond(change(number, move |state, user, id| async move {
+        let statement = bounded_text("statement", &statement, 300, Some("State the hypothesis."))?;
+        let owner = owner_from(&owner_id)?;
+        store::incidents::add_hypothesis(&state.db, id, &statement, owner, user.id, Utc::now())
+            .await
+            .map_err(refused)
+    }))
+    .await
+}
+
+#[server(endpoint = "update_hypothesis")]
+pub async fn update_hypothesis(
+    number: i64,
+    hypothesis_id: i64,
+    version: i64,
+    status: String,
+    evidence: String,
+    owner_id: String,
+) -> Result<(), ApiError> {
+    respond(change(number, move |state, user, id| async move {
+        let status = HypothesisStatus::parse(&status)
+            .ok_or_else(|| ApiError::invalid("status", "Choose open, confirmed or ruled out."))?;
+        let evidence = bounded_text("evidence", &evidence, 2000, None)?;
+        let owner = owner_from(&owner_id)?;
+        store::incidents::update_hypothesis(
+            &state.db,
+            id,
+            hypothesis_id,
+            version,
+            status,
+            &evidence,
+            owner,
+            user.id,
+            Utc::now(),
+        )
+        .await
+        .map_err(refused)
+    }))
+    .await
+}
+
+/// Marks a restore-first step tried (with its safety; this logs a decision) or not applicable (with a reason).
+#[server(endpoint = "record_restore_step")]
+pub async fn record_restore_step(
+    number: i64,
+    step: String,
+    outcome: String,
+    safety: String,
+    note: String,
+) -> Result<(), ApiError> {
+    respond(change(number, move |state, user, id| async move {
+        let step =
+            RestoreStep::parse(&step).ok_or_else(|| ApiError::invalid("step", "Unknown step."))?;
+        let note = bounded_text("note", &note, 500, None)?;
+        let outcome = match outcome.as_str() {
+            "tried" => store::incidents::RestoreOutcome::Tried {
+                safety: Safety::parse(&safety).ok_or_else(|| {
+                    ApiError::invalid(
+                        "safety",
+                        "Say how safely it is applied: staged, canary, limited or untested.",
+                    )
+                })?,
+                detail: &note,
+            },
+            "not_applicable" if note.is_empty() => {
+                return Err(ApiError::invalid(
+                    "note",
+                    "Say why this step does not apply.",
+                ))
+            }
+            "not_applicable" => store::incidents::RestoreOutcome::NotApplicable { reason: &note },
+            _ => {
+                return Err(ApiError::invalid(
+                    "outcome",
+                    "Choose tried or not applicable.",
+                ))
+            }
+        };
+        store::incidents::record_restore_step(&state.db, id, step, &outcome, user.id, Utc::now())
             .await
             .map_err(refused)
     }))

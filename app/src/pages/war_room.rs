@@ -1,14 +1,16 @@
 //! The war room of one incident: header, role board, rhythm, decision log, timeline. Live.
 
 use crate::api::incidents::{
-    get_war_room, AddTimelineNote, AssignRole, ChangeStatus, CheckIn, DecisionView, LogDecision,
-    RecordDecisionResult, ReleaseRole, RoleView, SetCadence, TickRhythmItem, WarRoomView,
+    get_war_room, AddHypothesis, AddTimelineNote, AssignRole, ChangeStatus, CheckIn, DecisionView,
+    HypothesisView, LogDecision, RecordDecisionResult, RecordRestoreStep, ReleaseRole, RoleView,
+    SetCadence, TickRhythmItem, UpdateHypothesis, WarRoomView,
 };
 use crate::api::ApiError;
 use crate::components::{
     clock, clock_seconds, use_live, use_now, FormMessage, SeverityBadge, StatusBadge,
 };
 use crate::domain::incidents::{display_number, Severity};
+use crate::domain::mitigation::{HypothesisStatus, Safety};
 use crate::domain::rhythm::{countdown_text, elapsed_text, ItemState};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
@@ -27,6 +29,9 @@ struct Actions {
     decide: ServerAction<LogDecision>,
     result: ServerAction<RecordDecisionResult>,
     note: ServerAction<AddTimelineNote>,
+    add_hypothesis: ServerAction<AddHypothesis>,
+    update_hypothesis: ServerAction<UpdateHypothesis>,
+    restore: ServerAction<RecordRestoreStep>,
 }
 
 impl Actions {
@@ -41,6 +46,9 @@ impl Actions {
             decide: ServerAction::new(),
             result: ServerAction::new(),
             note: ServerAction::new(),
+            add_hypothesis: ServerAction::new(),
+            update_hypothesis: ServerAction::new(),
+            restore: ServerAction::new(),
         }
     }
 
@@ -54,6 +62,9 @@ impl Actions {
             + self.decide.version().get()
             + self.result.version().get()
             + self.note.version().get()
+            + self.add_hypothesis.version().get()
+            + self.update_hypothesis.version().get()
+            + self.restore.version().get()
     }
 
     /// The refusal to show, from whichever action answered last with one.
@@ -68,6 +79,7 @@ impl Actions {
             .or_else(|| err(self.tick.value().get()))
             .or_else(|| err(self.check_in.value().get()))
             .or_else(|| err(self.result.value().get()))
+            .or_else(|| err(self.update_hypothesis.value().get()))
     }
 }
 
@@ -105,8 +117,14 @@ pub fn WarRoomPage() -> impl IntoView {
                                         <RoleBoard view=view.clone() now actions />
                                         <Rhythm view=view.clone() now actions />
                                     </div>
-                                    <DecisionLog view=view.clone() actions />
-                                    <Timeline view actions />
+                                    <div class="war-col">
+                                        <DecisionLog view=view.clone() actions />
+                                        <Hypotheses view=view.clone() actions />
+                                    </div>
+                                    <div class="war-col">
+                                        <RestoreFirst view=view.clone() actions />
+                                        <Timeline view actions />
+                                    </div>
                                 </div>
                             </div>
                         }
@@ -628,6 +646,169 @@ fn Timeline(view: WarRoomView, actions: Actions) -> AnyView {
                     })
                     .collect_view()}
             </ol>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn Hypotheses(view: WarRoomView, actions: Actions) -> AnyView {
+    let number = view.number;
+    let statement_ref = NodeRef::<leptos::html::Input>::new();
+    let owner_ref = NodeRef::<leptos::html::Select>::new();
+    let error = Signal::derive(move || actions.add_hypothesis.value().get().and_then(Result::err));
+    let people = view.people.clone();
+    let rows = view
+        .hypotheses
+        .iter()
+        .map(|h| {
+            view! { <HypothesisRow hypothesis=h.clone() number people=people.clone() can_edit=view.can_edit actions /> }
+        })
+        .collect_view();
+    view! {
+        <section class="panel war-panel" aria-labelledby="hypotheses-heading">
+            <h2 id="hypotheses-heading">"Hypotheses"</h2>
+            {view.hypothesis_warning.clone().map(|w| view! { <p class="notice-warn" role="status">{w}</p> })}
+            {view.can_edit.then(|| view! {
+                <form
+                    class="inline-row"
+                    on:submit=move |ev| {
+                        ev.prevent_default();
+                        let statement = statement_ref.get().map(|i| i.value()).unwrap_or_default();
+                        let owner_id = owner_ref.get().map(|s| s.value()).unwrap_or_default();
+                        actions.add_hypothesis.dispatch(AddHypothesis { number, statement, owner_id });
+                        if let Some(input) = statement_ref.get() { input.set_value(""); }
+                    }
+                >
+                    <label class="sr-only" for="hypothesis-input">"Hypothesis"</label>
+                    <input id="hypothesis-input" node_ref=statement_ref maxlength="300" placeholder="It could be…" autocomplete="off" />
+                    <label class="sr-only" for="hypothesis-owner">"Owner"</label>
+                    <select id="hypothesis-owner" node_ref=owner_ref>
+                        <option value="">"No owner yet"</option>
+                        {view.people.iter().map(|p| view! { <option value=p.id.to_string()>{p.name.clone()}</option> }).collect_view()}
+                    </select>
+                    <button type="submit" class="button-quiet">"Add"</button>
+                </form>
+                <FormMessage error />
+            })}
+            <ul class="hypotheses scroll" data-testid="hypotheses">
+                {if view.hypotheses.is_empty() {
+                    view! { <li class="empty hint">"No hypotheses yet. Aim for 1 to 3, each with an owner."</li> }.into_any()
+                } else {
+                    rows.into_any()
+                }}
+            </ul>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn HypothesisRow(
+    hypothesis: HypothesisView,
+    number: i64,
+    people: Vec<crate::api::incidents::PersonView>,
+    can_edit: bool,
+    actions: Actions,
+) -> AnyView {
+    let status_ref = NodeRef::<leptos::html::Select>::new();
+    let owner_ref = NodeRef::<leptos::html::Select>::new();
+    let evidence_ref = NodeRef::<leptos::html::Input>::new();
+    let id = hypothesis.id;
+    let version = hypothesis.version;
+    let current_owner = hypothesis.owner_id;
+    let current_status = hypothesis.status;
+    view! {
+        <li class=format!("hypothesis hypothesis-{}", hypothesis.status.as_str())>
+            <div class="decision-head">
+                <strong>{hypothesis.statement.clone()}</strong>
+                <span class="flag">{hypothesis.status.label()}</span>
+                <span class="hint">{hypothesis.owner.clone().map(|o| format!("owner {o}")).unwrap_or_else(|| "no owner".to_owned())}</span>
+            </div>
+            {(!hypothesis.evidence.is_empty()).then(|| view! { <p class="decision-reason">{hypothesis.evidence.clone()}</p> })}
+            {can_edit.then(|| view! {
+                <form
+                    class="inline-row hypothesis-form"
+                    on:submit=move |ev| {
+                        ev.prevent_default();
+                        let status = status_ref.get().map(|s| s.value()).unwrap_or_default();
+                        let owner_id = owner_ref.get().map(|s| s.value()).unwrap_or_default();
+                        let evidence = evidence_ref.get().map(|i| i.value()).unwrap_or_default();
+                        actions.update_hypothesis.dispatch(UpdateHypothesis { number, hypothesis_id: id, version, status, evidence, owner_id });
+                    }
+                >
+                    <select node_ref=status_ref aria-label="Hypothesis status">
+                        {HypothesisStatus::ALL.into_iter().map(|s| view! { <option value=s.as_str() selected=s == current_status>{s.label()}</option> }).collect_view()}
+                    </select>
+                    <select node_ref=owner_ref aria-label="Hypothesis owner">
+                        <option value="">"No owner"</option>
+                        {people.iter().map(|p| view! { <option value=p.id.to_string() selected=Some(p.id) == current_owner>{p.name.clone()}</option> }).collect_view()}
+                    </select>
+                    <input node_ref=evidence_ref aria-label="Evidence" placeholder="Evidence" value=hypothesis.evidence.clone() maxlength="2000" />
+                    <button type="submit" class="button-quiet">"Save"</button>
+                </form>
+            })}
+        </li>
+    }
+    .into_any()
+}
+
+#[component]
+fn RestoreFirst(view: WarRoomView, actions: Actions) -> AnyView {
+    let number = view.number;
+    let error = Signal::derive(move || actions.restore.value().get().and_then(Result::err));
+    let rows = view
+        .restore
+        .iter()
+        .map(|r| {
+            let r = r.clone();
+            let step = r.step;
+            let safety_ref = NodeRef::<leptos::html::Select>::new();
+            let note_ref = NodeRef::<leptos::html::Input>::new();
+            let send = move |outcome: &'static str| {
+                let safety = safety_ref.get().map(|s| s.value()).unwrap_or_default();
+                let note = note_ref.get().map(|i| i.value()).unwrap_or_default();
+                actions.restore.dispatch(RecordRestoreStep {
+                    number,
+                    step: step.as_str().to_owned(),
+                    outcome: outcome.to_owned(),
+                    safety,
+                    note,
+                });
+            };
+            let state = match (r.decided, r.tried) {
+                (true, Some(safety)) => format!("tried ({})", safety.label()),
+                (true, None) => "not applicable".to_owned(),
+                _ => "open".to_owned(),
+            };
+            view! {
+                <li class="restore-step" class:restore-open=!r.decided data-step=step.as_str()>
+                    <div class="decision-head">
+                        <strong>{step.label()}</strong>
+                        <span class="flag" data-testid="restore-state">{state}</span>
+                        {r.by.clone().map(|by| view! { <span class="hint">{format!("{by}{}", r.at.map(|at| format!(", {}", clock(at))).unwrap_or_default())}</span> })}
+                    </div>
+                    {(!r.note.is_empty()).then(|| view! { <p class="decision-reason">{r.note.clone()}</p> })}
+                    {(view.can_edit && !r.decided).then(|| view! {
+                        <div class="inline-row">
+                            <select node_ref=safety_ref aria-label=format!("Safety of {}", step.label())>
+                                <option value="">"Safety…"</option>
+                                {Safety::ALL.into_iter().map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).collect_view()}
+                            </select>
+                            <input node_ref=note_ref aria-label=format!("Detail or reason for {}", step.label()) placeholder="Detail, or why not" maxlength="500" />
+                            <button type="button" class="button-quiet" on:click=move |_| send("tried")>"Tried"</button>
+                            <button type="button" class="button-link" on:click=move |_| send("not_applicable")>"N/A"</button>
+                        </div>
+                    })}
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="panel war-panel" aria-labelledby="restore-heading">
+            <h2 id="restore-heading">"Restore first"</h2>
+            <FormMessage error />
+            <ul class="restore scroll" data-testid="restore-first">{rows}</ul>
         </section>
     }
     .into_any()

@@ -7,6 +7,7 @@ use super::{read, write_tx, Db, StoreError};
 use crate::domain::incidents::{
     display_number, IncidentId, IncidentStatus, IncidentTitle, Severity,
 };
+use crate::domain::mitigation::{self, HypothesisStatus, RestoreStep, Safety};
 use crate::domain::rhythm::{self, RhythmItem};
 use crate::domain::roles::{self, Actor, IncidentRole, RoleRefusal};
 use crate::domain::users::UserId;
@@ -113,6 +114,34 @@ pub struct TimelineEntry {
     pub by_scribe: bool,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hypothesis {
+    pub id: i64,
+    pub statement: String,
+    pub owner_id: Option<UserId>,
+    pub owner_name: Option<String>,
+    pub status: HypothesisStatus,
+    pub evidence: String,
+    pub version: i64,
+}
+
+/// A restore-first step that was tried or set aside.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestoreRecord {
+    pub step: RestoreStep,
+    /// `Some` when tried (with how safely); `None` when not applicable.
+    pub safety: Option<Safety>,
+    pub note: String,
+    pub by_name: String,
+    pub at: DateTime<Utc>,
+}
+
+/// What happened to a restore-first step.
+pub enum RestoreOutcome<'a> {
+    Tried { safety: Safety, detail: &'a str },
+    NotApplicable { reason: &'a str },
+}
+
 /// Everything one war room shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WarRoom {
@@ -123,6 +152,8 @@ pub struct WarRoom {
     pub ticks: Vec<(RhythmItem, DateTime<Utc>)>,
     pub decisions: Vec<Decision>,
     pub timeline: Vec<TimelineEntry>,
+    pub hypotheses: Vec<Hypothesis>,
+    pub restore: Vec<RestoreRecord>,
 }
 
 /// What the dashboard lists per incident.
@@ -413,14 +444,26 @@ pub async fn war_room(db: &Db, number: i64) -> Result<Option<WarRoom>, StoreErro
     );
     type EntryRow = (i64, DateTime<Utc>, Option<String>, String, String, bool);
     type Stamps = Vec<(String, DateTime<Utc>)>;
+    type HypothesisRow = (
+        i64,
+        String,
+        Option<i64>,
+        Option<String>,
+        String,
+        String,
+        i64,
+    );
+    type RestoreRow = (String, Option<String>, String, String, DateTime<Utc>);
     type Rows = (
         Vec<RoleRow>,
         Stamps,
         Stamps,
         Vec<DecisionRow>,
         Vec<EntryRow>,
+        Vec<HypothesisRow>,
+        Vec<RestoreRow>,
     );
-    let (role_rows, releases, tick_rows, decision_rows, entry_rows): Rows = read!(db, pool => {
+    let (role_rows, releases, tick_rows, decision_rows, entry_rows, hypothesis_rows, restore_rows): Rows = read!(db, pool => {
         let roles = sqlx::query_as(
             "SELECT r.role, r.user_id, u.name, r.assigned_at, b.name, p.name FROM role_assignments r \
              JOIN users u ON u.id = r.user_id JOIN users b ON b.id = r.assigned_by \
@@ -457,7 +500,21 @@ pub async fn war_room(db: &Db, number: i64) -> Result<Option<WarRoom>, StoreErro
         .bind(id)
         .fetch_all(pool)
         .await?;
-        (roles, releases, ticks, decisions, entries)
+        let hypotheses: Vec<HypothesisRow> = sqlx::query_as(
+            "SELECT h.id, h.statement, h.owner_id, u.name, h.status, h.evidence, h.version FROM hypotheses h \
+             LEFT JOIN users u ON u.id = h.owner_id WHERE h.incident_id = $1 ORDER BY h.id",
+        )
+        .bind(id)
+        .fetch_all(pool)
+        .await?;
+        let restore: Vec<RestoreRow> = sqlx::query_as(
+            "SELECT r.step, r.safety, r.note, u.name, r.decided_at FROM restore_steps r \
+             JOIN users u ON u.id = r.decided_by WHERE r.incident_id = $1",
+        )
+        .bind(id)
+        .fetch_all(pool)
+        .await?;
+        (roles, releases, ticks, decisions, entries, hypotheses, restore)
     });
     let roles: Vec<RoleHolder> = role_rows
         .into_iter()
@@ -531,6 +588,34 @@ pub async fn war_room(db: &Db, number: i64) -> Result<Option<WarRoom>, StoreErro
                     by_scribe,
                 },
             )
+            .collect(),
+        hypotheses: hypothesis_rows
+            .into_iter()
+            .filter_map(
+                |(id, statement, owner_id, owner_name, status, evidence, version)| {
+                    Some(Hypothesis {
+                        id,
+                        statement,
+                        owner_id: owner_id.map(UserId),
+                        owner_name,
+                        status: HypothesisStatus::parse(&status)?,
+                        evidence,
+                        version,
+                    })
+                },
+            )
+            .collect(),
+        restore: restore_rows
+            .into_iter()
+            .filter_map(|(step, safety, note, by_name, at)| {
+                Some(RestoreRecord {
+                    step: RestoreStep::parse(&step)?,
+                    safety: safety.as_deref().and_then(Safety::parse),
+                    note,
+                    by_name,
+                    at,
+                })
+            })
             .collect(),
         incident,
     }))
@@ -878,6 +963,163 @@ pub async fn add_note(
     Ok(())
 }
 
+/// Ticks "hypotheses with owners" once there are some and every one has an owner.
+macro_rules! tick_if_hypotheses_owned {
+    ($tx:ident, $id:expr, $by:expr, $at:expr) => {{
+        let rows: Vec<(String, Option<i64>)> =
+            sqlx::query_as("SELECT status, owner_id FROM hypotheses WHERE incident_id = $1")
+                .bind($id.0)
+                .fetch_all(&mut *$tx)
+                .await?;
+        let pairs: Vec<(HypothesisStatus, bool)> = rows
+            .iter()
+            .filter_map(|(status, owner)| Some((HypothesisStatus::parse(status)?, owner.is_some())))
+            .collect();
+        if mitigation::hypotheses_have_owners(&pairs) {
+            tick!($tx, $id.0, RhythmItem::HypothesesWithOwners, $by, $at);
+        }
+    }};
+}
+
+/// Adds a hypothesis (owner optional, but the rhythm wants one).
+pub async fn add_hypothesis(
+    db: &Db,
+    id: IncidentId,
+    statement: &str,
+    owner: Option<UserId>,
+    actor: UserId,
+    now: DateTime<Utc>,
+) -> Result<(), IncidentChangeError> {
+    write_tx!(db, tx => {
+        incident_for_change!(tx, id, true);
+        sqlx::query(
+            "INSERT INTO hypotheses (incident_id, statement, owner_id, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id.0)
+        .bind(statement)
+        .bind(owner.map(|o| o.0))
+        .bind(actor.0)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let name = name_of!(tx, actor.0);
+        let owned = match owner {
+            Some(owner) => format!(" (owner {})", name_of!(tx, owner.0)),
+            None => " (no owner yet)".to_owned(),
+        };
+        event!(tx, id.0, actor.0, now, format!("{name} added a hypothesis: {statement}{owned}"));
+        tick_if_hypotheses_owned!(tx, id, actor.0, now);
+    });
+    Ok(())
+}
+
+/// Changes a hypothesis's status, evidence and owner, refusing a stale edit.
+#[allow(clippy::too_many_arguments)]
+pub async fn update_hypothesis(
+    db: &Db,
+    id: IncidentId,
+    hypothesis_id: i64,
+    seen_version: i64,
+    status: HypothesisStatus,
+    evidence: &str,
+    owner: Option<UserId>,
+    actor: UserId,
+    now: DateTime<Utc>,
+) -> Result<(), IncidentChangeError> {
+    write_tx!(db, tx => {
+        incident_for_change!(tx, id, true);
+        let current: Option<(String, String)> = sqlx::query_as(
+            "SELECT statement, status FROM hypotheses WHERE id = $1 AND incident_id = $2",
+        )
+        .bind(hypothesis_id)
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let (statement, old_status) = current.ok_or(IncidentChangeError::NotFound)?;
+        let changed = sqlx::query(
+            "UPDATE hypotheses SET status = $3, evidence = $4, owner_id = $5, version = version + 1 \
+             WHERE id = $1 AND incident_id = $2 AND version = $6",
+        )
+        .bind(hypothesis_id)
+        .bind(id.0)
+        .bind(status.as_str())
+        .bind(evidence)
+        .bind(owner.map(|o| o.0))
+        .bind(seen_version)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            return Err(IncidentChangeError::Stale);
+        }
+        let name = name_of!(tx, actor.0);
+        let body = if old_status != status.as_str() {
+            format!("{name} marked the hypothesis \"{statement}\" {}", status.label().to_lowercase())
+        } else {
+            format!("{name} updated the hypothesis \"{statement}\"")
+        };
+        event!(tx, id.0, actor.0, now, body);
+        tick_if_hypotheses_owned!(tx, id, actor.0, now);
+    });
+    Ok(())
+}
+
+/// Records a restore-first step as tried (which logs a decision) or not applicable.
+pub async fn record_restore_step(
+    db: &Db,
+    id: IncidentId,
+    step: RestoreStep,
+    outcome: &RestoreOutcome<'_>,
+    actor: UserId,
+    now: DateTime<Utc>,
+) -> Result<(), IncidentChangeError> {
+    write_tx!(db, tx => {
+        incident_for_change!(tx, id, true);
+        let name = name_of!(tx, actor.0);
+        let (state, safety, note, decision_id) = match outcome {
+            RestoreOutcome::Tried { safety, detail } => {
+                let decision = mitigation::tried_decision(step, *safety, detail);
+                let decision_id: i64 = sqlx::query_scalar(
+                    "INSERT INTO decisions (incident_id, decided_at, decision, reason, owner_id, logged_by) \
+                     VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+                )
+                .bind(id.0)
+                .bind(now)
+                .bind(&decision)
+                .bind("Restore first: reduce impact before the root cause is known")
+                .bind(actor.0)
+                .fetch_one(&mut *tx)
+                .await?;
+                event!(tx, id.0, actor.0, now, format!("Decision: {decision} (owner {name})"));
+                ("tried", Some(safety.as_str()), detail.trim().to_owned(), Some(decision_id))
+            }
+            RestoreOutcome::NotApplicable { reason } => {
+                event!(tx, id.0, actor.0, now, format!("{name} set aside \"{}\": {}", step.label(), reason.trim()));
+                ("not_applicable", None, reason.trim().to_owned(), None)
+            }
+        };
+        sqlx::query(
+            "INSERT INTO restore_steps (incident_id, step, state, safety, note, decision_id, decided_by, decided_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (incident_id, step) DO UPDATE SET state = EXCLUDED.state, safety = EXCLUDED.safety, \
+             note = EXCLUDED.note, decision_id = EXCLUDED.decision_id, decided_by = EXCLUDED.decided_by, \
+             decided_at = EXCLUDED.decided_at",
+        )
+        .bind(id.0)
+        .bind(step.as_str())
+        .bind(state)
+        .bind(safety)
+        .bind(&note)
+        .bind(decision_id)
+        .bind(actor.0)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    });
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -927,6 +1169,113 @@ mod tests {
             user,
             org_role: OrgRole::Responder,
             is_ic,
+        }
+    }
+
+    #[tokio::test]
+    async fn owned_hypotheses_tick_the_rhythm_and_trying_a_restore_step_writes_a_decision() {
+        for db in fresh_databases().await {
+            let ada = person(&db, "Ada", OrgRole::Responder).await;
+            let bob = person(&db, "Bob", OrgRole::Responder).await;
+            let incident = declared(&db, ada, Severity::Sev1).await;
+            let now = Utc::now();
+            add_hypothesis(&db, incident.id, "Bad deploy 4.2", None, ada, now)
+                .await
+                .expect("add");
+            let room = war_room(&db, incident.number)
+                .await
+                .expect("load")
+                .expect("found");
+            assert!(!room
+                .ticks
+                .iter()
+                .any(|(i, _)| *i == RhythmItem::HypothesesWithOwners));
+            let h = &room.hypotheses[0];
+            update_hypothesis(
+                &db,
+                incident.id,
+                h.id,
+                h.version,
+                HypothesisStatus::Open,
+                "",
+                Some(bob),
+                ada,
+                now,
+            )
+            .await
+            .expect("own it");
+            let stale = update_hypothesis(
+                &db,
+                incident.id,
+                h.id,
+                h.version,
+                HypothesisStatus::RuledOut,
+                "",
+                Some(bob),
+                ada,
+                now,
+            )
+            .await;
+            assert!(
+                matches!(stale, Err(IncidentChangeError::Stale)),
+                "{}",
+                db.backend()
+            );
+
+            record_restore_step(
+                &db,
+                incident.id,
+                RestoreStep::Rollback,
+                &RestoreOutcome::Tried {
+                    safety: Safety::Canary,
+                    detail: "to 4.1",
+                },
+                bob,
+                now,
+            )
+            .await
+            .expect("try");
+            record_restore_step(
+                &db,
+                incident.id,
+                RestoreStep::CapacityAdd,
+                &RestoreOutcome::NotApplicable {
+                    reason: "CPU is idle",
+                },
+                bob,
+                now,
+            )
+            .await
+            .expect("set aside");
+            let room = war_room(&db, incident.number)
+                .await
+                .expect("load")
+                .expect("found");
+            assert!(
+                room.ticks
+                    .iter()
+                    .any(|(i, _)| *i == RhythmItem::HypothesesWithOwners),
+                "{}",
+                db.backend()
+            );
+            assert_eq!(room.hypotheses[0].owner_name.as_deref(), Some("Bob"));
+            assert_eq!(room.decisions.len(), 1);
+            assert_eq!(room.decisions[0].decision, "Roll back: to 4.1 (canary)");
+            let rollback = room
+                .restore
+                .iter()
+                .find(|r| r.step == RestoreStep::Rollback)
+                .expect("rollback");
+            assert_eq!(rollback.safety, Some(Safety::Canary));
+            let capacity = room
+                .restore
+                .iter()
+                .find(|r| r.step == RestoreStep::CapacityAdd)
+                .expect("capacity");
+            assert_eq!(
+                (capacity.safety, capacity.note.as_str()),
+                (None, "CPU is idle")
+            );
         }
     }
 
