@@ -717,6 +717,24 @@ async fn a_viewer_is_refused_every_mutating_war_room_function() {
                     ("note", ""),
                 ],
             ),
+            (
+                "correct_milestone",
+                vec![
+                    ("number", "1"),
+                    ("milestone", "declared"),
+                    ("at", "2026-01-01T10:00"),
+                ],
+            ),
+            (
+                "update_summary",
+                vec![
+                    ("number", "1"),
+                    ("version", "1"),
+                    ("impact", "x"),
+                    ("best_guess", "y"),
+                    ("bridge_url", ""),
+                ],
+            ),
         ];
         for (function, pairs) in &calls {
             let reply = server.call(function, Some(&viewer), pairs).await;
@@ -876,4 +894,75 @@ async fn next_event(body: &mut Body) -> String {
         .into_data()
         .map(|d| String::from_utf8_lossy(&d).into_owned())
         .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn only_the_ic_corrects_a_milestone_and_a_bad_bridge_link_is_refused_at_its_field() {
+    for server in servers().await {
+        let admin = server.set_up().await;
+        let (_, ic) = member(&server, &admin, "Ivy", "responder").await;
+        let (_, rob) = member(&server, &admin, "Rob", "responder").await;
+        declare(&server, &ic).await;
+        let pairs = [
+            ("number", "1"),
+            ("milestone", "declared"),
+            ("at", "2026-01-01T10:00"),
+        ];
+        let refused = server.call("correct_milestone", Some(&rob), &pairs).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::FORBIDDEN,
+            "{}",
+            server.db.backend()
+        );
+        let done = server.call("correct_milestone", Some(&ic), &pairs).await;
+        assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+        let room = war_room(&server, &ic).await;
+        assert_eq!(room["milestones"][0]["corrected_by"], "Ivy");
+        assert_eq!(room["milestones"][0]["at"], "2026-01-01T10:00:00Z");
+
+        let version = room["version"].as_i64().expect("version").to_string();
+        let bad = server
+            .call(
+                "update_summary",
+                Some(&rob),
+                &[
+                    ("number", "1"),
+                    ("version", &version),
+                    ("impact", "EU"),
+                    ("best_guess", "4.2"),
+                    ("bridge_url", "zoom"),
+                ],
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad.body.contains("bridge_url"), "{}", bad.body);
+        let good = server
+            .call(
+                "update_summary",
+                Some(&rob),
+                &[
+                    ("number", "1"),
+                    ("version", &version),
+                    ("impact", "EU"),
+                    ("best_guess", "4.2"),
+                    ("bridge_url", "https://meet.example.com/inc-1"),
+                ],
+            )
+            .await;
+        assert_eq!(good.status, StatusCode::OK, "{}", good.body);
+        let room = war_room(&server, &ic).await;
+        assert_eq!(room["bridge_url"], "https://meet.example.com/inc-1");
+        let initial = room["rhythm"]
+            .as_array()
+            .expect("rhythm")
+            .iter()
+            .find(|r| r["item"] == "InitialStatusPosted")
+            .expect("item")
+            .clone();
+        assert!(
+            !initial["done_at"].is_null(),
+            "posting impact and best guess ticks the initial status"
+        );
+    }
 }

@@ -2,6 +2,7 @@
 
 use super::ApiError;
 use crate::domain::incidents::{IncidentStatus, Severity};
+use crate::domain::milestones::Milestone;
 use crate::domain::mitigation::{HypothesisStatus, RestoreStep, Safety};
 use crate::domain::rhythm::RhythmItem;
 use crate::domain::roles::IncidentRole;
@@ -115,6 +116,7 @@ pub struct WarRoomView {
     /// Shown while more than three hypotheses are open.
     pub hypothesis_warning: Option<String>,
     pub restore: Vec<RestoreView>,
+    pub milestones: Vec<MilestoneView>,
     pub people: Vec<PersonView>,
     pub me: i64,
     pub can_edit: bool,
@@ -395,6 +397,27 @@ pub async fn get_war_room(number: i64) -> Result<WarRoomView, ApiError> {
                         by: None,
                         at: None,
                     },
+                })
+                .collect(),
+            milestones: Milestone::ALL
+                .into_iter()
+                .map(|milestone| {
+                    let stamped = store::incidents::stamped(&room, milestone);
+                    let correction = room
+                        .corrections
+                        .iter()
+                        .rev()
+                        .find(|c| c.milestone == milestone);
+                    MilestoneView {
+                        milestone,
+                        at: crate::domain::milestones::effective(
+                            stamped,
+                            correction.map(|c| c.new_at),
+                        ),
+                        stamped,
+                        corrected_by: correction.map(|c| c.by_name.clone()),
+                        corrected_at: correction.map(|c| c.at),
+                    }
                 })
                 .collect(),
             people,
@@ -693,6 +716,75 @@ pub async fn record_restore_step(
         store::incidents::record_restore_step(&state.db, id, step, &outcome, user.id, Utc::now())
             .await
             .map_err(refused)
+    }))
+    .await
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MilestoneView {
+    pub milestone: Milestone,
+    /// The time that counts: the latest correction, else the system stamp.
+    pub at: Option<DateTime<Utc>>,
+    /// The system stamp, shown beside a correction.
+    pub stamped: Option<DateTime<Utc>>,
+    /// Who corrected it last, and when.
+    pub corrected_by: Option<String>,
+    pub corrected_at: Option<DateTime<Utc>>,
+}
+
+/// Corrects a milestone time (UTC); only the IC or an admin. The stamp stays on record.
+#[server(endpoint = "correct_milestone")]
+pub async fn correct_milestone(number: i64, milestone: String, at: String) -> Result<(), ApiError> {
+    respond(change(number, move |state, user, id| async move {
+        let actor = actor(&state, &user, id).await?;
+        if !actor.is_ic && user.org_role != OrgRole::Admin {
+            return Err(ApiError::Forbidden(
+                "Only the Incident Commander corrects milestones.".to_owned(),
+            ));
+        }
+        let milestone = Milestone::parse(&milestone)
+            .ok_or_else(|| ApiError::invalid("milestone", "Unknown milestone."))?;
+        let now = Utc::now();
+        let at = crate::domain::milestones::parse_correction("at", &at, now)?;
+        store::incidents::correct_milestone(&state.db, number, milestone, at, user.id, now)
+            .await
+            .map_err(refused)
+    }))
+    .await
+}
+
+/// Posts the initial status or updates it: impact, current best guess, bridge link.
+#[server(endpoint = "update_summary")]
+pub async fn update_summary(
+    number: i64,
+    version: i64,
+    impact: String,
+    best_guess: String,
+    bridge_url: String,
+) -> Result<(), ApiError> {
+    respond(change(number, move |state, user, id| async move {
+        let impact = bounded_text("impact", &impact, 2000, None)?;
+        let best_guess = bounded_text("best_guess", &best_guess, 2000, None)?;
+        let bridge_url = bounded_text("bridge_url", &bridge_url, 500, None)?;
+        let is_link = bridge_url.starts_with("https://") || bridge_url.starts_with("http://");
+        if !bridge_url.is_empty() && !is_link {
+            return Err(ApiError::invalid(
+                "bridge_url",
+                "Use a link that starts with https://",
+            ));
+        }
+        store::incidents::update_summary(
+            &state.db,
+            id,
+            version,
+            &impact,
+            &best_guess,
+            &bridge_url,
+            user.id,
+            Utc::now(),
+        )
+        .await
+        .map_err(refused)
     }))
     .await
 }

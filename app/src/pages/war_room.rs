@@ -1,9 +1,10 @@
 //! The war room of one incident: header, role board, rhythm, decision log, timeline. Live.
 
 use crate::api::incidents::{
-    get_war_room, AddHypothesis, AddTimelineNote, AssignRole, ChangeStatus, CheckIn, DecisionView,
-    HypothesisView, LogDecision, RecordDecisionResult, RecordRestoreStep, ReleaseRole, RoleView,
-    SetCadence, TickRhythmItem, UpdateHypothesis, WarRoomView,
+    get_war_room, AddHypothesis, AddTimelineNote, AssignRole, ChangeStatus, CheckIn,
+    CorrectMilestone, DecisionView, HypothesisView, LogDecision, RecordDecisionResult,
+    RecordRestoreStep, ReleaseRole, RoleView, SetCadence, TickRhythmItem, UpdateHypothesis,
+    UpdateSummary, WarRoomView,
 };
 use crate::api::ApiError;
 use crate::components::{
@@ -32,6 +33,8 @@ struct Actions {
     add_hypothesis: ServerAction<AddHypothesis>,
     update_hypothesis: ServerAction<UpdateHypothesis>,
     restore: ServerAction<RecordRestoreStep>,
+    correct: ServerAction<CorrectMilestone>,
+    summary: ServerAction<UpdateSummary>,
 }
 
 impl Actions {
@@ -49,6 +52,8 @@ impl Actions {
             add_hypothesis: ServerAction::new(),
             update_hypothesis: ServerAction::new(),
             restore: ServerAction::new(),
+            correct: ServerAction::new(),
+            summary: ServerAction::new(),
         }
     }
 
@@ -65,6 +70,8 @@ impl Actions {
             + self.add_hypothesis.version().get()
             + self.update_hypothesis.version().get()
             + self.restore.version().get()
+            + self.correct.version().get()
+            + self.summary.version().get()
     }
 
     /// The refusal to show, from whichever action answered last with one.
@@ -80,6 +87,8 @@ impl Actions {
             .or_else(|| err(self.check_in.value().get()))
             .or_else(|| err(self.result.value().get()))
             .or_else(|| err(self.update_hypothesis.value().get()))
+            .or_else(|| err(self.correct.value().get()))
+            .or_else(|| err(self.summary.value().get()))
     }
 }
 
@@ -202,15 +211,11 @@ fn Header(view: WarRoomView, now: ReadSignal<DateTime<Utc>>, actions: Actions) -
                     }
                 })}
         </header>
-        {(!view.impact.is_empty() || !view.best_guess.is_empty())
-            .then(|| {
-                view! {
-                    <p class="war-summary">
-                        {(!view.impact.is_empty()).then(|| view! { <span><strong>"Impact: "</strong>{view.impact.clone()}</span> })}
-                        {(!view.best_guess.is_empty()).then(|| view! { <span><strong>"Best guess: "</strong>{view.best_guess.clone()}</span> })}
-                    </p>
-                }
-            })}
+        <div class="war-summary">
+            <span><strong>"Impact: "</strong>{if view.impact.is_empty() { "not posted yet".to_owned() } else { view.impact.clone() }}</span>
+            <span><strong>"Best guess: "</strong>{if view.best_guess.is_empty() { "not posted yet".to_owned() } else { view.best_guess.clone() }}</span>
+            {view.can_edit.then(|| view! { <SummaryForm view=view.clone() actions /> })}
+        </div>
     }
     .into_any()
 }
@@ -456,6 +461,7 @@ fn Rhythm(view: WarRoomView, now: ReadSignal<DateTime<Utc>>, actions: Actions) -
                     }
                 })}
             <ul class="rhythm">{items}</ul>
+            <Milestones view=view.clone() actions />
             {(view.can_edit && view.commands)
                 .then(|| {
                     view! {
@@ -810,6 +816,90 @@ fn RestoreFirst(view: WarRoomView, actions: Actions) -> AnyView {
             <FormMessage error />
             <ul class="restore scroll" data-testid="restore-first">{rows}</ul>
         </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn Milestones(view: WarRoomView, actions: Actions) -> AnyView {
+    let number = view.number;
+    let milestone_ref = NodeRef::<leptos::html::Select>::new();
+    let at_ref = NodeRef::<leptos::html::Input>::new();
+    let rows = view
+        .milestones
+        .iter()
+        .map(|m| {
+            let time = m.at.map(clock).unwrap_or_else(|| "not yet".to_owned());
+            let note = m.corrected_by.as_ref().map(|by| {
+                let stamp = m.stamped.map(clock).unwrap_or_else(|| "unset".to_owned());
+                format!("corrected by {by}; system stamp {stamp}")
+            });
+            view! {
+                <li class="milestone" data-milestone=m.milestone.as_str()>
+                    <span>{m.milestone.label()}</span>
+                    <strong class="milestone-at">{time}</strong>
+                    {note.map(|n| view! { <span class="hint">{n}</span> })}
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <h3 class="subheading">"Milestones"</h3>
+        <ul class="milestones" data-testid="milestones">{rows}</ul>
+        {(view.commands).then(|| view! {
+            <details class="correct-milestone">
+                <summary>"Correct a milestone"</summary>
+                <form
+                    class="inline-row"
+                    on:submit=move |ev| {
+                        ev.prevent_default();
+                        let milestone = milestone_ref.get().map(|s| s.value()).unwrap_or_default();
+                        let at = at_ref.get().map(|i| i.value()).unwrap_or_default();
+                        actions.correct.dispatch(CorrectMilestone { number, milestone, at });
+                    }
+                >
+                    <select node_ref=milestone_ref aria-label="Milestone">
+                        {crate::domain::milestones::Milestone::ALL
+                            .into_iter()
+                            .map(|m| view! { <option value=m.as_str()>{m.label()}</option> })
+                            .collect_view()}
+                    </select>
+                    <input type="datetime-local" node_ref=at_ref aria-label="Time (UTC)" />
+                    <span class="hint">"UTC"</span>
+                    <button type="submit" class="button-quiet">"Save"</button>
+                </form>
+            </details>
+        })}
+    }
+    .into_any()
+}
+
+#[component]
+fn SummaryForm(view: WarRoomView, actions: Actions) -> AnyView {
+    let number = view.number;
+    let version = view.version;
+    let impact_ref = NodeRef::<leptos::html::Input>::new();
+    let guess_ref = NodeRef::<leptos::html::Input>::new();
+    let bridge_ref = NodeRef::<leptos::html::Input>::new();
+    view! {
+        <details class="summary-edit">
+            <summary>"Post status"</summary>
+            <form
+                class="summary-form"
+                on:submit=move |ev| {
+                    ev.prevent_default();
+                    let impact = impact_ref.get().map(|i| i.value()).unwrap_or_default();
+                    let best_guess = guess_ref.get().map(|i| i.value()).unwrap_or_default();
+                    let bridge_url = bridge_ref.get().map(|i| i.value()).unwrap_or_default();
+                    actions.summary.dispatch(UpdateSummary { number, version, impact, best_guess, bridge_url });
+                }
+            >
+                <input node_ref=impact_ref aria-label="Impact" placeholder="Impact: who, what, how widely" value=view.impact.clone() maxlength="2000" />
+                <input node_ref=guess_ref aria-label="Best guess" placeholder="Current best guess" value=view.best_guess.clone() maxlength="2000" />
+                <input node_ref=bridge_ref aria-label="Bridge link" placeholder="Bridge link (https://…)" value=view.bridge_url.clone() maxlength="500" />
+                <button type="submit" class="button-quiet">"Save"</button>
+            </form>
+        </details>
     }
     .into_any()
 }

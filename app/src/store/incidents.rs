@@ -7,6 +7,7 @@ use super::{read, write_tx, Db, StoreError};
 use crate::domain::incidents::{
     display_number, IncidentId, IncidentStatus, IncidentTitle, Severity,
 };
+use crate::domain::milestones::Milestone;
 use crate::domain::mitigation::{self, HypothesisStatus, RestoreStep, Safety};
 use crate::domain::rhythm::{self, RhythmItem};
 use crate::domain::roles::{self, Actor, IncidentRole, RoleRefusal};
@@ -28,6 +29,7 @@ pub struct Incident {
     pub update_cadence_minutes: i64,
     pub declared_at: DateTime<Utc>,
     pub last_check_in_at: Option<DateTime<Utc>>,
+    pub mitigated_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub version: i64,
 }
@@ -46,12 +48,13 @@ struct IncidentRow {
     update_cadence_minutes: i64,
     declared_at: DateTime<Utc>,
     last_check_in_at: Option<DateTime<Utc>>,
+    mitigated_at: Option<DateTime<Utc>>,
     resolved_at: Option<DateTime<Utc>>,
     version: i64,
 }
 
 const INCIDENT_COLUMNS: &str = "id, number, title, severity, status, impact, best_guess, bridge_url, \
-     decision_cadence_minutes, update_cadence_minutes, declared_at, last_check_in_at, resolved_at, version";
+     decision_cadence_minutes, update_cadence_minutes, declared_at, last_check_in_at, mitigated_at, resolved_at, version";
 
 impl TryFrom<IncidentRow> for Incident {
     type Error = StoreError;
@@ -74,6 +77,7 @@ impl TryFrom<IncidentRow> for Incident {
             update_cadence_minutes: row.update_cadence_minutes,
             declared_at: row.declared_at,
             last_check_in_at: row.last_check_in_at,
+            mitigated_at: row.mitigated_at,
             resolved_at: row.resolved_at,
             version: row.version,
         })
@@ -154,6 +158,18 @@ pub struct WarRoom {
     pub timeline: Vec<TimelineEntry>,
     pub hypotheses: Vec<Hypothesis>,
     pub restore: Vec<RestoreRecord>,
+    /// Corrections, oldest first.
+    pub corrections: Vec<MilestoneCorrection>,
+}
+
+/// An IC's correction of a milestone time; the system stamp stays on record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MilestoneCorrection {
+    pub milestone: Milestone,
+    pub old_at: Option<DateTime<Utc>>,
+    pub new_at: DateTime<Utc>,
+    pub by_name: String,
+    pub at: DateTime<Utc>,
 }
 
 /// What the dashboard lists per incident.
@@ -254,6 +270,26 @@ macro_rules! incident_for_change {
         }
         incident
     }};
+}
+
+/// Takes the incident row for an edit made against `seen` version: bumps the
+/// version only if it is still `seen`, so of two concurrent edits one wins and
+/// the other is refused as stale (on PostgreSQL the second waits on the row
+/// lock, then finds the version moved).
+macro_rules! claim_version {
+    ($tx:ident, $id:expr, $seen:expr) => {
+        let claimed = sqlx::query(
+            "UPDATE incidents SET version = version + 1 WHERE id = $1 AND version = $2",
+        )
+        .bind($id.0)
+        .bind($seen)
+        .execute(&mut *$tx)
+        .await?
+        .rows_affected();
+        if claimed == 0 {
+            return Err(IncidentChangeError::Stale);
+        }
+    };
 }
 
 /// Bumps the incident version so stale edits of its fields are caught.
@@ -454,6 +490,13 @@ pub async fn war_room(db: &Db, number: i64) -> Result<Option<WarRoom>, StoreErro
         i64,
     );
     type RestoreRow = (String, Option<String>, String, String, DateTime<Utc>);
+    type CorrectionRow = (
+        String,
+        Option<DateTime<Utc>>,
+        DateTime<Utc>,
+        String,
+        DateTime<Utc>,
+    );
     type Rows = (
         Vec<RoleRow>,
         Stamps,
@@ -462,8 +505,18 @@ pub async fn war_room(db: &Db, number: i64) -> Result<Option<WarRoom>, StoreErro
         Vec<EntryRow>,
         Vec<HypothesisRow>,
         Vec<RestoreRow>,
+        Vec<CorrectionRow>,
     );
-    let (role_rows, releases, tick_rows, decision_rows, entry_rows, hypothesis_rows, restore_rows): Rows = read!(db, pool => {
+    let (
+        role_rows,
+        releases,
+        tick_rows,
+        decision_rows,
+        entry_rows,
+        hypothesis_rows,
+        restore_rows,
+        correction_rows,
+    ): Rows = read!(db, pool => {
         let roles = sqlx::query_as(
             "SELECT r.role, r.user_id, u.name, r.assigned_at, b.name, p.name FROM role_assignments r \
              JOIN users u ON u.id = r.user_id JOIN users b ON b.id = r.assigned_by \
@@ -514,7 +567,14 @@ pub async fn war_room(db: &Db, number: i64) -> Result<Option<WarRoom>, StoreErro
         .bind(id)
         .fetch_all(pool)
         .await?;
-        (roles, releases, ticks, decisions, entries, hypotheses, restore)
+        let corrections: Vec<CorrectionRow> = sqlx::query_as(
+            "SELECT c.milestone, c.old_at, c.new_at, u.name, c.corrected_at FROM milestone_corrections c \
+             JOIN users u ON u.id = c.corrected_by WHERE c.incident_id = $1 ORDER BY c.id",
+        )
+        .bind(id)
+        .fetch_all(pool)
+        .await?;
+        (roles, releases, ticks, decisions, entries, hypotheses, restore, corrections)
     });
     let roles: Vec<RoleHolder> = role_rows
         .into_iter()
@@ -612,6 +672,18 @@ pub async fn war_room(db: &Db, number: i64) -> Result<Option<WarRoom>, StoreErro
                     step: RestoreStep::parse(&step)?,
                     safety: safety.as_deref().and_then(Safety::parse),
                     note,
+                    by_name,
+                    at,
+                })
+            })
+            .collect(),
+        corrections: correction_rows
+            .into_iter()
+            .filter_map(|(milestone, old_at, new_at, by_name, at)| {
+                Some(MilestoneCorrection {
+                    milestone: Milestone::parse(&milestone)?,
+                    old_at,
+                    new_at,
                     by_name,
                     at,
                 })
@@ -747,21 +819,22 @@ pub async fn change_status(
 ) -> Result<(), IncidentChangeError> {
     write_tx!(db, tx => {
         let incident = incident_for_change!(tx, id, true);
-        if incident.version != seen_version {
-            return Err(IncidentChangeError::Stale);
-        }
+        claim_version!(tx, id, seen_version);
         if status != incident.status && !incident.status.can_move_to(status) {
             return Err(IncidentChangeError::Invalid("That status change is not allowed."));
         }
         let resolved_at = (status == IncidentStatus::Resolved).then_some(now);
+        let mitigated = matches!(status, IncidentStatus::Monitoring | IncidentStatus::Resolved);
+        let mitigated_at = incident.mitigated_at.or(mitigated.then_some(now));
         sqlx::query(
-            "UPDATE incidents SET status = $2, severity = $3, resolved_at = $4, version = version + 1 \
+            "UPDATE incidents SET status = $2, severity = $3, resolved_at = $4, mitigated_at = $5 \
              WHERE id = $1",
         )
         .bind(id.0)
         .bind(status.as_str())
         .bind(severity.as_str())
         .bind(resolved_at)
+        .bind(mitigated_at)
         .execute(&mut *tx)
         .await?;
         let name = name_of!(tx, actor.0);
@@ -786,13 +859,11 @@ pub async fn set_cadence(
     now: DateTime<Utc>,
 ) -> Result<(), IncidentChangeError> {
     write_tx!(db, tx => {
-        let incident = incident_for_change!(tx, id, true);
-        if incident.version != seen_version {
-            return Err(IncidentChangeError::Stale);
-        }
+        incident_for_change!(tx, id, true);
+        claim_version!(tx, id, seen_version);
         sqlx::query(
-            "UPDATE incidents SET decision_cadence_minutes = $2, update_cadence_minutes = $3, \
-             version = version + 1 WHERE id = $1",
+            "UPDATE incidents SET decision_cadence_minutes = $2, update_cadence_minutes = $3 \
+             WHERE id = $1",
         )
         .bind(id.0)
         .bind(decision_minutes)
@@ -1120,6 +1191,113 @@ pub async fn record_restore_step(
     Ok(())
 }
 
+/// Posts or updates the incident's summary (impact, best guess, bridge link),
+/// refusing a stale edit. With impact and best guess both given, the initial
+/// status counts as posted.
+#[allow(clippy::too_many_arguments)]
+pub async fn update_summary(
+    db: &Db,
+    id: IncidentId,
+    seen_version: i64,
+    impact: &str,
+    best_guess: &str,
+    bridge_url: &str,
+    actor: UserId,
+    now: DateTime<Utc>,
+) -> Result<(), IncidentChangeError> {
+    write_tx!(db, tx => {
+        let incident = incident_for_change!(tx, id, true);
+        claim_version!(tx, id, seen_version);
+        sqlx::query(
+            "UPDATE incidents SET impact = $2, best_guess = $3, bridge_url = $4 WHERE id = $1",
+        )
+        .bind(id.0)
+        .bind(impact)
+        .bind(best_guess)
+        .bind(bridge_url)
+        .execute(&mut *tx)
+        .await?;
+        let name = name_of!(tx, actor.0);
+        let mut changed = Vec::new();
+        if impact != incident.impact {
+            changed.push(format!("impact: {impact}"));
+        }
+        if best_guess != incident.best_guess {
+            changed.push(format!("best guess: {best_guess}"));
+        }
+        if bridge_url != incident.bridge_url {
+            changed.push("bridge link".to_owned());
+        }
+        if !changed.is_empty() {
+            event!(tx, id.0, actor.0, now, format!("{name} updated the status: {}", changed.join("; ")));
+        }
+        if !impact.is_empty() && !best_guess.is_empty() {
+            tick!(tx, id.0, RhythmItem::InitialStatusPosted, actor.0, now);
+        }
+    });
+    Ok(())
+}
+
+/// The system's own stamp for a milestone.
+pub fn stamped(room: &WarRoom, milestone: Milestone) -> Option<DateTime<Utc>> {
+    let tick = |item: RhythmItem| {
+        room.ticks
+            .iter()
+            .find(|(i, _)| *i == item)
+            .map(|(_, at)| *at)
+    };
+    match milestone {
+        Milestone::Declared => Some(room.incident.declared_at),
+        Milestone::CoreRolesAssigned => tick(RhythmItem::CoreRolesAssigned),
+        Milestone::FirstUpdate => tick(RhythmItem::FirstStakeholderUpdate),
+        Milestone::Mitigated => room.incident.mitigated_at,
+        Milestone::Resolved => room.incident.resolved_at,
+    }
+}
+
+/// Records the IC's correction of a milestone; the earlier value is kept with it.
+pub async fn correct_milestone(
+    db: &Db,
+    number: i64,
+    milestone: Milestone,
+    new_at: DateTime<Utc>,
+    actor: UserId,
+    now: DateTime<Utc>,
+) -> Result<(), IncidentChangeError> {
+    let room = war_room(db, number)
+        .await?
+        .ok_or(IncidentChangeError::NotFound)?;
+    let old_at = room
+        .corrections
+        .iter()
+        .rev()
+        .find(|c| c.milestone == milestone)
+        .map(|c| c.new_at)
+        .or_else(|| stamped(&room, milestone));
+    let id = room.incident.id;
+    write_tx!(db, tx => {
+        incident_for_change!(tx, id, false);
+        sqlx::query(
+            "INSERT INTO milestone_corrections (incident_id, milestone, old_at, new_at, corrected_by, corrected_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id.0)
+        .bind(milestone.as_str())
+        .bind(old_at)
+        .bind(new_at)
+        .bind(actor.0)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let name = name_of!(tx, actor.0);
+        let was = old_at.map(|t| t.format("%H:%M UTC").to_string()).unwrap_or_else(|| "unset".to_owned());
+        event!(tx, id.0, actor.0, now, format!(
+            "{name} corrected \"{}\" from {was} to {}", milestone.label(), new_at.format("%H:%M UTC")
+        ));
+    });
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1275,6 +1453,93 @@ mod tests {
             assert_eq!(
                 (capacity.safety, capacity.note.as_str()),
                 (None, "CPU is idle")
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn mitigation_is_stamped_once_and_a_correction_keeps_the_stamp_beside_it() {
+        for db in fresh_databases().await {
+            let ada = person(&db, "Ada", OrgRole::Responder).await;
+            let incident = declared(&db, ada, Severity::Sev2).await;
+            let t0 = Utc::now();
+            change_status(
+                &db,
+                incident.id,
+                incident.version,
+                IncidentStatus::Monitoring,
+                Severity::Sev2,
+                ada,
+                t0,
+            )
+            .await
+            .expect("monitoring");
+            let back = find_by_number(&db, incident.number)
+                .await
+                .expect("load")
+                .expect("found");
+            change_status(
+                &db,
+                incident.id,
+                back.version,
+                IncidentStatus::Mitigating,
+                Severity::Sev2,
+                ada,
+                t0 + chrono::Duration::minutes(5),
+            )
+            .await
+            .expect("regress");
+            let again = find_by_number(&db, incident.number)
+                .await
+                .expect("load")
+                .expect("found");
+            change_status(
+                &db,
+                incident.id,
+                again.version,
+                IncidentStatus::Monitoring,
+                Severity::Sev2,
+                ada,
+                t0 + chrono::Duration::minutes(9),
+            )
+            .await
+            .expect("monitoring again");
+            let room = war_room(&db, incident.number)
+                .await
+                .expect("load")
+                .expect("found");
+            let stamp = stamped(&room, Milestone::Mitigated).expect("stamped");
+            assert!(
+                (stamp - t0).num_milliseconds().abs() < 1,
+                "{}: the first mitigation counts",
+                db.backend()
+            );
+
+            let corrected_to = t0 - chrono::Duration::minutes(3);
+            correct_milestone(
+                &db,
+                incident.number,
+                Milestone::Mitigated,
+                corrected_to,
+                ada,
+                Utc::now(),
+            )
+            .await
+            .expect("correct");
+            let room = war_room(&db, incident.number)
+                .await
+                .expect("load")
+                .expect("found");
+            assert_eq!(room.corrections.len(), 1);
+            let correction = &room.corrections[0];
+            assert!((correction.new_at - corrected_to).num_milliseconds().abs() < 1);
+            assert!(correction
+                .old_at
+                .is_some_and(|old| (old - t0).num_milliseconds().abs() < 1));
+            assert_eq!(correction.by_name, "Ada");
+            assert!(
+                stamped(&room, Milestone::Mitigated).is_some(),
+                "the stamp is kept"
             );
         }
     }

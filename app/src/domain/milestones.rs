@@ -1,0 +1,116 @@
+//! Milestones of an incident: stamped by the system, correctable by the IC (the
+//! correction is kept beside the stamp). Durations come from these, never typed.
+
+use super::users::FieldError;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Milestone {
+    Declared,
+    CoreRolesAssigned,
+    FirstUpdate,
+    Mitigated,
+    Resolved,
+}
+
+impl Milestone {
+    pub const ALL: [Milestone; 5] = [
+        Milestone::Declared,
+        Milestone::CoreRolesAssigned,
+        Milestone::FirstUpdate,
+        Milestone::Mitigated,
+        Milestone::Resolved,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Milestone::Declared => "declared",
+            Milestone::CoreRolesAssigned => "core_roles_assigned",
+            Milestone::FirstUpdate => "first_update",
+            Milestone::Mitigated => "mitigated",
+            Milestone::Resolved => "resolved",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Milestone::Declared => "Declared",
+            Milestone::CoreRolesAssigned => "Core roles assigned",
+            Milestone::FirstUpdate => "First stakeholder update",
+            Milestone::Mitigated => "Mitigated",
+            Milestone::Resolved => "Resolved",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == raw.trim())
+    }
+}
+
+/// The time a milestone counts as reached: the latest correction, else the system stamp.
+pub fn effective(
+    stamped: Option<DateTime<Utc>>,
+    corrected: Option<DateTime<Utc>>,
+) -> Option<DateTime<Utc>> {
+    corrected.or(stamped)
+}
+
+/// Parses a corrected time typed as UTC ("2026-11-26T14:05", as a datetime-local
+/// field sends it, or RFC 3339). It may not lie in the future.
+pub fn parse_correction(
+    field: &'static str,
+    raw: &str,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, FieldError> {
+    let raw = raw.trim();
+    let at = DateTime::parse_from_rfc3339(raw)
+        .map(|t| t.with_timezone(&Utc))
+        .or_else(|_| {
+            NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M")
+                .or_else(|_| NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S"))
+                .map(|t| t.and_utc())
+        })
+        .map_err(|_| FieldError::new(field, "Enter a date and time (UTC)."))?;
+    if at > now {
+        return Err(FieldError::new(
+            field,
+            "A milestone cannot be in the future.",
+        ));
+    }
+    Ok(at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t(h: u32, m: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 26, h, m, 0)
+            .single()
+            .expect("valid")
+    }
+
+    #[test]
+    fn a_correction_wins_over_the_stamp() {
+        assert_eq!(effective(Some(t(14, 5)), Some(t(14, 2))), Some(t(14, 2)));
+        assert_eq!(effective(Some(t(14, 5)), None), Some(t(14, 5)));
+        assert_eq!(effective(None, None), None);
+    }
+
+    #[test]
+    fn corrections_parse_as_utc_and_never_in_the_future() {
+        let now = t(15, 0);
+        assert_eq!(
+            parse_correction("at", "2026-11-26T14:02", now),
+            Ok(t(14, 2))
+        );
+        assert_eq!(
+            parse_correction("at", "2026-11-26T14:02:00+00:00", now),
+            Ok(t(14, 2))
+        );
+        assert!(parse_correction("at", "2026-11-26T15:30", now).is_err());
+        assert!(parse_correction("at", "yesterday", now).is_err());
+    }
+}

@@ -1,0 +1,264 @@
+//! War-room benchmark: prints figures, asserts nothing (run with `cargo bench -p server`).
+//!
+//! One incident seeded with 5,000 timeline entries and 500 decisions. Measures
+//! (1) the server render of its war room and (2) the time for one change to
+//! reach 200 connected event-stream clients, each beside a trivial handler
+//! measured in the same run, reported as ratios.
+
+use app::api::{bootstrap_admin, AppState};
+use app::domain::incidents::{IncidentTitle, Severity};
+use app::domain::users::{Email, UserId};
+use app::live::Events;
+use app::store::incidents::{self, Declaration};
+use app::store::sessions::Sessions;
+use app::store::{testing, users};
+use axum::routing::get;
+use leptos::config::LeptosOptions;
+use server::{router, ServerState, SessionSettings};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const TIMELINE_ENTRIES: usize = 5_000;
+const DECISIONS: usize = 500;
+const SSE_CLIENTS: usize = 200;
+
+/// One HTTP/1.1 exchange on a fresh connection; returns the raw response.
+async fn exchange(addr: SocketAddr, request: String) -> String {
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    stream.set_nodelay(true).expect("nodelay");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.expect("read");
+    String::from_utf8_lossy(&response).into_owned()
+}
+
+fn get_request(path: &str, cookie: &str) -> String {
+    format!("GET {path} HTTP/1.1\r\nHost: bench\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n")
+}
+
+fn post_request(path: &str, cookie: &str, body: &str) -> String {
+    format!(
+        "POST {path} HTTP/1.1\r\nHost: bench\r\nCookie: {cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+async fn timed(addr: SocketAddr, request: &str, runs: usize, must_contain: &str) -> Vec<Duration> {
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let start = Instant::now();
+        let response = exchange(addr, request.to_owned()).await;
+        times.push(start.elapsed());
+        assert!(
+            response.contains(must_contain),
+            "unexpected response: {}",
+            &response[..response.len().min(300)]
+        );
+    }
+    times.sort();
+    times
+}
+
+fn report(name: &str, times: &[Duration], baseline: &[Duration], high: f64) {
+    let (median, tail) = (percentile(times, 0.5), percentile(times, high));
+    let (base_median, base_tail) = (percentile(baseline, 0.5), percentile(baseline, high));
+    println!(
+        "{name}: median {:.2} ms, p{} {:.2} ms | trivial handler median {:.3} ms, p{} {:.3} ms | ratio median {:.1}x, p{} {:.1}x",
+        ms(median),
+        (high * 100.0) as u32,
+        ms(tail),
+        ms(base_median),
+        (high * 100.0) as u32,
+        ms(base_tail),
+        ms(median) / ms(base_median),
+        (high * 100.0) as u32,
+        ms(tail) / ms(base_tail),
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let db = testing::fresh_sqlite().await;
+    let sessions = Sessions::open(&db).await.expect("sessions");
+    bootstrap_admin(&db, "Ada Admin", "ada@example.com", "bench password 123")
+        .await
+        .expect("admin");
+    let ada = users::find_credentials(&db, &Email::parse("e", "ada@example.com").expect("email"))
+        .await
+        .expect("query")
+        .expect("admin exists")
+        .0
+        .id;
+
+    let seed_start = Instant::now();
+    let title = IncidentTitle::parse("title", "Checkout fails for EU customers").expect("title");
+    let incident = incidents::declare(
+        &db,
+        &Declaration {
+            title: &title,
+            severity: Severity::Sev1,
+            impact: "EU customers cannot pay",
+            best_guess: "release 4.2",
+            bridge_url: "",
+        },
+        ada,
+        chrono::Utc::now(),
+    )
+    .await
+    .expect("declare");
+    for i in 0..TIMELINE_ENTRIES {
+        incidents::add_note(
+            &db,
+            incident.id,
+            &format!("note {i}: dashboards checked, error rate steady"),
+            ada,
+            chrono::Utc::now(),
+        )
+        .await
+        .expect("note");
+    }
+    for i in 0..DECISIONS {
+        incidents::log_decision(
+            &db,
+            incident.id,
+            &format!("decision {i}: shift 5% of traffic"),
+            "canary looked healthy",
+            UserId(ada.0),
+            ada,
+            chrono::Utc::now(),
+        )
+        .await
+        .expect("decision");
+    }
+    println!(
+        "seeded {TIMELINE_ENTRIES} timeline entries and {DECISIONS} decisions in {:.1} s",
+        seed_start.elapsed().as_secs_f64()
+    );
+
+    let state = ServerState {
+        leptos_options: LeptosOptions::builder().output_name("calmroom").build(),
+        app: AppState {
+            db: db.clone(),
+            events: Events::new(),
+        },
+    };
+    let app = router(
+        state,
+        sessions,
+        SessionSettings {
+            secure: false,
+            idle_minutes: 60,
+        },
+    )
+    .route("/bench/trivial", get(|| async { "ok" }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .expect("serve");
+    });
+
+    let sign_in = exchange(
+        addr,
+        post_request(
+            "/api/sign_in",
+            "",
+            "email=ada%40example.com&password=bench+password+123",
+        ),
+    )
+    .await;
+    let cookie = sign_in
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .and_then(|c| c.split(';').next())
+        .expect("session cookie")
+        .to_owned();
+
+    // 1. War-room render beside a trivial handler.
+    let page = get_request(&format!("/incidents/{}", incident.number), &cookie);
+    let trivial = get_request("/bench/trivial", &cookie);
+    timed(addr, &page, 5, "decision 499").await; // warm-up
+    let page_times = timed(addr, &page, 100, "decision 499").await;
+    let trivial_times = timed(addr, &trivial, 1_000, "ok").await;
+    let bytes = exchange(addr, page.clone()).await.len();
+    println!("war room page: {bytes} bytes");
+    report(
+        "war-room render (100 requests)",
+        &page_times,
+        &trivial_times,
+        0.95,
+    );
+
+    // 2. One change reaching 200 event-stream clients.
+    let mut clients = Vec::with_capacity(SSE_CLIENTS);
+    for _ in 0..SSE_CLIENTS {
+        let mut stream = TcpStream::connect(addr).await.expect("connect");
+        stream.set_nodelay(true).expect("nodelay");
+        stream
+            .write_all(
+                format!("GET /events HTTP/1.1\r\nHost: bench\r\nCookie: {cookie}\r\n\r\n")
+                    .as_bytes(),
+            )
+            .await
+            .expect("write");
+        let mut buf = vec![0u8; 4096];
+        let mut seen = String::new();
+        while !seen.contains("event: resync") {
+            let n = stream.read(&mut buf).await.expect("read");
+            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+        clients.push(stream);
+    }
+    let mut deliveries = Vec::new();
+    let rounds = 20;
+    for round in 0..rounds {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let start = Instant::now();
+        let mut handles = Vec::new();
+        for mut stream in clients.drain(..) {
+            let tx = tx.clone();
+            handles.push(tokio::spawn(async move {
+                let mut buf = vec![0u8; 4096];
+                let mut seen = String::new();
+                while !seen.contains("incident:") {
+                    let n = stream.read(&mut buf).await.expect("read");
+                    seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+                }
+                let _ = tx.send(start.elapsed());
+                stream
+            }));
+        }
+        let body = format!("number={}&body=round+{round}", incident.number);
+        let reply = exchange(addr, post_request("/api/add_timeline_note", &cookie, &body)).await;
+        assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+        for handle in handles {
+            clients.push(handle.await.expect("client"));
+        }
+        drop(tx);
+        while let Some(elapsed) = rx.recv().await {
+            deliveries.push(elapsed);
+        }
+    }
+    deliveries.sort();
+    let change_baseline = timed(addr, &trivial, 1_000, "ok").await;
+    println!("event stream: {SSE_CLIENTS} clients x {rounds} changes = {} deliveries (timed from the POST that made the change)", deliveries.len());
+    report("change to 200 clients", &deliveries, &change_baseline, 0.99);
+}
