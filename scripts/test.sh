@@ -16,8 +16,9 @@ say "clippy: browser (hydrate) build"
 cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
 say "unit, store and server tests (SQLite and PostgreSQL)"
-cargo test -p app --features ssr
-cargo test -p server
+# A stuck test fails the run after 20 minutes instead of holding CI until its limit.
+timeout 1200 cargo test -p app --features ssr
+timeout 1200 cargo test -p server
 
 say "building the app for the browser journeys"
 cargo leptos build
