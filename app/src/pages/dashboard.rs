@@ -48,38 +48,20 @@ pub fn IncidentList() -> impl IntoView {
                                 .into_iter()
                                 .partition(|c| c.status.is_active());
                             view! {
-                                <section class="panel" aria-labelledby="active-heading">
-                                    <h2 id="active-heading">"Active incidents"</h2>
-                                    {if active.is_empty() {
-                                        view! { <p class="empty">"No active incidents."</p> }.into_any()
-                                    } else {
-                                        view! {
-                                            <ul class="cards" data-testid="active-incidents">
-                                                {active
-                                                    .into_iter()
-                                                    .map(|card| view! { <Card card now /> })
-                                                    .collect_view()}
-                                            </ul>
-                                        }
-                                            .into_any()
-                                    }}
-                                </section>
-                                <section class="panel" aria-labelledby="resolved-heading">
-                                    <h2 id="resolved-heading">"Resolved"</h2>
-                                    {if resolved.is_empty() {
-                                        view! { <p class="empty hint">"Nothing resolved yet."</p> }.into_any()
-                                    } else {
-                                        view! {
-                                            <ul class="cards cards-quiet" data-testid="resolved-incidents">
-                                                {resolved
-                                                    .into_iter()
-                                                    .map(|card| view! { <Card card now /> })
-                                                    .collect_view()}
-                                            </ul>
-                                        }
-                                            .into_any()
-                                    }}
-                                </section>
+                                <CardSection
+                                    heading="Active incidents"
+                                    key="active"
+                                    empty="No active incidents."
+                                    cards=active
+                                    now
+                                />
+                                <CardSection
+                                    heading="Resolved"
+                                    key="resolved"
+                                    empty="Nothing resolved yet."
+                                    cards=resolved
+                                    now
+                                />
                             }
                                 .into_any()
                         }
@@ -88,6 +70,33 @@ pub fn IncidentList() -> impl IntoView {
                 })}
             </Transition>
         </div>
+    }
+}
+
+/// One titled list of incident cards (`data-testid` is `<key>-incidents`).
+#[component]
+fn CardSection(
+    heading: &'static str,
+    key: &'static str,
+    empty: &'static str,
+    cards: Vec<IncidentCard>,
+    now: ReadSignal<chrono::DateTime<chrono::Utc>>,
+) -> impl IntoView {
+    let heading_id = format!("{key}-heading");
+    view! {
+        <section class="panel" aria-labelledby=heading_id.clone()>
+            <h2 id=heading_id.clone()>{heading}</h2>
+            {if cards.is_empty() {
+                view! { <p class="empty hint">{empty}</p> }.into_any()
+            } else {
+                view! {
+                    <ul class=format!("cards cards-{key}") data-testid=format!("{key}-incidents")>
+                        {cards.into_iter().map(|card| view! { <Card card now /> }).collect_view()}
+                    </ul>
+                }
+                    .into_any()
+            }}
+        </section>
     }
 }
 
