@@ -149,7 +149,7 @@ fn DeclareForm() -> impl IntoView {
             <ActionForm action=declare>
                 <div class="field">
                     <label for="declare-title">"Title"</label>
-                    <input id="declare-title" name="title" maxlength="200" required placeholder="Checkout fails for EU customers" />
+                    <input id="declare-title" name="title" maxlength="200" required placeholder="What is broken, in a few words" />
                     <FieldMessage error field="title" />
                 </div>
                 <div class="field">
