@@ -69,3 +69,39 @@ test("two responders work one incident live, from declaration to resolved", asyn
   await contextA.close();
   await contextB.close();
 });
+
+test("a war room refetches for its own incident's changes, not for another's", async ({ browser, request }) => {
+  await ensureAdmin(request);
+  const context = await browser.newContext();
+  const watcher = await context.newPage();
+  await signIn(watcher, admin.email, admin.password);
+
+  const declare = async (title: string) => {
+    const reply = await watcher.request.post("/api/declare_incident", {
+      form: { title, severity: "sev3", impact: "", best_guess: "" },
+      maxRedirects: 0,
+    });
+    const location = reply.headers()["location"] ?? "";
+    return Number(location.split("/").pop());
+  };
+  const watched = await declare("Search is slow");
+  const other = await declare("Billing emails delayed");
+
+  await watcher.goto(`/incidents/${watched}`);
+  await hydrated(watcher);
+  let refetches = 0;
+  watcher.on("request", (r) => {
+    if (r.url().includes("/api/get_war_room")) refetches += 1;
+  });
+  const note = (number: number, body: string) =>
+    watcher.request.post("/api/add_timeline_note", { form: { number: String(number), body } });
+
+  await note(other, "not for this room");
+  await watcher.waitForTimeout(1500);
+  expect(refetches).toBe(0);
+
+  await note(watched, "for this room");
+  await expect(watcher.getByTestId("timeline")).toContainText("for this room");
+  expect(refetches).toBeGreaterThan(0);
+  await context.close();
+});

@@ -1,30 +1,51 @@
-//! The browser end of live updates: one EventSource per signed-in page, and a
-//! counter that resources read so they refetch when anything changes.
+//! The browser end of live updates: one EventSource per signed-in page, and
+//! counters that resources read so they refetch when something they show changes.
 
 use leptos::prelude::*;
 
-/// Bumped whenever the server announces a change (or a reconnect may have missed some).
+/// What the server announced last, with a running count of announcements.
 #[derive(Clone, Copy)]
 pub struct Live {
+    /// Bumped on every change (or when a reconnect may have missed some).
     pub version: RwSignal<u64>,
+    /// The incident the last change was about; `None` after a reconnect,
+    /// when anything may have changed.
+    pub last_incident: RwSignal<Option<i64>>,
+}
+
+impl Live {
+    fn still() -> Self {
+        Live {
+            version: RwSignal::new(0),
+            last_incident: RwSignal::new(None),
+        }
+    }
+
+    /// A counter that moves only for changes to incident `number` (and after reconnects),
+    /// so a war room does not refetch when another incident changes.
+    pub fn for_incident(self, number: impl Fn() -> i64 + Send + Sync + 'static) -> Memo<u64> {
+        Memo::new(move |previous: Option<&u64>| {
+            let version = self.version.get();
+            match (self.last_incident.get_untracked(), previous) {
+                (Some(changed), Some(previous)) if changed != number() => *previous,
+                _ => version,
+            }
+        })
+    }
 }
 
 /// Opens the event stream (in the browser only) and provides [`Live`] to children.
 pub fn provide_live() -> Live {
-    let live = Live {
-        version: RwSignal::new(0),
-    };
+    let live = Live::still();
     provide_context(live);
     #[cfg(feature = "hydrate")]
     connect(live);
     live
 }
 
-/// The live counter, or a still one outside a signed-in page.
+/// The live counters, or still ones outside a signed-in page.
 pub fn use_live() -> Live {
-    use_context::<Live>().unwrap_or(Live {
-        version: RwSignal::new(0),
-    })
+    use_context::<Live>().unwrap_or_else(Live::still)
 }
 
 #[cfg(feature = "hydrate")]
@@ -37,14 +58,22 @@ fn connect(live: Live) {
         let Ok(source) = web_sys::EventSource::new("/events") else {
             return;
         };
-        let on_change = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_| {
-            live.version.update(|v| *v += 1);
-        });
+        let on_change = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+            move |event: web_sys::MessageEvent| {
+                let number = event
+                    .data()
+                    .as_string()
+                    .and_then(|d| d.strip_prefix("incident:").and_then(|n| n.parse().ok()));
+                live.last_incident.set(number);
+                live.version.update(|v| *v += 1);
+            },
+        );
         // The first resync arrives with the connection itself; later ones follow
         // a reconnect, when changes may have been missed.
         let mut connected_before = false;
         let on_resync = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_| {
             if connected_before {
+                live.last_incident.set(None);
                 live.version.update(|v| *v += 1);
             }
             connected_before = true;

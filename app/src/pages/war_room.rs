@@ -104,8 +104,9 @@ pub fn WarRoomPage() -> impl IntoView {
     };
     let live = use_live();
     let actions = Actions::new();
+    let changes = live.for_incident(number);
     let room = Resource::new(
-        move || (number(), live.version.get(), actions.versions()),
+        move || (number(), changes.get(), actions.versions()),
         |(number, _, _)| get_war_room(number),
     );
     let error = Signal::derive(move || actions.last_error());
