@@ -292,6 +292,33 @@ macro_rules! claim_version {
     };
 }
 
+/// Who holds a role on an incident now.
+const HOLDER_SQL: &str =
+    "SELECT user_id FROM role_assignments WHERE incident_id = $1 AND role = $2 AND released_at IS NULL";
+
+/// The current holder of `$role` on incident `$id`, inside a transaction.
+macro_rules! holder_in {
+    ($tx:ident, $id:expr, $role:expr) => {{
+        let holder: Option<i64> = sqlx::query_scalar(HOLDER_SQL)
+            .bind($id.0)
+            .bind($role.as_str())
+            .fetch_optional(&mut *$tx)
+            .await?;
+        holder
+    }};
+}
+
+/// Whether `$user` exists and is not disabled, inside a transaction.
+macro_rules! is_active_user {
+    ($tx:ident, $user:expr) => {{
+        let disabled: Option<bool> = sqlx::query_scalar("SELECT disabled FROM users WHERE id = $1")
+            .bind($user.0)
+            .fetch_optional(&mut *$tx)
+            .await?;
+        disabled == Some(false)
+    }};
+}
+
 /// Bumps the incident version so stale edits of its fields are caught.
 macro_rules! bump {
     ($tx:ident, $id:expr) => {
@@ -409,9 +436,7 @@ pub async fn holder(
     role: IncidentRole,
 ) -> Result<Option<UserId>, StoreError> {
     let user: Option<i64> = read!(db, pool => {
-        sqlx::query_scalar(
-            "SELECT user_id FROM role_assignments WHERE incident_id = $1 AND role = $2 AND released_at IS NULL",
-        )
+        sqlx::query_scalar(HOLDER_SQL)
         .bind(id.0)
         .bind(role.as_str())
         .fetch_optional(pool)
@@ -704,21 +729,11 @@ pub async fn assign_role(
 ) -> Result<(), IncidentChangeError> {
     write_tx!(db, tx => {
         let incident = incident_for_change!(tx, id, true);
-        let holder: Option<i64> = sqlx::query_scalar(
-            "SELECT user_id FROM role_assignments WHERE incident_id = $1 AND role = $2 AND released_at IS NULL",
-        )
-        .bind(id.0)
-        .bind(role.as_str())
-        .fetch_optional(&mut *tx)
-        .await?;
+        let holder: Option<i64> = holder_in!(tx, id, role);
         if holder == Some(target.0) {
             return Ok(());
         }
-        let target_ok: Option<bool> = sqlx::query_scalar("SELECT disabled FROM users WHERE id = $1")
-            .bind(target.0)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if target_ok != Some(false) {
+        if !is_active_user!(tx, target) {
             return Err(IncidentChangeError::Invalid("That person cannot take a role."));
         }
         roles::may_assign(actor, holder.map(UserId), target).map_err(IncidentChangeError::Refused)?;
@@ -773,13 +788,7 @@ pub async fn release_role(
 ) -> Result<(), IncidentChangeError> {
     write_tx!(db, tx => {
         let incident = incident_for_change!(tx, id, true);
-        let holder: Option<i64> = sqlx::query_scalar(
-            "SELECT user_id FROM role_assignments WHERE incident_id = $1 AND role = $2 AND released_at IS NULL",
-        )
-        .bind(id.0)
-        .bind(role.as_str())
-        .fetch_optional(&mut *tx)
-        .await?;
+        let holder: Option<i64> = holder_in!(tx, id, role);
         let Some(holder) = holder else {
             return Ok(());
         };
@@ -937,11 +946,7 @@ pub async fn log_decision(
 ) -> Result<i64, IncidentChangeError> {
     let decision_id = write_tx!(db, tx => {
         incident_for_change!(tx, id, false);
-        let owner_ok: Option<bool> = sqlx::query_scalar("SELECT disabled FROM users WHERE id = $1")
-            .bind(owner.0)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if owner_ok != Some(false) {
+        if !is_active_user!(tx, owner) {
             return Err(IncidentChangeError::Invalid("Choose an owner who can sign in."));
         }
         let decision_id: i64 = sqlx::query_scalar(
