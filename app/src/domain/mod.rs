@@ -5,5 +5,7 @@ pub mod milestones;
 pub mod mitigation;
 pub mod rhythm;
 pub mod roles;
+pub mod status;
 pub mod throttle;
+pub mod updates;
 pub mod users;
