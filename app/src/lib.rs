@@ -88,8 +88,21 @@ pub fn App() -> impl IntoView {
                         path=(StaticSegment("incidents"), ParamSegment("number"))
                         view=pages::WarRoomPage
                     />
+                    <Route
+                        path=(StaticSegment("incidents"), ParamSegment("number"), StaticSegment("comms"))
+                        view=pages::CommsPage
+                    />
                     <Route path=StaticSegment("action-items") view=pages::ActionItemsPage />
-                    <Route path=StaticSegment("status") view=pages::StatusPage />
+                    <Route
+                        path=(StaticSegment("admin"), StaticSegment("status"))
+                        view=pages::AdminStatusPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=(StaticSegment("admin"), StaticSegment("templates"))
+                        view=pages::AdminTemplatesPage
+                        ssr=SsrMode::Async
+                    />
                     // Rendered whole before sending, so a refusal is the page's HTTP status (403).
                     <Route
                         path=(StaticSegment("admin"), StaticSegment("users"))

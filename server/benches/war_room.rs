@@ -153,6 +153,10 @@ async fn main() {
             db: db.clone(),
             events: Events::new(),
         },
+        public: server::public::PublicSite::new(server::public::PublicSettings {
+            title: "Example status".to_owned(),
+            base_url: "http://status.test".to_owned(),
+        }),
     };
     let app = router(
         state,

@@ -38,6 +38,11 @@ pub const VARIABLES: &[Variable] = &[
         meaning: "minutes of inactivity after which a session ends (5 to 43200)",
     },
     Variable {
+        name: "CALMROOM_STATUS_TITLE",
+        default: "Service status",
+        meaning: "heading of the public status page at /status and title of its feeds",
+    },
+    Variable {
         name: "CALMROOM_LOG",
         default: "info",
         meaning: "log filter: error, warn, info, debug, trace, or per module (calmroom=debug)",
@@ -74,6 +79,7 @@ pub struct Config {
     pub bind: SocketAddr,
     pub base_url: String,
     pub session_idle_minutes: i64,
+    pub status_title: String,
     pub log: String,
     pub admin: Option<AdminBootstrap>,
 }
@@ -160,6 +166,15 @@ impl Config {
                 )
             })?;
 
+        let status_title = get("CALMROOM_STATUS_TITLE").unwrap_or_else(|| "Service status".into());
+        let status_title = status_title.trim().to_owned();
+        if status_title.is_empty() || status_title.chars().count() > 80 {
+            return Err(error(
+                "CALMROOM_STATUS_TITLE",
+                "must be 1 to 80 characters".to_owned(),
+            ));
+        }
+
         let log = get("CALMROOM_LOG").unwrap_or_else(|| "info".into());
         if tracing_subscriber::EnvFilter::try_new(&log).is_err() {
             return Err(error(
@@ -195,6 +210,7 @@ impl Config {
             bind,
             base_url,
             session_idle_minutes,
+            status_title,
             log,
             admin,
         })

@@ -1,6 +1,8 @@
 //! The Calmroom HTTP server: configuration, the router, and routes outside Leptos.
 
 pub mod config;
+pub mod public;
+pub mod webhooks;
 
 use app::api::AppState;
 use app::store::sessions::Sessions;
@@ -27,6 +29,17 @@ pub const SESSION_COOKIE: &str = "calmroom_session";
 pub struct ServerState {
     pub leptos_options: LeptosOptions,
     pub app: AppState,
+    pub public: public::PublicSite,
+}
+
+impl FromRef<ServerState> for public::PublicState {
+    fn from_ref(state: &ServerState) -> Self {
+        public::PublicState {
+            db: state.app.db.clone(),
+            events: state.app.events.clone(),
+            site: state.public.clone(),
+        }
+    }
 }
 
 impl FromRef<ServerState> for LeptosOptions {
@@ -61,6 +74,7 @@ pub fn router(state: ServerState, sessions: Sessions, settings: SessionSettings)
     Router::new()
         .route("/healthz", get(healthz))
         .route("/events", get(events))
+        .merge(public::routes())
         .leptos_routes_with_context(&state, routes, provide_state.clone(), move || {
             app::shell(options.clone())
         })

@@ -39,6 +39,10 @@ async fn servers_with(secure: bool) -> Vec<TestServer> {
                 db: db.clone(),
                 events: app::live::Events::new(),
             },
+            public: server::public::PublicSite::new(server::public::PublicSettings {
+                title: "Example status".to_owned(),
+                base_url: "http://status.test".to_owned(),
+            }),
         };
         let app = router(
             state,
@@ -746,11 +750,15 @@ async fn a_viewer_is_refused_every_mutating_war_room_function() {
                 reply.body
             );
         }
-        // The viewer still reads the war room, which says they cannot edit and shows no change.
-        let room = war_room(&server, &viewer).await;
-        assert_eq!(room["can_edit"], false);
-        assert_eq!(room["decisions"].as_array().map(Vec::len), Some(0));
-        assert_eq!(room["status"], "Investigating");
+        // Stakeholders follow the status channel, not the responder war room.
+        let room = server
+            .call("get_war_room", Some(&viewer), &[("number", "1")])
+            .await;
+        assert_eq!(room.status, StatusCode::FORBIDDEN, "{}", room.body);
+        let channel = server
+            .call("get_status_channel", Some(&viewer), &[("number", "1")])
+            .await;
+        assert_eq!(channel.status, StatusCode::OK, "{}", channel.body);
         let incidents = app::store::incidents::list(&server.db).await.expect("list");
         assert_eq!(incidents.len(), 1, "the viewer declared nothing");
     }
@@ -963,6 +971,546 @@ async fn only_the_ic_corrects_a_milestone_and_a_bad_bridge_link_is_refused_at_it
         assert!(
             !initial["done_at"].is_null(),
             "posting impact and best guess ticks the initial status"
+        );
+    }
+}
+
+impl TestServer {
+    async fn call_json(&self, function: &str, cookie: &str, body: serde_json::Value) -> Reply {
+        let request = Request::post(format!("/api/{function}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::COOKIE, cookie);
+        self.send(request.body(Body::from(body.to_string())).expect("request"))
+            .await
+    }
+
+    async fn publish(
+        &self,
+        cookie: &str,
+        kind: &str,
+        values: serde_json::Value,
+        confirm: bool,
+    ) -> Reply {
+        self.call_json(
+            "publish_update",
+            cookie,
+            serde_json::json!({ "number": 1, "kind": kind, "values": values, "confirm": confirm }),
+        )
+        .await
+    }
+}
+
+fn json(reply: &Reply) -> serde_json::Value {
+    serde_json::from_str(&reply.body).unwrap_or_else(|e| panic!("{e}: {}", reply.body))
+}
+
+/// An incident with Ivy as IC and Cory as Comms Lead; returns (admin, ivy, cory).
+async fn incident_with_comms_lead(server: &TestServer) -> (String, String, String) {
+    let admin = server.set_up().await;
+    let (_, ivy) = member(server, &admin, "Ivy", "responder").await;
+    let (cory_id, cory) = member(server, &admin, "Cory", "responder").await;
+    declare(server, &ivy).await;
+    let assign = server
+        .call(
+            "assign_role",
+            Some(&ivy),
+            &[
+                ("number", "1"),
+                ("role", "comms_lead"),
+                ("user_id", &cory_id.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(assign.status, StatusCode::OK, "{}", assign.body);
+    (admin, ivy, cory)
+}
+
+fn customer_update() -> serde_json::Value {
+    serde_json::json!({
+        "issue": "Card payments failing",
+        "impact": "Some card payments fail at checkout.",
+        "mitigation": "We have found the cause and are restoring service.",
+    })
+}
+
+#[tokio::test]
+async fn only_the_comms_lead_publishes_and_the_ic_only_without_one() {
+    for server in servers().await {
+        let (_, ivy, cory) = incident_with_comms_lead(&server).await;
+        let refused = server
+            .publish(&ivy, "customer", customer_update(), false)
+            .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+        assert!(
+            refused.body.contains("Only the Comms Lead"),
+            "{}",
+            refused.body
+        );
+
+        let published = server
+            .publish(&cory, "customer", customer_update(), false)
+            .await;
+        assert_eq!(published.status, StatusCode::OK, "{}", published.body);
+        assert!(
+            json(&published)["Published"]["id"].is_i64(),
+            "{}",
+            published.body
+        );
+
+        // The first update ticks the rhythm and sets the next update by the cadence.
+        let room = war_room(&server, &ivy).await;
+        let first = room["rhythm"]
+            .as_array()
+            .and_then(|r| r.iter().find(|i| i["item"] == "FirstStakeholderUpdate"))
+            .expect("rhythm item");
+        assert!(first["done_at"].is_string(), "{first}");
+        assert!(room["next_update"].is_string());
+        let timeline = room["timeline"].to_string();
+        assert!(
+            timeline.contains("Cory published the customer-facing update"),
+            "{timeline}"
+        );
+
+        // A responder with no role is refused too, and a missing field is named.
+        let empty = server
+            .publish(
+                &cory,
+                "customer",
+                serde_json::json!({ "impact": "x", "mitigation": "y" }),
+                false,
+            )
+            .await;
+        assert_eq!(
+            empty.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            empty.body
+        );
+        assert!(empty.body.contains("issue"), "{}", empty.body);
+    }
+}
+
+#[tokio::test]
+async fn a_guard_warning_stops_publishing_until_overridden_and_the_override_is_recorded() {
+    for server in servers().await {
+        let (_, ivy, cory) = incident_with_comms_lead(&server).await;
+        let promise = serde_json::json!({
+            "issue": "Card payments failing",
+            "impact": "Payments fail on db-03.",
+            "mitigation": "Fixed by 14:30.",
+        });
+        let stopped = server
+            .publish(&cory, "customer", promise.clone(), false)
+            .await;
+        assert_eq!(stopped.status, StatusCode::OK, "{}", stopped.body);
+        let warnings = json(&stopped)["NeedsConfirmation"]["warnings"].to_string();
+        assert!(warnings.contains("by 14:30"), "{warnings}");
+        assert!(warnings.contains("db-03"), "{warnings}");
+        let status = server.get("/api/v2/incidents.json", None).await;
+        assert_eq!(
+            json(&status)["incidents"].as_array().map(Vec::len),
+            Some(0),
+            "nothing published yet"
+        );
+
+        let overridden = server.publish(&cory, "customer", promise, true).await;
+        assert!(
+            json(&overridden)["Published"].is_object(),
+            "{}",
+            overridden.body
+        );
+        let timeline = war_room(&server, &ivy).await["timeline"].to_string();
+        assert!(timeline.contains("overriding 2 warnings"), "{timeline}");
+    }
+}
+
+#[tokio::test]
+async fn internal_updates_never_reach_the_public_page_feeds_or_json() {
+    for server in servers().await {
+        let (_, _, cory) = incident_with_comms_lead(&server).await;
+        let internal = server
+            .publish(
+                &cory,
+                "initial_internal",
+                serde_json::json!({
+                    "severity": "Sev1", "impact": "EU checkout down", "status": "Investigating",
+                    "known": "SECRET-INTERNAL replica lag", "next_steps": "Roll back",
+                }),
+                false,
+            )
+            .await;
+        assert!(
+            json(&internal)["Published"].is_object(),
+            "{}",
+            internal.body
+        );
+        let customer = server
+            .publish(&cory, "customer", customer_update(), false)
+            .await;
+        assert!(
+            json(&customer)["Published"].is_object(),
+            "{}",
+            customer.body
+        );
+
+        for path in [
+            "/status",
+            "/status/history.atom",
+            "/status/history.rss",
+            "/api/v2/summary.json",
+            "/api/v2/incidents.json",
+            "/api/v2/incidents/unresolved.json",
+        ] {
+            let reply = server.get(path, None).await;
+            assert_eq!(reply.status, StatusCode::OK, "{path}");
+            assert!(
+                !reply.body.contains("SECRET-INTERNAL"),
+                "{path} leaks an internal update"
+            );
+            assert!(
+                !reply.body.contains("Checkout fails"),
+                "{path} leaks the internal title"
+            );
+            assert!(!reply.body.contains("Cory"), "{path} names a responder");
+            assert!(
+                reply.body.contains("Card payments failing"),
+                "{path} misses the update"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_status_json_keeps_statuspage_field_names_and_enums() {
+    for server in servers().await {
+        let (admin, _, cory) = incident_with_comms_lead(&server).await;
+        let add = server
+            .call(
+                "add_component",
+                Some(&admin),
+                &[
+                    ("name", "Payments API"),
+                    ("group_name", ""),
+                    ("description", ""),
+                ],
+            )
+            .await;
+        assert_eq!(add.status, StatusCode::OK, "{}", add.body);
+        let component_id = add.body.trim().to_owned();
+        let mark = server
+            .call(
+                "set_affected_component",
+                Some(&cory),
+                &[
+                    ("number", "1"),
+                    ("component_id", &component_id),
+                    ("status", "partial_outage"),
+                ],
+            )
+            .await;
+        assert_eq!(mark.status, StatusCode::OK, "{}", mark.body);
+        server
+            .publish(&cory, "customer", customer_update(), false)
+            .await;
+
+        let summary = server.get("/api/v2/summary.json", None).await;
+        assert_eq!(summary.status, StatusCode::OK);
+        let summary = json(&summary);
+        assert_eq!(summary["page"]["id"], "calmroom");
+        // A Sev1 weighs more than one component's partial outage.
+        assert_eq!(summary["status"]["indicator"], "critical");
+        assert_eq!(summary["status"]["description"], "Major System Outage");
+        let component = &summary["components"][0];
+        assert_eq!(component["id"], component_id.as_str());
+        assert_eq!(component["status"], "partial_outage");
+        for key in [
+            "name",
+            "created_at",
+            "updated_at",
+            "position",
+            "group",
+            "only_show_if_degraded",
+            "page_id",
+        ] {
+            assert!(component.get(key).is_some(), "component lacks {key}");
+        }
+        let incident = &summary["incidents"][0];
+        assert_eq!(incident["id"], "1");
+        assert_eq!(incident["name"], "Card payments failing");
+        assert_eq!(incident["status"], "investigating");
+        assert_eq!(incident["impact"], "critical");
+        assert_eq!(incident["incident_updates"][0]["status"], "investigating");
+        assert!(incident["incident_updates"][0]["id"].is_string());
+        let created = incident["created_at"].as_str().expect("time");
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(created).is_ok(),
+            "{created}"
+        );
+        assert_eq!(incident["components"][0]["id"], component_id.as_str());
+
+        let head = server
+            .send(
+                Request::head("/api/v2/status.json")
+                    .body(Body::empty())
+                    .expect("request"),
+            )
+            .await;
+        assert_eq!(head.status, StatusCode::OK);
+        let cors = server
+            .app
+            .clone()
+            .oneshot(
+                Request::get("/api/v2/components.json")
+                    .body(Body::empty())
+                    .expect("request"),
+            )
+            .await
+            .expect("response");
+        assert_eq!(
+            cors.headers()
+                .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+                .and_then(|v| v.to_str().ok()),
+            Some("*")
+        );
+        for path in [
+            "/api/v2/status.json",
+            "/api/v2/components.json",
+            "/api/v2/scheduled-maintenances.json",
+            "/api/v2/scheduled-maintenances/upcoming.json",
+            "/api/v2/scheduled-maintenances/active.json",
+        ] {
+            let reply = server.get(path, None).await;
+            assert_eq!(reply.status, StatusCode::OK, "{path}");
+            assert!(json(&reply)["page"]["name"] == "Example status", "{path}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_feeds_parse_with_a_feed_parser_and_keep_entry_ids() {
+    for server in servers().await {
+        let (_, _, cory) = incident_with_comms_lead(&server).await;
+        server
+            .publish(&cory, "customer", customer_update(), false)
+            .await;
+        let mut ids = Vec::new();
+        for path in ["/status/history.atom", "/status/history.rss"] {
+            let reply = server.get(path, None).await;
+            assert_eq!(reply.status, StatusCode::OK, "{path}");
+            let feed = feed_rs::parser::parse(reply.body.as_bytes())
+                .unwrap_or_else(|e| panic!("{path} does not parse: {e}"));
+            assert_eq!(feed.entries.len(), 1, "{path}");
+            let entry = &feed.entries[0];
+            assert!(entry
+                .title
+                .as_ref()
+                .is_some_and(|t| t.content.contains("Card payments failing")));
+            ids.push(entry.id.clone());
+        }
+        assert_eq!(ids[0], ids[1], "both feeds name the update alike");
+        // A second update keeps the first entry's id.
+        server
+            .publish(&cory, "customer", customer_update(), false)
+            .await;
+        let again = server.get("/status/history.atom", None).await;
+        let feed = feed_rs::parser::parse(again.body.as_bytes()).expect("atom");
+        assert_eq!(feed.entries.len(), 2);
+        assert!(feed.entries.iter().any(|e| e.id == ids[0]));
+    }
+}
+
+#[tokio::test]
+async fn a_stakeholder_question_reaches_the_comms_lead_and_the_answer_reaches_only_the_asker() {
+    for server in servers().await {
+        let (admin, ivy, cory) = incident_with_comms_lead(&server).await;
+        let (_, vera) = member(&server, &admin, "Vera", "viewer").await;
+        let (_, walt) = member(&server, &admin, "Walt", "viewer").await;
+        let ask = server
+            .call(
+                "ask_question",
+                Some(&vera),
+                &[("number", "1"), ("question", "Are refunds affected?")],
+            )
+            .await;
+        assert_eq!(ask.status, StatusCode::OK, "{}", ask.body);
+
+        let timeline = war_room(&server, &ivy).await["timeline"].to_string();
+        assert!(
+            !timeline.contains("refunds"),
+            "questions stay out of the responder timeline"
+        );
+        let ivy_view = json(
+            &server
+                .call("get_comms", Some(&ivy), &[("number", "1")])
+                .await,
+        );
+        assert_eq!(
+            ivy_view["questions"].as_array().map(Vec::len),
+            Some(0),
+            "only the speaker sees the queue"
+        );
+        let queue = json(
+            &server
+                .call("get_comms", Some(&cory), &[("number", "1")])
+                .await,
+        );
+        let question_id = queue["questions"][0]["id"]
+            .as_i64()
+            .expect("question")
+            .to_string();
+
+        let refused = server
+            .call(
+                "answer_question",
+                Some(&ivy),
+                &[
+                    ("number", "1"),
+                    ("question_id", &question_id),
+                    ("answer", "No"),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+        let answered = server
+            .call(
+                "answer_question",
+                Some(&cory),
+                &[
+                    ("number", "1"),
+                    ("question_id", &question_id),
+                    ("answer", "Refunds work normally."),
+                ],
+            )
+            .await;
+        assert_eq!(answered.status, StatusCode::OK, "{}", answered.body);
+
+        let vera_channel = json(
+            &server
+                .call("get_status_channel", Some(&vera), &[("number", "1")])
+                .await,
+        );
+        assert_eq!(
+            vera_channel["my_questions"][0]["answer"],
+            "Refunds work normally."
+        );
+        assert_eq!(vera_channel["my_questions"][0]["state"], "Answered");
+        let walt_channel = json(
+            &server
+                .call("get_status_channel", Some(&walt), &[("number", "1")])
+                .await,
+        );
+        assert_eq!(
+            walt_channel["my_questions"].as_array().map(Vec::len),
+            Some(0)
+        );
+
+        let twice = server
+            .call(
+                "dismiss_question",
+                Some(&cory),
+                &[("number", "1"), ("question_id", &question_id)],
+            )
+            .await;
+        assert_eq!(twice.status, StatusCode::CONFLICT, "{}", twice.body);
+    }
+}
+
+#[tokio::test]
+async fn a_failing_webhook_is_retried_without_holding_up_publishing_and_json_bodies_are_signed() {
+    use std::sync::{Arc, Mutex};
+    for server in servers().await {
+        let (admin, _, cory) = incident_with_comms_lead(&server).await;
+        // A receiver that fails once, then accepts, keeping what it got.
+        let received: Arc<Mutex<Vec<(Option<String>, String)>>> = Arc::default();
+        let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let receiver = {
+            let received = received.clone();
+            let calls = calls.clone();
+            axum::Router::new().route(
+                "/hook",
+                axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
+                    let received = received.clone();
+                    let calls = calls.clone();
+                    async move {
+                        if calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                            return StatusCode::SERVICE_UNAVAILABLE;
+                        }
+                        let signature = headers
+                            .get("x-calmroom-signature")
+                            .and_then(|v| v.to_str().ok())
+                            .map(str::to_owned);
+                        if let Ok(mut list) = received.lock() {
+                            list.push((signature, body));
+                        }
+                        StatusCode::OK
+                    }
+                }),
+            )
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let address = listener.local_addr().expect("address");
+        tokio::spawn(async move { axum::serve(listener, receiver).await });
+
+        let add = server
+            .call(
+                "add_webhook",
+                Some(&admin),
+                &[
+                    ("name", "Partner feed"),
+                    ("kind", "json"),
+                    ("url", &format!("http://{address}/hook")),
+                ],
+            )
+            .await;
+        assert_eq!(add.status, StatusCode::OK, "{}", add.body);
+        let published = server
+            .publish(&cory, "customer", customer_update(), false)
+            .await;
+        assert!(
+            json(&published)["Published"].is_object(),
+            "{}",
+            published.body
+        );
+
+        let deliverer = server::webhooks::Deliverer::new(server.db.clone()).expect("client");
+        let now = chrono::Utc::now();
+        assert_eq!(deliverer.deliver_due(now).await.expect("first try"), 1);
+        let hooks = app::store::webhooks::webhooks(&server.db)
+            .await
+            .expect("hooks");
+        let log = app::store::webhooks::deliveries(&server.db, hooks[0].id, 10)
+            .await
+            .expect("log");
+        assert_eq!(log[0].state, "pending");
+        assert_eq!(log[0].last_status, Some(503));
+        assert_eq!(log[0].attempts, 1);
+        assert_eq!(
+            deliverer.deliver_due(now).await.expect("not yet due"),
+            0,
+            "the retry waits"
+        );
+
+        let later = now + chrono::Duration::seconds(11);
+        assert_eq!(deliverer.deliver_due(later).await.expect("retry"), 1);
+        let log = app::store::webhooks::deliveries(&server.db, hooks[0].id, 10)
+            .await
+            .expect("log");
+        assert_eq!(log[0].state, "delivered");
+        assert_eq!(log[0].attempts, 2);
+
+        let got = received.lock().map(|l| l.clone()).unwrap_or_default();
+        assert_eq!(got.len(), 1);
+        let (signature, body) = &got[0];
+        assert_eq!(
+            signature.as_deref(),
+            Some(server::webhooks::signature(&hooks[0].secret, body.as_bytes()).as_str())
+        );
+        assert!(body.contains("Card payments failing"));
+        assert!(
+            !body.contains("Checkout fails"),
+            "a customer delivery carries no internal title"
         );
     }
 }

@@ -107,7 +107,7 @@ pub struct WarRoomView {
     pub decision_cadence_minutes: i64,
     pub update_cadence_minutes: i64,
     pub next_check_in: DateTime<Utc>,
-    pub next_update: DateTime<Utc>,
+    pub next_update: Option<DateTime<Utc>>,
     pub roles: Vec<RoleView>,
     pub rhythm: Vec<RhythmView>,
     pub decisions: Vec<DecisionView>,
@@ -124,7 +124,7 @@ pub struct WarRoomView {
 }
 
 #[cfg(feature = "ssr")]
-fn refused(e: IncidentChangeError) -> ApiError {
+pub(crate) fn refused(e: IncidentChangeError) -> ApiError {
     match e {
         IncidentChangeError::NotFound => ApiError::NotFound,
         IncidentChangeError::Stale => ApiError::Conflict(
@@ -141,7 +141,7 @@ fn refused(e: IncidentChangeError) -> ApiError {
 }
 
 #[cfg(feature = "ssr")]
-async fn incident_id(state: &AppState, number: i64) -> Result<IncidentId, ApiError> {
+pub(crate) async fn incident_id(state: &AppState, number: i64) -> Result<IncidentId, ApiError> {
     store::incidents::find_by_number(&state.db, number)
         .await?
         .map(|i| i.id)
@@ -251,10 +251,16 @@ pub async fn get_war_room(number: i64) -> Result<WarRoomView, ApiError> {
     respond(async move {
         let state = state()?;
         let user = require_user(&state).await?;
+        if user.org_role == OrgRole::Viewer {
+            return Err(ApiError::Forbidden(
+                "Stakeholders follow incidents through the status channel.".to_owned(),
+            ));
+        }
         let room = store::incidents::war_room(&state.db, number)
             .await?
             .ok_or(ApiError::NotFound)?;
         let incident = &room.incident;
+        let updates = store::updates::for_incident(&state.db, incident.id).await?;
         let is_ic = room
             .roles
             .iter()
@@ -292,11 +298,7 @@ pub async fn get_war_room(number: i64) -> Result<WarRoomView, ApiError> {
                 incident.last_check_in_at,
                 incident.decision_cadence_minutes,
             ),
-            next_update: rhythm::next_due(
-                incident.declared_at,
-                tick_of(RhythmItem::FirstStakeholderUpdate),
-                incident.update_cadence_minutes,
-            ),
+            next_update: super::updates::next_update_due(incident, &updates),
             roles: IncidentRole::ALL
                 .into_iter()
                 .map(|role| RoleView {

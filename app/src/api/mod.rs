@@ -7,6 +7,8 @@ pub mod incidents;
 mod passwords;
 #[cfg(feature = "ssr")]
 mod session;
+pub mod status;
+pub mod updates;
 pub mod users;
 
 pub use error::ApiError;

@@ -53,7 +53,7 @@ fn AppHeader(user: CurrentUser) -> impl IntoView {
             <nav class="main-nav" aria-label="Main">
                 <A href="/incidents">"Incidents"</A>
                 <A href="/action-items">"Action items"</A>
-                <A href="/status">"Status page"</A>
+                <a href="/status" rel="external">"Status page"</a>
                 {is_admin.then(|| view! { <A href="/admin/users">"Admin"</A> })}
             </nav>
             <div class="user-menu">

@@ -9,3 +9,4 @@ pub mod status;
 pub mod throttle;
 pub mod updates;
 pub mod users;
+pub mod webhooks;

@@ -90,6 +90,7 @@ pub enum RoleRefusal {
     OnlyIcAssignsOthers,
     OnlyIcReleasesOthers,
     IncidentNeedsAnIc,
+    OnlyCommsLeadSpeaks,
 }
 
 impl RoleRefusal {
@@ -108,7 +109,25 @@ impl RoleRefusal {
             RoleRefusal::IncidentNeedsAnIc => {
                 "An incident always has a commander: hand the role to someone instead."
             }
+            RoleRefusal::OnlyCommsLeadSpeaks => {
+                "Only the Comms Lead publishes updates and answers stakeholders (the Incident Commander while no Comms Lead is assigned)."
+            }
         }
+    }
+}
+
+/// May `user` speak for the incident (publish updates, answer stakeholders)?
+/// The Comms Lead does; the IC does while nobody holds Comms Lead.
+pub fn may_speak(
+    user: UserId,
+    comms_lead: Option<UserId>,
+    ic: Option<UserId>,
+) -> Result<(), RoleRefusal> {
+    let speaker = comms_lead.or(ic);
+    if speaker == Some(user) {
+        Ok(())
+    } else {
+        Err(RoleRefusal::OnlyCommsLeadSpeaks)
     }
 }
 
@@ -245,5 +264,17 @@ mod tests {
         for role in IncidentRole::ALL {
             assert_eq!(IncidentRole::parse(role.as_str()), Some(role));
         }
+    }
+
+    #[test]
+    fn the_comms_lead_speaks_and_the_ic_only_while_nobody_holds_comms() {
+        let (ic, comms, other) = (UserId(1), UserId(2), UserId(3));
+        assert!(may_speak(comms, Some(comms), Some(ic)).is_ok());
+        assert_eq!(
+            may_speak(ic, Some(comms), Some(ic)),
+            Err(RoleRefusal::OnlyCommsLeadSpeaks)
+        );
+        assert!(may_speak(ic, None, Some(ic)).is_ok());
+        assert!(may_speak(other, None, Some(ic)).is_err());
     }
 }

@@ -703,6 +703,37 @@ fn contains_phrase(text: &str, phrase: &str) -> bool {
     })
 }
 
+/// Where a stakeholder's question stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum QuestionState {
+    Open,
+    Answered,
+    Dismissed,
+}
+
+impl QuestionState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QuestionState::Open => "open",
+            QuestionState::Answered => "answered",
+            QuestionState::Dismissed => "dismissed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [
+            QuestionState::Open,
+            QuestionState::Answered,
+            QuestionState::Dismissed,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == raw)
+    }
+}
+
+/// Limit on a stakeholder's question and on its answer.
+pub const MAX_QUESTION_CHARS: usize = 1000;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -37,16 +37,6 @@ pub fn ActionItemsPage() -> impl IntoView {
 }
 
 #[component]
-pub fn StatusPage() -> impl IntoView {
-    view! {
-        <NotYet
-            title="Status page"
-            what="The public status page is not published by this version yet."
-        />
-    }
-}
-
-#[component]
 pub fn NotFoundPage() -> impl IntoView {
     #[cfg(feature = "ssr")]
     if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {

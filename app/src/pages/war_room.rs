@@ -13,6 +13,7 @@ use crate::components::{
 use crate::domain::incidents::{display_number, Severity};
 use crate::domain::mitigation::{HypothesisStatus, Safety};
 use crate::domain::rhythm::{countdown_text, elapsed_text, ItemState};
+use crate::domain::roles::IncidentRole;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -92,8 +93,30 @@ impl Actions {
     }
 }
 
+/// The war room for responders; stakeholders (viewers) get the status channel.
 #[component]
 pub fn WarRoomPage() -> impl IntoView {
+    let auth = expect_context::<crate::Auth>();
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Opening the war room…"</p> }>
+            {move || Suspend::new(async move {
+                let viewer = matches!(
+                    auth.state.await,
+                    Ok(crate::api::auth::AuthState { user: Some(ref user), .. })
+                        if user.org_role == crate::domain::users::OrgRole::Viewer
+                );
+                if viewer {
+                    view! { <super::comms::StatusChannel /> }.into_any()
+                } else {
+                    view! { <ResponderWarRoom /> }.into_any()
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn ResponderWarRoom() -> impl IntoView {
     let params = use_params_map();
     let number = move || {
         params
@@ -122,6 +145,7 @@ pub fn WarRoomPage() -> impl IntoView {
                             <div class="war-room" data-testid="war-room">
                                 <Header view=view.clone() now actions />
                                 <FormMessage error />
+                                <UpdateNudge view=view.clone() now />
                                 <div class="war-grid">
                                     <div class="war-col">
                                         <RoleBoard view=view.clone() now actions />
@@ -381,6 +405,32 @@ fn RoleRow(
     .into_any()
 }
 
+/// Tells whoever speaks for the incident that a stakeholder update is overdue.
+#[component]
+fn UpdateNudge(view: WarRoomView, now: ReadSignal<DateTime<Utc>>) -> AnyView {
+    let holder = |role: IncidentRole| {
+        view.roles
+            .iter()
+            .find(|r| r.role == role)
+            .and_then(|r| r.holder.as_ref())
+            .map(|h| h.user_id)
+    };
+    let speaker = holder(IncidentRole::CommsLead).or(holder(IncidentRole::IncidentCommander));
+    let number = view.number;
+    match (view.next_update, speaker == Some(view.me)) {
+        (Some(due), true) => view! {
+            <Show when=move || { now.get() > due }>
+                <p class="notice-warn nudge" role="status" data-testid="update-nudge">
+                    "The stakeholder update is " {move || countdown_text(due, now.get())} ". "
+                    <a href=format!("/incidents/{number}/comms")>"Write it now"</a>
+                </p>
+            </Show>
+        }
+        .into_any(),
+        _ => ().into_any(),
+    }
+}
+
 #[component]
 fn Rhythm(view: WarRoomView, now: ReadSignal<DateTime<Utc>>, actions: Actions) -> AnyView {
     let number = view.number;
@@ -454,10 +504,13 @@ fn Rhythm(view: WarRoomView, now: ReadSignal<DateTime<Utc>>, actions: Actions) -
                                     </button>
                                 })}
                             </div>
-                            <div class="countdown" class:overdue=move || { now.get() > next_update }>
-                                <span class="hint">"Next stakeholder update"</span>
-                                <strong data-testid="next-update">{move || countdown_text(next_update, now.get())}</strong>
-                            </div>
+                            {next_update.map(|next_update| view! {
+                                <div class="countdown" class:overdue=move || { now.get() > next_update }>
+                                    <span class="hint">"Next stakeholder update"</span>
+                                    <strong data-testid="next-update">{move || countdown_text(next_update, now.get())}</strong>
+                                    <a class="button-link" href=format!("/incidents/{number}/comms")>"Compose"</a>
+                                </div>
+                            })}
                         </div>
                     }
                 })}

@@ -35,7 +35,7 @@ pub struct Incident {
 }
 
 #[derive(sqlx::FromRow)]
-struct IncidentRow {
+pub(crate) struct IncidentRow {
     id: i64,
     number: i64,
     title: String,
@@ -53,7 +53,7 @@ struct IncidentRow {
     version: i64,
 }
 
-const INCIDENT_COLUMNS: &str = "id, number, title, severity, status, impact, best_guess, bridge_url, \
+pub(crate) const INCIDENT_COLUMNS: &str = "id, number, title, severity, status, impact, best_guess, bridge_url, \
      decision_cadence_minutes, update_cadence_minutes, declared_at, last_check_in_at, mitigated_at, resolved_at, version";
 
 impl TryFrom<IncidentRow> for Incident {
@@ -258,6 +258,9 @@ macro_rules! tick {
 /// Loads the incident row for a change; refuses a resolved incident when `open_only`.
 macro_rules! incident_for_change {
     ($tx:ident, $id:expr, $open_only:expr) => {{
+        use $crate::store::incidents::{
+            Incident, IncidentChangeError, IncidentRow, INCIDENT_COLUMNS,
+        };
         let row: Option<IncidentRow> = sqlx::query_as(&format!(
             "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = $1"
         ))
@@ -293,13 +296,13 @@ macro_rules! claim_version {
 }
 
 /// Who holds a role on an incident now.
-const HOLDER_SQL: &str =
+pub(crate) const HOLDER_SQL: &str =
     "SELECT user_id FROM role_assignments WHERE incident_id = $1 AND role = $2 AND released_at IS NULL";
 
 /// The current holder of `$role` on incident `$id`, inside a transaction.
 macro_rules! holder_in {
     ($tx:ident, $id:expr, $role:expr) => {{
-        let holder: Option<i64> = sqlx::query_scalar(HOLDER_SQL)
+        let holder: Option<i64> = sqlx::query_scalar($crate::store::incidents::HOLDER_SQL)
             .bind($id.0)
             .bind($role.as_str())
             .fetch_optional(&mut *$tx)
@@ -344,6 +347,8 @@ macro_rules! tick_if_core_filled {
         }
     }};
 }
+
+pub(crate) use {event, holder_in, incident_for_change, name_of, tick};
 
 /// Declares an incident: the declarer becomes IC. Returns the new incident.
 pub async fn declare(

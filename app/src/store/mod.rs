@@ -7,8 +7,11 @@
 pub mod incidents;
 pub mod sessions;
 pub mod sign_in_failures;
+pub mod status;
 pub mod testing;
+pub mod updates;
 pub mod users;
+pub mod webhooks;
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{

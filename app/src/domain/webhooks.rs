@@ -1,0 +1,105 @@
+//! Outbound webhooks: what kinds there are, what a valid target is, and how
+//! long to wait between delivery attempts.
+
+use super::incidents::bounded_text;
+use super::users::FieldError;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WebhookKind {
+    /// A Slack-compatible incoming webhook: `text` plus `blocks`.
+    Slack,
+    /// Our own JSON body, signed with HMAC-SHA256.
+    Json,
+}
+
+impl WebhookKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WebhookKind::Slack => "slack",
+            WebhookKind::Json => "json",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            WebhookKind::Slack => "Slack-compatible",
+            WebhookKind::Json => "JSON (signed)",
+        }
+    }
+
+    pub fn parse(field: &'static str, raw: &str) -> Result<Self, FieldError> {
+        match raw {
+            "slack" => Ok(WebhookKind::Slack),
+            "json" => Ok(WebhookKind::Json),
+            _ => Err(FieldError::new(field, "Choose Slack-compatible or JSON.")),
+        }
+    }
+}
+
+/// A webhook target: an absolute http(s) URL without spaces, up to 2000 characters.
+pub fn target_url(field: &'static str, raw: &str) -> Result<String, FieldError> {
+    let url = bounded_text(field, raw, 2000, Some("Enter the URL to POST to."))?;
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| FieldError::new(field, "Use an http:// or https:// URL."))?;
+    if rest.is_empty() || rest.starts_with('/') || url.chars().any(char::is_whitespace) {
+        return Err(FieldError::new(field, "This is not a complete URL."));
+    }
+    Ok(url)
+}
+
+/// Attempts before a delivery is marked failed.
+pub const MAX_ATTEMPTS: i64 = 6;
+
+/// Seconds to wait after failed attempt number `attempt` (1-based): 10 s, 30 s,
+/// 90 s, ... capped at one hour. `None` once the attempts are used up.
+pub fn retry_delay_seconds(attempt: i64) -> Option<i64> {
+    if attempt >= MAX_ATTEMPTS {
+        return None;
+    }
+    let exponent = u32::try_from(attempt.saturating_sub(1))
+        .unwrap_or(0)
+        .min(10);
+    Some((10 * 3_i64.pow(exponent)).min(3600))
+}
+
+/// Whether a response status is worth retrying (server errors, throttling, timeouts).
+pub fn is_retryable(status: Option<u16>) -> bool {
+    match status {
+        None => true,
+        Some(code) => code >= 500 || code == 429 || code == 408,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_and_stop() {
+        assert_eq!(retry_delay_seconds(1), Some(10));
+        assert_eq!(retry_delay_seconds(2), Some(30));
+        assert_eq!(retry_delay_seconds(3), Some(90));
+        assert_eq!(retry_delay_seconds(MAX_ATTEMPTS), None);
+    }
+
+    #[test]
+    fn server_errors_and_timeouts_are_retried_but_client_errors_are_not() {
+        assert!(is_retryable(None));
+        assert!(is_retryable(Some(503)));
+        assert!(is_retryable(Some(429)));
+        assert!(!is_retryable(Some(404)));
+        assert!(!is_retryable(Some(400)));
+    }
+
+    #[test]
+    fn only_complete_http_urls_are_targets() {
+        assert!(target_url("url", "https://hooks.slack.com/services/T0/B0/x").is_ok());
+        assert!(target_url("url", "http://127.0.0.1:9000/hook").is_ok());
+        assert!(target_url("url", "ftp://example.com").is_err());
+        assert!(target_url("url", "https://").is_err());
+        assert!(target_url("url", "").is_err());
+    }
+}

@@ -1,0 +1,487 @@
+//! The public status page: components, which incidents affect them,
+//! maintenance windows, and the snapshot the public routes are served from.
+
+use super::incidents::{
+    event, holder_in, incident_for_change, name_of, Incident, IncidentChangeError, IncidentRow,
+    INCIDENT_COLUMNS,
+};
+use super::{read, write_tx, Db, StoreError};
+use crate::domain::incidents::{IncidentId, IncidentStatus, Severity};
+use crate::domain::roles::{self, IncidentRole};
+use crate::domain::status::{ComponentStatus, MaintenanceState};
+use crate::domain::users::UserId;
+use chrono::{DateTime, Duration, Utc};
+
+/// How many days of history the public page keeps.
+pub const HISTORY_DAYS: i64 = 90;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Component {
+    pub id: i64,
+    pub name: String,
+    pub group_name: String,
+    pub description: String,
+    pub position: i64,
+    /// As an admin set it; the public page shows the worse of this and what
+    /// active incidents and maintenance windows say.
+    pub status: ComponentStatus,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+type ComponentRow = (
+    i64,
+    String,
+    String,
+    String,
+    i64,
+    String,
+    DateTime<Utc>,
+    DateTime<Utc>,
+);
+
+fn decode_component(r: ComponentRow) -> Result<Component, StoreError> {
+    Ok(Component {
+        status: ComponentStatus::parse("status", &r.5)
+            .map_err(|_| StoreError::Corrupt(format!("component status {:?}", r.5)))?,
+        id: r.0,
+        name: r.1,
+        group_name: r.2,
+        description: r.3,
+        position: r.4,
+        created_at: r.6,
+        updated_at: r.7,
+    })
+}
+
+const COMPONENT_SELECT: &str =
+    "SELECT id, name, group_name, description, position, status, created_at, updated_at \
+     FROM components WHERE archived = FALSE ORDER BY position, id";
+
+/// The components customers see, in page order.
+pub async fn components(db: &Db) -> Result<Vec<Component>, StoreError> {
+    let rows: Vec<ComponentRow> = read!(db, pool => {
+        sqlx::query_as(COMPONENT_SELECT).fetch_all(pool).await?
+    });
+    rows.into_iter().map(decode_component).collect()
+}
+
+/// What an admin types for a component.
+pub struct ComponentFields<'a> {
+    pub name: &'a str,
+    pub group_name: &'a str,
+    pub description: &'a str,
+}
+
+/// Adds a component at the end of the page.
+pub async fn add_component(
+    db: &Db,
+    fields: &ComponentFields<'_>,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    let id = write_tx!(db, tx => {
+        let position: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) + 1 FROM components")
+            .fetch_one(&mut *tx)
+            .await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO components (name, group_name, description, position, status, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, 'operational', $5, $5) RETURNING id",
+        )
+        .bind(fields.name)
+        .bind(fields.group_name)
+        .bind(fields.description)
+        .bind(position)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        id
+    });
+    Ok(id)
+}
+
+/// Changes what an admin sees of a component: name, group, description, base
+/// status and place. Returns false when there is no such component.
+pub async fn update_component(
+    db: &Db,
+    id: i64,
+    fields: &ComponentFields<'_>,
+    status: ComponentStatus,
+    position: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let changed = write_tx!(db, tx => {
+        sqlx::query(
+            "UPDATE components SET name = $1, group_name = $2, description = $3, status = $4, \
+             position = $5, updated_at = $6 WHERE id = $7 AND archived = FALSE",
+        )
+        .bind(fields.name)
+        .bind(fields.group_name)
+        .bind(fields.description)
+        .bind(status.as_str())
+        .bind(position)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+    });
+    Ok(changed == 1)
+}
+
+/// Takes a component off the page (its history stays).
+pub async fn archive_component(db: &Db, id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let changed = write_tx!(db, tx => {
+        sqlx::query("UPDATE components SET archived = TRUE, updated_at = $1 WHERE id = $2 AND archived = FALSE")
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+    });
+    Ok(changed == 1)
+}
+
+/// The components an incident affects, with the status it gives them.
+pub async fn incident_components(
+    db: &Db,
+    id: IncidentId,
+) -> Result<Vec<(i64, ComponentStatus)>, StoreError> {
+    let rows: Vec<(i64, String)> = read!(db, pool => {
+        sqlx::query_as("SELECT component_id, status FROM incident_components WHERE incident_id = $1")
+            .bind(id.0)
+            .fetch_all(pool)
+            .await?
+    });
+    rows.into_iter()
+        .map(|(c, s)| {
+            ComponentStatus::parse("status", &s)
+                .map(|s| (c, s))
+                .map_err(|_| StoreError::Corrupt(format!("component status {s:?}")))
+        })
+        .collect()
+}
+
+/// Marks a component as affected by an incident (`Some`), or no longer (`None`).
+/// Only whoever speaks for the incident may; the change lands on the timeline.
+pub async fn set_incident_component(
+    db: &Db,
+    id: IncidentId,
+    component_id: i64,
+    status: Option<ComponentStatus>,
+    by: UserId,
+    now: DateTime<Utc>,
+) -> Result<(), IncidentChangeError> {
+    write_tx!(db, tx => {
+        let _incident = incident_for_change!(tx, id, true);
+        let comms = holder_in!(tx, id, IncidentRole::CommsLead).map(UserId);
+        let ic = holder_in!(tx, id, IncidentRole::IncidentCommander).map(UserId);
+        roles::may_speak(by, comms, ic).map_err(IncidentChangeError::Refused)?;
+        let component: Option<String> =
+            sqlx::query_scalar("SELECT name FROM components WHERE id = $1 AND archived = FALSE")
+                .bind(component_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let component = component.ok_or(IncidentChangeError::Invalid("That component is not on the status page."))?;
+        let name = name_of!(tx, by.0);
+        match status {
+            Some(ComponentStatus::Operational) | None => {
+                sqlx::query("DELETE FROM incident_components WHERE incident_id = $1 AND component_id = $2")
+                    .bind(id.0)
+                    .bind(component_id)
+                    .execute(&mut *tx)
+                    .await?;
+                event!(tx, id.0, by.0, now, format!("{name} marked {component} as no longer affected"));
+            }
+            Some(status) => {
+                sqlx::query(
+                    "INSERT INTO incident_components (incident_id, component_id, status, updated_at) \
+                     VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (incident_id, component_id) DO UPDATE SET status = $3, updated_at = $4",
+                )
+                .bind(id.0)
+                .bind(component_id)
+                .bind(status.as_str())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                event!(
+                    tx,
+                    id.0,
+                    by.0,
+                    now,
+                    format!("{name} marked {component} as {} on the status page", status.label().to_lowercase())
+                );
+            }
+        }
+    });
+    Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Maintenance {
+    pub id: i64,
+    pub title: String,
+    pub description: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    pub components: Vec<i64>,
+}
+
+impl Maintenance {
+    pub fn state(&self, now: DateTime<Utc>) -> MaintenanceState {
+        MaintenanceState::at(self.starts_at, self.ends_at, now)
+    }
+}
+
+/// Maintenance windows ending after `since`, soonest first (cancelled ones too).
+pub async fn maintenances(db: &Db, since: DateTime<Utc>) -> Result<Vec<Maintenance>, StoreError> {
+    type Row = (
+        i64,
+        String,
+        String,
+        DateTime<Utc>,
+        DateTime<Utc>,
+        DateTime<Utc>,
+        Option<DateTime<Utc>>,
+    );
+    let (rows, links): (Vec<Row>, Vec<(i64, i64)>) = read!(db, pool => {
+        let rows = sqlx::query_as(
+            "SELECT id, title, description, starts_at, ends_at, created_at, cancelled_at \
+             FROM maintenances WHERE ends_at >= $1 ORDER BY starts_at, id",
+        )
+        .bind(since)
+        .fetch_all(pool)
+        .await?;
+        let links = sqlx::query_as("SELECT maintenance_id, component_id FROM maintenance_components")
+            .fetch_all(pool)
+            .await?;
+        (rows, links)
+    });
+    Ok(rows
+        .into_iter()
+        .map(|r| Maintenance {
+            components: links.iter().filter(|l| l.0 == r.0).map(|l| l.1).collect(),
+            id: r.0,
+            title: r.1,
+            description: r.2,
+            starts_at: r.3,
+            ends_at: r.4,
+            created_at: r.5,
+            cancelled_at: r.6,
+        })
+        .collect())
+}
+
+/// Schedules a maintenance window over some components.
+pub async fn schedule_maintenance(
+    db: &Db,
+    title: &str,
+    description: &str,
+    window: (DateTime<Utc>, DateTime<Utc>),
+    components: &[i64],
+    by: UserId,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    let id = write_tx!(db, tx => {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO maintenances (title, description, starts_at, ends_at, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(title)
+        .bind(description)
+        .bind(window.0)
+        .bind(window.1)
+        .bind(by.0)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        for component in components {
+            sqlx::query(
+                "INSERT INTO maintenance_components (maintenance_id, component_id) \
+                 SELECT $1, id FROM components WHERE id = $2 AND archived = FALSE",
+            )
+            .bind(id)
+            .bind(component)
+            .execute(&mut *tx)
+            .await?;
+        }
+        id
+    });
+    Ok(id)
+}
+
+/// Cancels a window; it leaves the public page.
+pub async fn cancel_maintenance(db: &Db, id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let changed = write_tx!(db, tx => {
+        sqlx::query("UPDATE maintenances SET cancelled_at = $1 WHERE id = $2 AND cancelled_at IS NULL")
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+    });
+    Ok(changed == 1)
+}
+
+/// A customer-facing update as the public sees it: no names, no internals.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicUpdate {
+    pub id: i64,
+    pub status: String,
+    pub body: String,
+    pub at: DateTime<Utc>,
+}
+
+/// An incident as the public sees it: only what customer-facing updates said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicIncident {
+    pub number: i64,
+    /// The title of its newest customer-facing update.
+    pub name: String,
+    /// The status its newest customer-facing update gave.
+    pub status: String,
+    pub severity: Severity,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub monitoring_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// Still being worked on inside (its components count toward the page status).
+    pub active: bool,
+    pub components: Vec<(i64, ComponentStatus)>,
+    /// Newest first.
+    pub updates: Vec<PublicUpdate>,
+}
+
+impl PublicIncident {
+    pub fn is_unresolved(&self) -> bool {
+        self.status != "resolved"
+    }
+}
+
+/// Everything the public routes show, read at one moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicSnapshot {
+    pub taken_at: DateTime<Utc>,
+    /// With the status customers see now.
+    pub components: Vec<Component>,
+    /// Newest first: unresolved ones and those updated within the history window.
+    pub incidents: Vec<PublicIncident>,
+    /// Not cancelled, ending within the history window or later; soonest first.
+    pub maintenances: Vec<Maintenance>,
+}
+
+/// Reads the public page's data. Only customer-facing updates are read.
+pub async fn public_snapshot(db: &Db, now: DateTime<Utc>) -> Result<PublicSnapshot, StoreError> {
+    let since = now - Duration::days(HISTORY_DAYS);
+    // Incidents with a customer-facing update in the window, or still open.
+    const SHOWN: &str =
+        "SELECT s.incident_id FROM stakeholder_updates s JOIN incidents j ON j.id = s.incident_id \
+         WHERE s.audience = 'customer' AND (s.published_at >= $1 OR j.status <> 'resolved')";
+    type UpdateRow = (i64, i64, String, String, String, DateTime<Utc>);
+    type Rows = (
+        Vec<UpdateRow>,
+        Vec<IncidentRow>,
+        Vec<(i64, i64, String)>,
+        Vec<ComponentRow>,
+    );
+    let (updates, incidents, links, component_rows): Rows = read!(db, pool => {
+        let updates = sqlx::query_as(&format!(
+            "SELECT id, incident_id, title, body, public_status, published_at FROM stakeholder_updates \
+             WHERE audience = 'customer' AND incident_id IN ({SHOWN}) ORDER BY id DESC"
+        ))
+        .bind(since)
+        .fetch_all(pool)
+        .await?;
+        let incidents = sqlx::query_as(&format!(
+            "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id IN ({SHOWN})"
+        ))
+        .bind(since)
+        .fetch_all(pool)
+        .await?;
+        let links = sqlx::query_as(
+            "SELECT c.incident_id, c.component_id, c.status FROM incident_components c \
+             JOIN incidents i ON i.id = c.incident_id WHERE i.status <> 'resolved'",
+        )
+        .fetch_all(pool)
+        .await?;
+        let component_rows = sqlx::query_as(COMPONENT_SELECT).fetch_all(pool).await?;
+        (updates, incidents, links, component_rows)
+    });
+    let maintenances: Vec<Maintenance> = maintenances(db, since)
+        .await?
+        .into_iter()
+        .filter(|m| m.cancelled_at.is_none())
+        .collect();
+    let links: Vec<(i64, i64, ComponentStatus)> = links
+        .into_iter()
+        .map(|(i, c, s)| {
+            ComponentStatus::parse("status", &s)
+                .map(|s| (i, c, s))
+                .map_err(|_| StoreError::Corrupt(format!("component status {s:?}")))
+        })
+        .collect::<Result<_, _>>()?;
+
+    let mut public = Vec::new();
+    for row in incidents {
+        let incident = Incident::try_from(row)?;
+        let mine: Vec<&UpdateRow> = updates.iter().filter(|u| u.1 == incident.id.0).collect();
+        let (Some(newest), Some(oldest)) = (mine.first(), mine.last()) else {
+            continue;
+        };
+        let first_with = |status: &str| mine.iter().rev().find(|u| u.4 == status).map(|u| u.5);
+        let status = newest.4.clone();
+        public.push(PublicIncident {
+            number: incident.number,
+            name: newest.2.clone(),
+            resolved_at: (status == "resolved").then_some(newest.5),
+            status,
+            severity: incident.severity,
+            created_at: oldest.5,
+            updated_at: newest.5,
+            monitoring_at: first_with("monitoring"),
+            active: incident.status != IncidentStatus::Resolved,
+            components: links
+                .iter()
+                .filter(|l| l.0 == incident.id.0)
+                .map(|l| (l.1, l.2))
+                .collect(),
+            updates: mine
+                .iter()
+                .map(|u| PublicUpdate {
+                    id: u.0,
+                    status: u.4.clone(),
+                    body: u.3.clone(),
+                    at: u.5,
+                })
+                .collect(),
+        });
+    }
+    public.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
+
+    let components = component_rows
+        .into_iter()
+        .map(|row| {
+            let mut component = decode_component(row)?;
+            for (_, c, status) in &links {
+                if *c == component.id {
+                    component.status = component.status.worst(*status);
+                }
+            }
+            let in_maintenance = maintenances.iter().any(|m| {
+                m.state(now) == MaintenanceState::InProgress && m.components.contains(&component.id)
+            });
+            if in_maintenance {
+                component.status = component.status.worst(ComponentStatus::UnderMaintenance);
+            }
+            Ok(component)
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(PublicSnapshot {
+        taken_at: now,
+        components,
+        incidents: public,
+        maintenances,
+    })
+}

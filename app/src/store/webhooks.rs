@@ -1,0 +1,305 @@
+//! Outbound webhooks and their delivery log. Publishing writes pending
+//! deliveries in its own transaction; a background worker sends them.
+
+use super::{read, write_tx, Db, StoreError};
+use crate::domain::users::UserId;
+use crate::domain::webhooks::WebhookKind;
+use chrono::{DateTime, Utc};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Webhook {
+    pub id: i64,
+    pub name: String,
+    pub kind: WebhookKind,
+    pub url: String,
+    pub secret: String,
+    /// Internal updates too, not only customer-facing ones.
+    pub all_updates: bool,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+type WebhookRow = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    bool,
+    DateTime<Utc>,
+);
+
+const WEBHOOK_COLUMNS: &str =
+    "w.id, w.name, w.kind, w.url, w.secret, w.audience, w.active, w.created_at";
+
+fn decode(row: WebhookRow) -> Result<Webhook, StoreError> {
+    Ok(Webhook {
+        kind: WebhookKind::parse("kind", &row.2)
+            .map_err(|_| StoreError::Corrupt(format!("webhook kind {:?}", row.2)))?,
+        id: row.0,
+        name: row.1,
+        url: row.3,
+        secret: row.4,
+        all_updates: row.5 == "all",
+        active: row.6,
+        created_at: row.7,
+    })
+}
+
+pub async fn webhooks(db: &Db) -> Result<Vec<Webhook>, StoreError> {
+    let rows: Vec<WebhookRow> = read!(db, pool => {
+        sqlx::query_as(&format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks w ORDER BY w.id"))
+            .fetch_all(pool)
+            .await?
+    });
+    rows.into_iter().map(decode).collect()
+}
+
+/// What an admin enters for a new webhook.
+pub struct NewWebhook<'a> {
+    pub name: &'a str,
+    pub kind: WebhookKind,
+    pub url: &'a str,
+    pub secret: &'a str,
+    pub all_updates: bool,
+}
+
+pub async fn add_webhook(
+    db: &Db,
+    new: &NewWebhook<'_>,
+    by: UserId,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    let id = write_tx!(db, tx => {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO webhooks (name, kind, url, secret, audience, active, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, TRUE, $6, $7) RETURNING id",
+        )
+        .bind(new.name)
+        .bind(new.kind.as_str())
+        .bind(new.url)
+        .bind(new.secret)
+        .bind(if new.all_updates { "all" } else { "customer" })
+        .bind(by.0)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        id
+    });
+    Ok(id)
+}
+
+/// Turns a webhook on or off; returns false when there is no such webhook.
+pub async fn set_active(db: &Db, id: i64, active: bool) -> Result<bool, StoreError> {
+    let changed = write_tx!(db, tx => {
+        sqlx::query("UPDATE webhooks SET active = $1 WHERE id = $2")
+            .bind(active)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+    });
+    Ok(changed == 1)
+}
+
+/// One delivery of one update to one webhook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub id: i64,
+    pub webhook_id: i64,
+    pub update_id: i64,
+    pub incident_number: i64,
+    /// pending, delivered or failed.
+    pub state: String,
+    pub attempts: i64,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_status: Option<i64>,
+    pub last_error: String,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// The newest deliveries of a webhook.
+pub async fn deliveries(db: &Db, webhook_id: i64, limit: i64) -> Result<Vec<Delivery>, StoreError> {
+    type Row = (
+        i64,
+        i64,
+        i64,
+        i64,
+        String,
+        i64,
+        DateTime<Utc>,
+        Option<i64>,
+        String,
+        DateTime<Utc>,
+        Option<DateTime<Utc>>,
+    );
+    let rows: Vec<Row> = read!(db, pool => {
+        sqlx::query_as(
+            "SELECT d.id, d.webhook_id, d.update_id, i.number, d.state, d.attempts, d.next_attempt_at, \
+             d.last_status, d.last_error, d.created_at, d.finished_at \
+             FROM webhook_deliveries d JOIN stakeholder_updates u ON u.id = d.update_id \
+             JOIN incidents i ON i.id = u.incident_id \
+             WHERE d.webhook_id = $1 ORDER BY d.id DESC LIMIT $2",
+        )
+        .bind(webhook_id)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?
+    });
+    Ok(rows
+        .into_iter()
+        .map(|r| Delivery {
+            id: r.0,
+            webhook_id: r.1,
+            update_id: r.2,
+            incident_number: r.3,
+            state: r.4,
+            attempts: r.5,
+            next_attempt_at: r.6,
+            last_status: r.7,
+            last_error: r.8,
+            created_at: r.9,
+            finished_at: r.10,
+        })
+        .collect())
+}
+
+/// A delivery claimed for sending, with what the payload is built from.
+#[derive(Debug, Clone)]
+pub struct DueDelivery {
+    pub id: i64,
+    pub attempts: i64,
+    pub webhook: Webhook,
+    pub update: super::updates::PublishedUpdate,
+    pub incident_number: i64,
+    pub incident_title: String,
+    pub severity: String,
+}
+
+/// Claims up to `limit` deliveries due at `now`, leasing each until `lease_until`
+/// so a second worker does not send it at the same time.
+pub async fn claim_due(
+    db: &Db,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<DueDelivery>, StoreError> {
+    type Row = (i64, i64, i64, DateTime<Utc>, i64, String, String);
+    let due: Vec<Row> = read!(db, pool => {
+        sqlx::query_as(
+            "SELECT d.id, d.attempts, d.update_id, d.next_attempt_at, i.number, i.title, i.severity \
+             FROM webhook_deliveries d JOIN stakeholder_updates u ON u.id = d.update_id \
+             JOIN incidents i ON i.id = u.incident_id \
+             WHERE d.state = 'pending' AND d.next_attempt_at <= $1 ORDER BY d.next_attempt_at LIMIT $2",
+        )
+        .bind(now)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?
+    });
+    let mut claimed = Vec::new();
+    for (id, attempts, update_id, seen, number, title, severity) in due {
+        let won = write_tx!(db, tx => {
+            sqlx::query(
+                "UPDATE webhook_deliveries SET next_attempt_at = $1 \
+                 WHERE id = $2 AND state = 'pending' AND next_attempt_at = $3",
+            )
+            .bind(lease_until)
+            .bind(id)
+            .bind(seen)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+        });
+        if won == 0 {
+            continue;
+        }
+        type Both = (
+            Vec<WebhookRow>,
+            Vec<(
+                i64,
+                i64,
+                String,
+                String,
+                String,
+                String,
+                String,
+                DateTime<Utc>,
+                Option<DateTime<Utc>>,
+                String,
+            )>,
+        );
+        let (hook, update): Both = read!(db, pool => {
+            let hook = sqlx::query_as(&format!(
+                "SELECT {WEBHOOK_COLUMNS} FROM webhooks w JOIN webhook_deliveries d ON d.webhook_id = w.id WHERE d.id = $1"
+            ))
+            .bind(id)
+            .fetch_all(pool)
+            .await?;
+            let update = sqlx::query_as(&format!("{} WHERE u.id = $1", super::updates::UPDATE_SELECT))
+                .bind(update_id)
+                .fetch_all(pool)
+                .await?;
+            (hook, update)
+        });
+        if let (Some(hook), Some(update)) = (hook.into_iter().next(), update.into_iter().next()) {
+            claimed.push(DueDelivery {
+                id,
+                attempts,
+                webhook: decode(hook)?,
+                update: super::updates::decode_update(update)?,
+                incident_number: number,
+                incident_title: title,
+                severity,
+            });
+        }
+    }
+    Ok(claimed)
+}
+
+/// How one attempt went.
+pub enum Attempt<'a> {
+    Delivered {
+        status: u16,
+    },
+    Retry {
+        status: Option<u16>,
+        error: &'a str,
+        at: DateTime<Utc>,
+    },
+    Failed {
+        status: Option<u16>,
+        error: &'a str,
+    },
+}
+
+/// Records an attempt on a claimed delivery.
+pub async fn record_attempt(
+    db: &Db,
+    id: i64,
+    attempt: Attempt<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let (state, status, error, next, finished) = match attempt {
+        Attempt::Delivered { status } => ("delivered", Some(status), "", now, Some(now)),
+        Attempt::Retry { status, error, at } => ("pending", status, error, at, None),
+        Attempt::Failed { status, error } => ("failed", status, error, now, Some(now)),
+    };
+    write_tx!(db, tx => {
+        sqlx::query(
+            "UPDATE webhook_deliveries SET state = $1, attempts = attempts + 1, last_status = $2, \
+             last_error = $3, next_attempt_at = $4, finished_at = $5 WHERE id = $6",
+        )
+        .bind(state)
+        .bind(status.map(i64::from))
+        .bind(error)
+        .bind(next)
+        .bind(finished)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    });
+    Ok(())
+}

@@ -1,0 +1,197 @@
+//! The public status page as one small HTML document: no script, inline style,
+//! readable on a phone. Everything shown comes from customer-facing updates.
+
+use super::PublicSettings;
+use app::domain::status::{
+    overall, public_status_label, ComponentStatus, Impact, Indicator, MaintenanceState,
+};
+use app::store::status::{Maintenance, PublicIncident, PublicSnapshot, HISTORY_DAYS};
+use chrono::{DateTime, Utc};
+use std::fmt::Write;
+
+/// Escapes text for HTML element content and quoted attributes.
+fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn when(at: DateTime<Utc>) -> String {
+    format!(
+        "<time datetime=\"{}\">{}</time>",
+        at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        at.format("%-d %b %Y, %H:%M UTC")
+    )
+}
+
+/// Update text with its line breaks kept.
+fn body(text: &str) -> String {
+    esc(text).replace('\n', "<br>")
+}
+
+const STYLE: &str = "\
+*{box-sizing:border-box}body{margin:0;font:16px/1.5 system-ui,-apple-system,'Segoe UI',sans-serif;color:#1f2933;background:#f6f7f9}\
+main{max-width:46rem;margin:0 auto;padding:1.25rem 1rem 3rem}h1{font-size:1.5rem;margin:.5rem 0 1rem}\
+h2{font-size:1.1rem;margin:2rem 0 .6rem}h3{font-size:1rem;margin:0 0 .3rem}\
+.overall{border-radius:8px;padding:1rem 1.1rem;color:#fff;font-weight:600;font-size:1.15rem}\
+.overall p{margin:0}.overall .asof{font-weight:400;font-size:.85rem;opacity:.9}\
+.ind-none{background:#2f7d4f}.ind-minor{background:#a86b00}.ind-major{background:#c2410c}.ind-critical{background:#b42318}.ind-maintenance{background:#2563a6}\
+.card{background:#fff;border:1px solid #e1e5ea;border-radius:8px;padding:1rem 1.1rem;margin:.75rem 0}\
+.card ol{list-style:none;margin:.5rem 0 0;padding:0}.card li{border-top:1px solid #eef0f3;padding:.6rem 0}\
+.card li:first-child{border-top:0}.meta{color:#5b6673;font-size:.88rem}.st{font-size:.9rem;white-space:nowrap}\
+.components{list-style:none;margin:0;padding:0;background:#fff;border:1px solid #e1e5ea;border-radius:8px}\
+.components li{display:flex;justify-content:space-between;gap:1rem;padding:.65rem 1rem;border-top:1px solid #eef0f3}\
+.components li:first-child{border-top:0}.components .group{background:#f6f7f9;font-weight:600}\
+.s-operational{color:#2f7d4f}.s-degraded_performance{color:#a86b00}.s-partial_outage{color:#c2410c}\
+.s-major_outage{color:#b42318;font-weight:600}.s-under_maintenance{color:#2563a6}\
+details summary{cursor:pointer}footer{margin-top:2.5rem;color:#5b6673;font-size:.88rem}a{color:#1d4ed8}\
+@media (prefers-color-scheme:dark){body{background:#111418;color:#e5e8eb}.card,.components{background:#1a1e23;border-color:#2c323a}\
+.card li,.components li{border-color:#2c323a}.components .group{background:#15191d}.meta,footer{color:#9aa4ae}a{color:#8ab4f8}}";
+
+fn incident_card(incident: &PublicIncident, open: bool) -> String {
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<article class=\"card\" id=\"incident-{}\"><h3>{}</h3><p class=\"meta\">{} · {} impact</p>",
+        incident.number,
+        esc(&incident.name),
+        public_status_label(&incident.status),
+        Impact::of(incident.severity).as_str()
+    );
+    if !open {
+        out.push_str("<details><summary>Updates</summary>");
+    }
+    out.push_str("<ol>");
+    for u in &incident.updates {
+        let _ = write!(
+            out,
+            "<li id=\"update-{}\"><strong>{}</strong> <span class=\"meta\">{}</span><br>{}</li>",
+            u.id,
+            public_status_label(&u.status),
+            when(u.at),
+            body(&u.body)
+        );
+    }
+    out.push_str("</ol>");
+    if !open {
+        out.push_str("</details>");
+    }
+    out.push_str("</article>");
+    out
+}
+
+fn maintenance_card(m: &Maintenance, state: MaintenanceState) -> String {
+    format!(
+        "<article class=\"card\" id=\"maintenance-{}\"><h3>{}</h3><p class=\"meta\">{} · {} to {}</p>{}</article>",
+        m.id,
+        esc(&m.title),
+        public_status_label(state.as_str()),
+        when(m.starts_at),
+        when(m.ends_at),
+        if m.description.is_empty() { String::new() } else { format!("<p>{}</p>", body(&m.description)) }
+    )
+}
+
+pub fn render(snapshot: &PublicSnapshot, settings: &PublicSettings) -> String {
+    let now = snapshot.taken_at;
+    let statuses: Vec<ComponentStatus> = snapshot.components.iter().map(|c| c.status).collect();
+    let impacts: Vec<Impact> = snapshot
+        .incidents
+        .iter()
+        .filter(|i| i.is_unresolved())
+        .map(|i| Impact::of(i.severity))
+        .collect();
+    let indicator: Indicator = overall(&statuses, &impacts);
+    let title = esc(&settings.title);
+    let mut out = String::with_capacity(8 * 1024);
+    let _ = write!(
+        out,
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title}</title>\
+         <link rel=\"alternate\" type=\"application/atom+xml\" title=\"{title} history (Atom)\" href=\"/status/history.atom\">\
+         <link rel=\"alternate\" type=\"application/rss+xml\" title=\"{title} history (RSS)\" href=\"/status/history.rss\">\
+         <style>{STYLE}</style></head><body><main><h1>{title}</h1>\
+         <section class=\"overall ind-{}\" data-testid=\"overall\"><p>{}</p><p class=\"asof\">As of {}</p></section>",
+        indicator.as_str(),
+        indicator.description(),
+        when(now)
+    );
+
+    let active: Vec<&PublicIncident> = snapshot
+        .incidents
+        .iter()
+        .filter(|i| i.is_unresolved())
+        .collect();
+    if !active.is_empty() {
+        out.push_str("<h2>Current incidents</h2>");
+        for incident in active {
+            out.push_str(&incident_card(incident, true));
+        }
+    }
+    let running: Vec<&Maintenance> = snapshot
+        .maintenances
+        .iter()
+        .filter(|m| m.state(now) != MaintenanceState::Completed)
+        .collect();
+    if !running.is_empty() {
+        out.push_str("<h2>Maintenance</h2>");
+        for m in running {
+            out.push_str(&maintenance_card(m, m.state(now)));
+        }
+    }
+
+    if !snapshot.components.is_empty() {
+        out.push_str("<h2>Components</h2><ul class=\"components\">");
+        let mut group = "";
+        for c in &snapshot.components {
+            if c.group_name != group && !c.group_name.is_empty() {
+                let _ = write!(out, "<li class=\"group\">{}</li>", esc(&c.group_name));
+            }
+            group = &c.group_name;
+            let _ = write!(
+                out,
+                "<li><span>{}</span><span class=\"st s-{}\">{}</span></li>",
+                esc(&c.name),
+                c.status.as_str(),
+                c.status.label()
+            );
+        }
+        out.push_str("</ul>");
+    }
+
+    let _ = write!(out, "<h2>Past {HISTORY_DAYS} days</h2>");
+    let past: Vec<&PublicIncident> = snapshot
+        .incidents
+        .iter()
+        .filter(|i| !i.is_unresolved())
+        .collect();
+    if past.is_empty() {
+        out.push_str("<p class=\"meta\">No incidents in this period.</p>");
+    }
+    for incident in past {
+        out.push_str(&incident_card(incident, false));
+    }
+    for m in snapshot
+        .maintenances
+        .iter()
+        .filter(|m| m.state(now) == MaintenanceState::Completed)
+    {
+        out.push_str(&maintenance_card(m, MaintenanceState::Completed));
+    }
+    out.push_str(
+        "<footer>Follow this page: <a href=\"/status/history.atom\">Atom</a> · \
+         <a href=\"/status/history.rss\">RSS</a> · <a href=\"/api/v2/summary.json\">JSON</a></footer>\
+         </main></body></html>",
+    );
+    out
+}

@@ -1,0 +1,182 @@
+//! Sends published updates to outbound webhooks: Slack-compatible bodies, or
+//! our JSON signed with HMAC-SHA256. Runs beside the server, so a slow or
+//! failing receiver never holds up publishing; failures are retried with backoff.
+
+use app::domain::updates::Audience;
+use app::domain::webhooks::{is_retryable, retry_delay_seconds, WebhookKind};
+use app::live::Events;
+use app::store::webhooks::{claim_due, record_attempt, Attempt, DueDelivery};
+use app::store::{Db, StoreError};
+use chrono::{DateTime, Duration, Utc};
+use hmac::{Hmac, Mac};
+use serde_json::json;
+use sha2::Sha256;
+
+/// Header carrying `sha256=<hex HMAC of the body>` on JSON deliveries.
+pub const SIGNATURE_HEADER: &str = "x-calmroom-signature";
+/// Header carrying the delivery id (the same on every retry).
+pub const DELIVERY_HEADER: &str = "x-calmroom-delivery";
+
+/// How long one attempt may take.
+const ATTEMPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// How often the worker looks for due retries when nothing is published.
+const POLL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// `sha256=<hex>` of `body` under `secret`.
+pub fn signature(secret: &str, body: &[u8]) -> String {
+    // HMAC takes keys of any length, so this cannot fail.
+    let mut mac = match Hmac::<Sha256>::new_from_slice(secret.as_bytes()) {
+        Ok(mac) => mac,
+        Err(_) => return String::new(),
+    };
+    mac.update(body);
+    let digest = mac.finalize().into_bytes();
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256={hex}")
+}
+
+fn slack_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// The body sent for one delivery.
+pub fn payload(d: &DueDelivery) -> Vec<u8> {
+    let update = &d.update;
+    let customer = update.kind.audience() == Audience::Customer;
+    // Customer-facing deliveries carry only what the update itself says.
+    let headline = if customer {
+        update.title.clone()
+    } else {
+        format!("INC-{} {}", d.incident_number, d.incident_title)
+    };
+    let body = match d.webhook.kind {
+        WebhookKind::Slack => json!({
+            "text": format!("{headline}\n{}", update.body),
+            "blocks": [
+                { "type": "header", "text": { "type": "plain_text", "text": headline.chars().take(150).collect::<String>() } },
+                { "type": "section", "text": { "type": "mrkdwn", "text": slack_escape(&update.body) } },
+                { "type": "context", "elements": [ { "type": "mrkdwn", "text": format!(
+                    "{} · {} · {}",
+                    update.kind.label(),
+                    update.public_status,
+                    update.published_at.format("%H:%M UTC")
+                ) } ] },
+            ],
+        }),
+        WebhookKind::Json => json!({
+            "event": "update.published",
+            "delivery_id": d.id.to_string(),
+            "incident": {
+                "number": d.incident_number,
+                "title": if customer { update.title.clone() } else { d.incident_title.clone() },
+                "severity": if customer { None } else { Some(d.severity.clone()) },
+            },
+            "update": {
+                "id": update.id.to_string(),
+                "kind": update.kind.as_str(),
+                "audience": if customer { "customer" } else { "internal" },
+                "status": update.public_status,
+                "title": update.title,
+                "body": update.body,
+                "published_at": update.published_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                "next_update_at": update.next_update_at.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+            },
+        }),
+    };
+    body.to_string().into_bytes()
+}
+
+/// Sends due deliveries.
+#[derive(Clone)]
+pub struct Deliverer {
+    db: Db,
+    client: reqwest::Client,
+}
+
+impl Deliverer {
+    pub fn new(db: Db) -> Result<Self, reqwest::Error> {
+        let client = reqwest::Client::builder()
+            .timeout(ATTEMPT_TIMEOUT)
+            .user_agent(concat!("Calmroom/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Deliverer { db, client })
+    }
+
+    /// Sends every delivery due at `now` once; returns how many were tried.
+    pub async fn deliver_due(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        let due = claim_due(&self.db, now, now + Duration::minutes(2), 20).await?;
+        let count = due.len();
+        for delivery in due {
+            self.send(&delivery).await?;
+        }
+        Ok(count)
+    }
+
+    async fn send(&self, d: &DueDelivery) -> Result<(), StoreError> {
+        let body = payload(d);
+        let mut request = self
+            .client
+            .post(&d.webhook.url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(DELIVERY_HEADER, d.id.to_string());
+        if d.webhook.kind == WebhookKind::Json {
+            request = request.header(SIGNATURE_HEADER, signature(&d.webhook.secret, &body));
+        }
+        let (status, error) = match request.body(body).send().await {
+            Ok(response) => {
+                let status = response.status();
+                let error = if status.is_success() {
+                    String::new()
+                } else {
+                    format!("the receiver answered {}", status.as_u16())
+                };
+                (Some(status.as_u16()), error)
+            }
+            Err(e) if e.is_timeout() => (None, "no answer within 10 seconds".to_owned()),
+            Err(e) if e.is_connect() => (None, "could not connect".to_owned()),
+            Err(_) => (None, "the request failed".to_owned()),
+        };
+        let now = Utc::now();
+        let attempt_number = d.attempts + 1;
+        let attempt = match status {
+            Some(code) if (200..300).contains(&code) => Attempt::Delivered { status: code },
+            _ if is_retryable(status) => match retry_delay_seconds(attempt_number) {
+                Some(delay) => Attempt::Retry {
+                    status,
+                    error: &error,
+                    at: now + Duration::seconds(delay),
+                },
+                None => Attempt::Failed {
+                    status,
+                    error: &error,
+                },
+            },
+            _ => Attempt::Failed {
+                status,
+                error: &error,
+            },
+        };
+        if !matches!(attempt, Attempt::Delivered { .. }) {
+            tracing::warn!(delivery = d.id, webhook = d.webhook.id, %error, "webhook delivery failed");
+        }
+        record_attempt(&self.db, d.id, attempt, now).await
+    }
+
+    /// Runs forever: after every announced change, and every few seconds for retries.
+    pub fn spawn(self, events: Events) {
+        tokio::spawn(async move {
+            let mut changes = events.subscribe();
+            loop {
+                if let Err(e) = self.deliver_due(Utc::now()).await {
+                    tracing::error!(error = %e, "webhook worker: cannot read deliveries");
+                }
+                tokio::select! {
+                    _ = changes.recv() => {}
+                    _ = tokio::time::sleep(POLL) => {}
+                }
+            }
+        });
+    }
+}
