@@ -1421,7 +1421,9 @@ async fn a_failing_webhook_is_retried_without_holding_up_publishing_and_json_bod
     for server in servers().await {
         let (admin, _, cory) = incident_with_comms_lead(&server).await;
         // A receiver that fails once, then accepts, keeping what it got.
-        let received: Arc<Mutex<Vec<(Option<String>, String)>>> = Arc::default();
+        /// (signature header, body) of each accepted delivery.
+        type Received = Arc<Mutex<Vec<(Option<String>, String)>>>;
+        let received: Received = Arc::default();
         let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let receiver = {
             let received = received.clone();

@@ -544,9 +544,8 @@ pub fn promised_time(text: &str) -> Option<String> {
                     .all(|c| c.is_ascii_digit() || c == '-' || c == '~')
                     && !w.is_empty()
                     || NUMBER_WORDS.contains(&w)
+                    || w == "next"
                 {
-                    counted = true;
-                } else if w == "next" {
                     counted = true;
                 } else if !matches!(
                     w,

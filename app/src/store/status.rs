@@ -458,7 +458,7 @@ pub async fn public_snapshot(db: &Db, now: DateTime<Utc>) -> Result<PublicSnapsh
                 .collect(),
         });
     }
-    public.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
+    public.sort_by_key(|i| std::cmp::Reverse(i.updated_at));
 
     let components = component_rows
         .into_iter()

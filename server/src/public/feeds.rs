@@ -44,7 +44,7 @@ fn entries(snapshot: &PublicSnapshot, settings: &PublicSettings) -> Vec<Entry> {
         body: m.description.clone(),
         at: m.created_at,
     }));
-    entries.sort_by(|a, b| b.at.cmp(&a.at));
+    entries.sort_by_key(|e| std::cmp::Reverse(e.at));
     entries
 }
 
