@@ -9,7 +9,7 @@ use crate::api::status::{
 use crate::api::ApiError;
 use crate::components::{clock, FieldMessage, FormMessage};
 use crate::domain::status::ComponentStatus;
-use crate::domain::updates::TemplateField;
+use crate::domain::updates::{TemplateField, TemplateKind};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -65,6 +65,10 @@ pub fn AdminStatusPage() -> impl IntoView {
             .or_else(|| cancel.value().get().and_then(Result::err))
             .or_else(|| toggle.value().get().and_then(Result::err))
     });
+    // Derived here, by the page, so they outlive the sections rebuilt on every refetch.
+    let add_error = Signal::derive(move || add.value().get().and_then(Result::err));
+    let schedule_error = Signal::derive(move || schedule.value().get().and_then(Result::err));
+    let add_hook_error = Signal::derive(move || add_hook.value().get().and_then(Result::err));
     view! {
         <Title text="Status page" />
         <AdminNav />
@@ -78,9 +82,9 @@ pub fn AdminStatusPage() -> impl IntoView {
                 match data.await {
                     Ok(view) => view! {
                         <FormMessage error=row_error />
-                        <Components view=view.clone() add update archive />
-                        <Maintenances view=view.clone() schedule cancel />
-                        <Webhooks view add_hook toggle />
+                        <Components view=view.clone() add add_error update archive />
+                        <Maintenances view=view.clone() schedule schedule_error cancel />
+                        <Webhooks view add_hook add_hook_error toggle />
                     }
                     .into_any(),
                     Err(ApiError::Forbidden(message)) => forbidden(message),
@@ -95,10 +99,10 @@ pub fn AdminStatusPage() -> impl IntoView {
 fn Components(
     view: StatusAdminView,
     add: ServerAction<AddComponent>,
+    add_error: Signal<Option<ApiError>>,
     update: ServerAction<UpdateComponent>,
     archive: ServerAction<ArchiveComponent>,
-) -> impl IntoView {
-    let add_error = Signal::derive(move || add.value().get().and_then(Result::err));
+) -> AnyView {
     view! {
         <section class="panel" aria-labelledby="components-heading">
             <h2 id="components-heading">"Components"</h2>
@@ -116,6 +120,7 @@ fn Components(
             </ActionForm>
         </section>
     }
+    .into_any()
 }
 
 #[component]
@@ -123,7 +128,7 @@ fn ComponentRow(
     c: ComponentView,
     update: ServerAction<UpdateComponent>,
     archive: ServerAction<ArchiveComponent>,
-) -> impl IntoView {
+) -> AnyView {
     let id = c.id;
     view! {
         <li>
@@ -145,15 +150,17 @@ fn ComponentRow(
             </ActionForm>
         </li>
     }
+    .into_any()
 }
 
 #[component]
 fn Maintenances(
     view: StatusAdminView,
     schedule: ServerAction<ScheduleMaintenance>,
+    schedule_error: Signal<Option<ApiError>>,
     cancel: ServerAction<CancelMaintenance>,
-) -> impl IntoView {
-    let error = Signal::derive(move || schedule.value().get().and_then(Result::err));
+) -> AnyView {
+    let error = schedule_error;
     view! {
         <section class="panel" aria-labelledby="maintenance-heading">
             <h2 id="maintenance-heading">"Maintenance windows"</h2>
@@ -194,15 +201,17 @@ fn Maintenances(
             </ActionForm>
         </section>
     }
+    .into_any()
 }
 
 #[component]
 fn Webhooks(
     view: StatusAdminView,
     add_hook: ServerAction<AddWebhook>,
+    add_hook_error: Signal<Option<ApiError>>,
     toggle: ServerAction<SetWebhookActive>,
-) -> impl IntoView {
-    let error = Signal::derive(move || add_hook.value().get().and_then(Result::err));
+) -> AnyView {
+    let error = add_hook_error;
     view! {
         <section class="panel" aria-labelledby="webhooks-heading">
             <h2 id="webhooks-heading">"Webhooks"</h2>
@@ -263,12 +272,27 @@ fn Webhooks(
             </ActionForm>
         </section>
     }
+    .into_any()
 }
 
 #[component]
 pub fn AdminTemplatesPage() -> impl IntoView {
     let save = ServerAction::<SaveTemplate>::new();
     let templates = Resource::new(move || save.version().get(), |_| get_templates());
+    // One error signal per template, owned by the page so it outlives the editors.
+    let errors: Vec<(TemplateKind, Signal<Option<ApiError>>)> = TemplateKind::ALL
+        .into_iter()
+        .map(|kind| {
+            let error = Signal::derive(move || {
+                save.value()
+                    .get()
+                    .and_then(Result::err)
+                    .filter(|_| save.input().get().is_none_or(|i| i.kind == kind.as_str()))
+            });
+            (kind, error)
+        })
+        .collect();
+    let errors = StoredValue::new(errors);
     view! {
         <Title text="Update templates" />
         <AdminNav />
@@ -281,7 +305,17 @@ pub fn AdminTemplatesPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match templates.await {
-                    Ok(list) => list.into_iter().map(|t| view! { <TemplateEditor t save /> }).collect_view().into_any(),
+                    Ok(list) => list
+                        .into_iter()
+                        .map(|t| {
+                            let kind = t.template.kind;
+                            let error = errors
+                                .with_value(|e| e.iter().find(|(k, _)| *k == kind).map(|(_, s)| *s))
+                                .unwrap_or_default();
+                            view! { <TemplateEditor t save error /> }
+                        })
+                        .collect_view()
+                        .into_any(),
                     Err(ApiError::Forbidden(message)) => forbidden(message),
                     Err(e) => view! { <p class="notice notice-error">{e.to_string()}</p> }.into_any(),
                 }
@@ -291,17 +325,15 @@ pub fn AdminTemplatesPage() -> impl IntoView {
 }
 
 #[component]
-fn TemplateEditor(t: TemplateView, save: ServerAction<SaveTemplate>) -> impl IntoView {
+fn TemplateEditor(
+    t: TemplateView,
+    save: ServerAction<SaveTemplate>,
+    error: Signal<Option<ApiError>>,
+) -> AnyView {
     let kind = t.template.kind;
     let version = t.version;
     let fields = RwSignal::new(t.template.fields.clone());
     let body = RwSignal::new(t.template.body.clone());
-    let error = Signal::derive(move || {
-        save.value()
-            .get()
-            .and_then(Result::err)
-            .filter(|_| save.input().get().is_none_or(|i| i.kind == kind.as_str()))
-    });
     let move_field = move |index: usize, up: bool| {
         fields.update(|f| {
             let other = if up {
@@ -357,4 +389,5 @@ fn TemplateEditor(t: TemplateView, save: ServerAction<SaveTemplate>) -> impl Int
             </form>
         </section>
     }
+    .into_any()
 }

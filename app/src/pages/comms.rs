@@ -2,9 +2,10 @@
 //! question queue, and the status channel stakeholders read. Live.
 
 use crate::api::updates::{
-    get_comms, get_status_channel, AnswerQuestion, AskQuestion, ChannelView, CommsView,
-    DismissQuestion, PublishOutcome, PublishUpdate, QuestionView, SetAffectedComponent, UpdateView,
+    get_comms, AnswerQuestion, AskQuestion, ChannelView, CommsView, DismissQuestion,
+    PublishOutcome, PublishUpdate, QuestionView, SetAffectedComponent, UpdateView,
 };
+use crate::api::ApiError;
 use crate::components::{
     clock, use_live, use_now, FieldMessage, FormMessage, SeverityBadge, StatusBadge,
 };
@@ -29,6 +30,20 @@ fn incident_number() -> impl Fn() -> i64 + Copy + Send + Sync + 'static {
     }
 }
 
+/// What the Comms Lead is writing: survives refetches, cleared once published.
+///
+/// Everything the composer's reactive parts read is owned here, by the page, so a
+/// refetch that rebuilds the composer never leaves a closure reading a disposed value.
+#[derive(Clone, Copy)]
+struct Draft {
+    kind: RwSignal<Option<TemplateKind>>,
+    values: RwSignal<BTreeMap<String, String>>,
+    templates: StoredValue<Vec<Template>>,
+    prefill: StoredValue<Vec<(TemplateKind, BTreeMap<String, String>)>>,
+    publish_error: Signal<Option<ApiError>>,
+    answer_error: Signal<Option<ApiError>>,
+}
+
 /// The Comms page: compose and publish updates, answer stakeholders, mark components.
 #[component]
 pub fn CommsPage() -> impl IntoView {
@@ -39,6 +54,20 @@ pub fn CommsPage() -> impl IntoView {
     let answer = ServerAction::<AnswerQuestion>::new();
     let dismiss = ServerAction::<DismissQuestion>::new();
     let component = ServerAction::<SetAffectedComponent>::new();
+    let draft = Draft {
+        kind: RwSignal::new(None),
+        values: RwSignal::new(BTreeMap::new()),
+        templates: StoredValue::new(Vec::new()),
+        prefill: StoredValue::new(Vec::new()),
+        publish_error: Signal::derive(move || publish.value().get().and_then(Result::err)),
+        answer_error: Signal::derive(move || answer.value().get().and_then(Result::err)),
+    };
+    Effect::new(move |_| {
+        if let Some(Ok(PublishOutcome::Published { .. })) = publish.value().get() {
+            // The next render starts a fresh draft from the incident.
+            draft.kind.set(None);
+        }
+    });
     let comms = Resource::new(
         move || {
             (
@@ -72,9 +101,9 @@ pub fn CommsPage() -> impl IntoView {
                                 <CommsHeader view=view.clone() now />
                                 <FormMessage error />
                                 <div class="comms-grid">
-                                    <Composer view=view.clone() publish now />
+                                    <Composer view=view.clone() publish draft now />
                                     <div class="comms-side">
-                                        <QuestionQueue view=view.clone() answer dismiss />
+                                        <QuestionQueue view=view.clone() answer dismiss draft />
                                         <AffectedComponents view=view.clone() component />
                                         <section class="panel" aria-labelledby="published-heading">
                                             <h2 id="published-heading">"Published"</h2>
@@ -94,7 +123,7 @@ pub fn CommsPage() -> impl IntoView {
 }
 
 #[component]
-fn CommsHeader(view: CommsView, now: ReadSignal<DateTime<Utc>>) -> impl IntoView {
+fn CommsHeader(view: CommsView, now: ReadSignal<DateTime<Utc>>) -> AnyView {
     let number = view.number;
     let next = view.next_update;
     view! {
@@ -123,6 +152,7 @@ fn CommsHeader(view: CommsView, now: ReadSignal<DateTime<Utc>>) -> impl IntoView
             <a class="button-quiet" href=format!("/incidents/{number}")>"Back to the war room"</a>
         </header>
     }
+    .into_any()
 }
 
 /// The values a template starts with in the composer.
@@ -138,6 +168,7 @@ fn starting_values(view: &CommsView, kind: TemplateKind) -> BTreeMap<String, Str
 fn Composer(
     view: CommsView,
     publish: ServerAction<PublishUpdate>,
+    draft: Draft,
     now: ReadSignal<DateTime<Utc>>,
 ) -> AnyView {
     if !view.can_speak {
@@ -162,12 +193,21 @@ fn Composer(
     } else {
         TemplateKind::OngoingInternal
     };
-    let (kind, set_kind) = signal(first_kind);
-    let prefill = StoredValue::new(view.prefill.clone());
-    let templates = StoredValue::new(view.templates.clone());
-    let values = RwSignal::new(starting_values(&view, first_kind));
+    // The draft lives outside this view, so live refetches never wipe what is being typed.
+    if draft.kind.get_untracked().is_none() {
+        draft.kind.set(Some(first_kind));
+        draft.values.set(starting_values(&view, first_kind));
+    }
+    draft.templates.set_value(view.templates.clone());
+    draft.prefill.set_value(view.prefill.clone());
+    let kind = move || draft.kind.get().unwrap_or(first_kind);
+    let kind_now = move || draft.kind.get_untracked().unwrap_or(first_kind);
+    let set_kind = move |k| draft.kind.set(Some(k));
+    let values = draft.values;
+    let prefill = draft.prefill;
+    let templates = draft.templates;
     let template = move || -> Option<Template> {
-        templates.with_value(|t| t.iter().find(|t| t.kind == kind.get()).cloned())
+        templates.with_value(|t| t.iter().find(|t| t.kind == kind()).cloned())
     };
     let preview = move || {
         let mut filled = values.get();
@@ -181,7 +221,7 @@ fn Composer(
         }
         template().map(|t| t.render(&filled)).unwrap_or_default()
     };
-    let error = Signal::derive(move || publish.value().get().and_then(Result::err));
+    let error = draft.publish_error;
     let warnings = move || match publish.value().get() {
         Some(Ok(PublishOutcome::NeedsConfirmation { warnings })) => warnings,
         _ => Vec::new(),
@@ -195,7 +235,7 @@ fn Composer(
     let send = move |confirm: bool| {
         publish.dispatch(PublishUpdate {
             number,
-            kind: kind.get_untracked().as_str().to_owned(),
+            kind: kind_now().as_str().to_owned(),
             values: values.get_untracked(),
             confirm,
         });
@@ -219,9 +259,9 @@ fn Composer(
                                     type="radio"
                                     name="template"
                                     value=k.as_str()
-                                    prop:checked=move || kind.get() == k
+                                    prop:checked=move || kind() == k
                                     on:change=move |_| {
-                                        set_kind.set(k);
+                                        set_kind(k);
                                         values.set(prefill.with_value(|p| p.iter().find(|(pk, _)| *pk == k).map(|(_, v)| v.clone()).unwrap_or_default()));
                                     }
                                 />
@@ -229,7 +269,8 @@ fn Composer(
                             </label>
                         }
                     })
-                    .collect_view()}
+                    .collect_view()
+                    .into_any()}
             </div>
             <form
                 class="composer-form"
@@ -247,8 +288,8 @@ fn Composer(
                                 .map(|f| {
                                     let key = f.key.clone();
                                     let key_for_input = key.clone();
-                                    let required = kind.get_untracked().is_required(&key);
-                                    let static_key = kind.get_untracked().static_key(&key).unwrap_or("fields");
+                                    let required = kind_now().is_required(&key);
+                                    let static_key = kind_now().static_key(&key).unwrap_or("fields");
                                     let id = format!("field-{key}");
                                     view! {
                                         <label for=id.clone()>
@@ -272,6 +313,7 @@ fn Composer(
                                     }
                                 })
                                 .collect_view()
+                                .into_any()
                         })
                 }}
                 <h3 class="preview-heading">"Preview"</h3>
@@ -295,6 +337,7 @@ fn Composer(
                                     </button>
                                 </div>
                             }
+                            .into_any()
                         })
                 }}
                 <div class="form-actions">
@@ -316,6 +359,7 @@ fn QuestionQueue(
     view: CommsView,
     answer: ServerAction<AnswerQuestion>,
     dismiss: ServerAction<DismissQuestion>,
+    draft: Draft,
 ) -> AnyView {
     if !view.can_speak {
         return ().into_any();
@@ -328,7 +372,7 @@ fn QuestionQueue(
         .cloned()
         .collect();
     let handled = view.questions.len() - open.len();
-    let answer_error = Signal::derive(move || answer.value().get().and_then(Result::err));
+    let answer_error = draft.answer_error;
     view! {
         <section class="panel" aria-labelledby="questions-heading" data-testid="question-queue">
             <h2 id="questions-heading">"Questions from stakeholders"</h2>
@@ -416,7 +460,7 @@ fn AffectedComponents(view: CommsView, component: ServerAction<SetAffectedCompon
 
 /// Published updates, newest first.
 #[component]
-pub fn UpdateList(updates: Vec<UpdateView>) -> impl IntoView {
+pub fn UpdateList(updates: Vec<UpdateView>) -> AnyView {
     if updates.is_empty() {
         return view! { <p class="hint">"Nothing published yet."</p> }.into_any();
     }
@@ -447,36 +491,14 @@ pub fn UpdateList(updates: Vec<UpdateView>) -> impl IntoView {
 
 /// What a stakeholder sees of an incident: the updates, and their own questions.
 #[component]
-pub fn StatusChannel() -> impl IntoView {
-    let number = incident_number();
-    let live = use_live();
-    let changes = live.for_incident(number);
-    let ask = ServerAction::<AskQuestion>::new();
-    let channel = Resource::new(
-        move || (number(), changes.get(), ask.version().get()),
-        |(number, _, _)| get_status_channel(number),
-    );
-    let now = use_now();
-    view! {
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match channel.await {
-                    Ok(view) => view! { <ChannelBody view ask now /> }.into_any(),
-                    Err(e) => view! { <p class="notice notice-error">{e.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Transition>
-    }
-}
-
-#[component]
-fn ChannelBody(
+pub(super) fn ChannelBody(
     view: ChannelView,
     ask: ServerAction<AskQuestion>,
+    /// The last refusal of `ask` (derived by the page, which outlives this view).
+    error: Signal<Option<ApiError>>,
     now: ReadSignal<DateTime<Utc>>,
-) -> impl IntoView {
+) -> AnyView {
     let number = view.number;
-    let error = Signal::derive(move || ask.value().get().and_then(Result::err));
     let asked = move || matches!(ask.value().get(), Some(Ok(())));
     view! {
         <Title text=format!("{} {}", display_number(number), view.title) />
@@ -550,4 +572,5 @@ fn ChannelBody(
             </div>
         </div>
     }
+    .into_any()
 }

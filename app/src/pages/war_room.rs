@@ -1,11 +1,14 @@
 //! The war room of one incident: header, role board, rhythm, decision log, timeline. Live.
 
+use super::comms::ChannelBody;
+use crate::api::auth::AuthState;
 use crate::api::incidents::{
     get_war_room, AddHypothesis, AddTimelineNote, AssignRole, ChangeStatus, CheckIn,
     CorrectMilestone, DecisionView, HypothesisView, LogDecision, RecordDecisionResult,
     RecordRestoreStep, ReleaseRole, RoleView, SetCadence, TickRhythmItem, UpdateHypothesis,
     UpdateSummary, WarRoomView,
 };
+use crate::api::updates::{get_status_channel, AskQuestion, ChannelView};
 use crate::api::ApiError;
 use crate::components::{
     clock, clock_seconds, use_live, use_now, FormMessage, SeverityBadge, StatusBadge,
@@ -14,6 +17,7 @@ use crate::domain::incidents::{display_number, Severity};
 use crate::domain::mitigation::{HypothesisStatus, Safety};
 use crate::domain::rhythm::{countdown_text, elapsed_text, ItemState};
 use crate::domain::roles::IncidentRole;
+use crate::domain::users::OrgRole;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -93,30 +97,16 @@ impl Actions {
     }
 }
 
-/// The war room for responders; stakeholders (viewers) get the status channel.
-#[component]
-pub fn WarRoomPage() -> impl IntoView {
-    let auth = expect_context::<crate::Auth>();
-    view! {
-        <Transition fallback=|| view! { <p class="loading">"Opening the war room…"</p> }>
-            {move || Suspend::new(async move {
-                let viewer = matches!(
-                    auth.state.await,
-                    Ok(crate::api::auth::AuthState { user: Some(ref user), .. })
-                        if user.org_role == crate::domain::users::OrgRole::Viewer
-                );
-                if viewer {
-                    view! { <super::comms::StatusChannel /> }.into_any()
-                } else {
-                    view! { <ResponderWarRoom /> }.into_any()
-                }
-            })}
-        </Transition>
-    }
+/// The war room for responders; stakeholders (viewers) get the status channel instead.
+/// What one incident's page shows: the war room, or a stakeholder's status channel.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+enum Screen {
+    Room(Box<WarRoomView>),
+    Channel(ChannelView),
 }
 
 #[component]
-fn ResponderWarRoom() -> impl IntoView {
+pub fn WarRoomPage() -> impl IntoView {
     let params = use_params_map();
     let number = move || {
         params
@@ -128,9 +118,30 @@ fn ResponderWarRoom() -> impl IntoView {
     let live = use_live();
     let actions = Actions::new();
     let changes = live.for_incident(number);
+    let auth = expect_context::<crate::Auth>();
+    let ask = ServerAction::<AskQuestion>::new();
+    let ask_error = Signal::derive(move || ask.value().get().and_then(Result::err));
     let room = Resource::new(
-        move || (number(), changes.get(), actions.versions()),
-        |(number, _, _)| get_war_room(number),
+        move || {
+            (
+                number(),
+                changes.get(),
+                actions.versions() + ask.version().get(),
+            )
+        },
+        move |(number, _, _)| async move {
+            let viewer = matches!(
+                auth.state.await,
+                Ok(AuthState { user: Some(ref user), .. }) if user.org_role == OrgRole::Viewer
+            );
+            if viewer {
+                get_status_channel(number).await.map(Screen::Channel)
+            } else {
+                get_war_room(number)
+                    .await
+                    .map(|v| Screen::Room(Box::new(v)))
+            }
+        },
     );
     let error = Signal::derive(move || actions.last_error());
     let now = use_now();
@@ -139,7 +150,9 @@ fn ResponderWarRoom() -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading">"Opening the war room…"</p> }>
             {move || Suspend::new(async move {
                 match room.await {
-                    Ok(view) => {
+                    Ok(Screen::Channel(view)) => view! { <ChannelBody view ask error=ask_error now /> }.into_any(),
+                    Ok(Screen::Room(view)) => {
+                        let view = *view;
                         view! {
                             <Title text=format!("{} {}", display_number(view.number), view.title) />
                             <div class="war-room" data-testid="war-room">

@@ -57,7 +57,7 @@ test("the Comms Lead publishes, the public page shows it, a stakeholder asks and
   await viewer.goto(`/incidents/${number}`);
   await hydrated(viewer);
   await expect(viewer.getByTestId("status-channel")).toContainText("We have found the cause");
-  await viewer.getByLabel("Your question").fill("Are refunds affected?");
+  await viewer.getByRole("textbox", { name: "Your question" }).fill("Are refunds affected?");
   await viewer.getByRole("button", { name: "Ask" }).click();
   await expect(viewer.getByTestId("my-questions")).toContainText("Waiting for an answer.");
 
