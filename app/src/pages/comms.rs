@@ -317,7 +317,15 @@ fn Composer(
                         })
                 }}
                 <h3 class="preview-heading">"Preview"</h3>
-                <pre class="update-body preview" data-testid="preview">{preview}</pre>
+                <div class="preview" data-testid="preview">
+                    {move || {
+                        (kind() == TemplateKind::CustomerFacing)
+                            .then(|| values.with(|v| v.get("issue").cloned().unwrap_or_default()))
+                            .filter(|title| !title.trim().is_empty())
+                            .map(|title| view! { <p class="update-title">{title}</p> })
+                    }}
+                    <pre class="update-body">{preview}</pre>
+                </div>
                 <FormMessage error />
                 {move || {
                     let list = warnings();
@@ -388,7 +396,7 @@ fn QuestionQueue(
                                 <ActionForm action=answer attr:class="answer-form">
                                     <input type="hidden" name="number" value=number />
                                     <input type="hidden" name="question_id" value=q.id />
-                                    <label class="visually-hidden" for=format!("answer-{}", q.id)>"Answer"</label>
+                                    <label class="sr-only" for=format!("answer-{}", q.id)>"Answer"</label>
                                     <textarea id=format!("answer-{}", q.id) name="answer" rows="2" placeholder="Your answer"></textarea>
                                     <FieldMessage error=answer_error field="answer" />
                                     <div class="form-actions">
@@ -529,7 +537,7 @@ pub(super) fn ChannelBody(
                         <p class="hint">"Responders stay on the fix; the Comms Lead answers here."</p>
                         <ActionForm action=ask attr:class="ask-form">
                             <input type="hidden" name="number" value=number />
-                            <label class="visually-hidden" for="question">"Your question"</label>
+                            <label class="sr-only" for="question">"Your question"</label>
                             <textarea id="question" name="question" rows="3" placeholder="Your question"></textarea>
                             <FieldMessage error field="question" />
                             <FormMessage error />

@@ -1,0 +1,43 @@
+import { chromium, request as pwRequest } from "playwright-core";
+const base = process.argv[2];
+const out = process.argv[3];
+const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
+async function api(ctx, fn, form) { const r = await ctx.request.post(`${base}/api/${fn}`, { form }); return r; }
+async function json(ctx, fn, data) { return ctx.request.post(`${base}/api/${fn}`, { data }); }
+const adminCtx = await browser.newContext();
+await api(adminCtx, "sign_in", { email: "ada@example.com", password: "calm under pressure" });
+const cal = await (await api(adminCtx, "create_user", { name: "Cal Comms", email: "cal@example.com", org_role: "responder" })).json();
+const vic = await (await api(adminCtx, "create_user", { name: "Vic Viewer", email: "vic@example.com", org_role: "viewer" })).json();
+for (const [name, group] of [["API", "Core"], ["Payments", "Core"], ["Dashboard", "Apps"], ["Mobile app", "Apps"]]) await api(adminCtx, "add_component", { name, group_name: group, description: "" });
+await adminCtx.request.post(`${base}/api/declare_incident`, { form: { title: "pg-primary-2 disk full", severity: "sev2", impact: "Card payments fail for about 20% of checkouts", best_guess: "WAL volume filled" }, maxRedirects: 0 });
+await api(adminCtx, "assign_role", { number: "1", role: "comms_lead", user_id: String(cal.user.id) });
+await api(adminCtx, "add_hypothesis", { number: "1", statement: "WAL archiving stalled after the backup job", owner_id: String(cal.user.id) });
+await api(adminCtx, "schedule_maintenance", { title: "Database upgrade", description: "Short read-only periods are possible.", starts_at: "2026-12-01T22:00", ends_at: "2026-12-01T23:30", "components[c1]": "1" });
+await api(adminCtx, "add_webhook", { name: "Ops channel", kind: "slack", url: "https://hooks.example.com/services/T0/B0/x" });
+const calCtx = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+await api(calCtx, "sign_in", { email: "cal@example.com", password: cal.initial_password });
+await json(calCtx, "publish_update", { number: 1, kind: "initial_internal", values: { severity: "Sev2", impact: "Card payments fail for about 20% of checkouts", status: "Investigating", known: "WAL volume on pg-primary-2 is full", next_steps: "Free space, then fail over if needed" }, confirm: false });
+await json(calCtx, "publish_update", { number: 1, kind: "customer", values: { issue: "Card payments failing", impact: "Some card payments fail at checkout.", mitigation: "We have found the cause and are restoring service.", workaround: "Retrying the payment usually works." }, confirm: false });
+await api(calCtx, "set_affected_component", { number: "1", component_id: "2", status: "partial_outage" });
+const vicCtx = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+await api(vicCtx, "sign_in", { email: "vic@example.com", password: vic.initial_password });
+await api(vicCtx, "ask_question", { number: "1", question: "Are refunds affected too?" });
+async function shot(ctx, path, name) {
+  for (const [w, h, tag] of [[1440, 900, "laptop"], [390, 844, "phone"]]) {
+    const page = await ctx.newPage();
+    await page.setViewportSize({ width: w, height: h });
+    await page.goto(base + path);
+    await page.waitForTimeout(1500);
+    if (name === "comms") { await page.getByLabel("Customer-facing update").check(); await page.getByLabel("Issue").fill("Card payments failing"); await page.getByLabel("Impact", { exact: true }).fill("Payments fail on pg-primary-2."); await page.getByLabel("What we are doing").fill("Fixed by 14:30."); await page.getByRole("button", { name: "Publish", exact: true }).click(); await page.waitForTimeout(1200); }
+    await page.screenshot({ path: `${out}/${name}-${tag}.png`, fullPage: tag === "phone" });
+    await page.close();
+  }
+}
+await shot(calCtx, "/incidents/1/comms", "comms");
+await shot(calCtx, "/incidents/1", "war-room");
+await shot(vicCtx, "/incidents/1", "channel");
+await shot(adminCtx, "/admin/status", "admin-status");
+await shot(adminCtx, "/admin/templates", "admin-templates");
+const anon = await browser.newContext();
+await shot(anon, "/status", "public");
+await browser.close();
