@@ -1516,3 +1516,35 @@ async fn a_failing_webhook_is_retried_without_holding_up_publishing_and_json_bod
         );
     }
 }
+
+#[tokio::test]
+async fn the_public_page_answers_from_its_cache_and_a_change_refreshes_it() {
+    for server in servers().await {
+        let admin = server.set_up().await;
+        let before = server.get("/api/v2/components.json", None).await;
+        assert_eq!(
+            json(&before)["components"].as_array().map(Vec::len),
+            Some(0)
+        );
+
+        // A change announced by the app refreshes what the public routes serve.
+        let add = server
+            .call(
+                "add_component",
+                Some(&admin),
+                &[("name", "Search"), ("group_name", ""), ("description", "")],
+            )
+            .await;
+        assert_eq!(add.status, StatusCode::OK, "{}", add.body);
+        let page = server.get("/status", None).await;
+        assert!(page.body.contains("Search"), "{}", server.db.backend());
+
+        // With nothing changed, readers are served without the database.
+        server.db.close().await;
+        let cached = server.get("/status", None).await;
+        assert_eq!(cached.status, StatusCode::OK);
+        assert!(cached.body.contains("Search"));
+        let json_cached = server.get("/api/v2/summary.json", None).await;
+        assert_eq!(json_cached.status, StatusCode::OK);
+    }
+}

@@ -1312,45 +1312,7 @@ pub async fn correct_milestone(
 mod tests {
     use super::*;
     use crate::domain::users::{Email, OrgRole, PersonName};
-    use crate::store::testing::fresh_databases;
-    use crate::store::users::{self, NewUser};
-
-    async fn person(db: &Db, name: &str, role: OrgRole) -> UserId {
-        let n = PersonName::parse("name", name).expect("name");
-        let e =
-            Email::parse("email", &format!("{}@example.com", name.to_lowercase())).expect("email");
-        users::create(
-            db,
-            &NewUser {
-                name: &n,
-                email: &e,
-                org_role: role,
-                password_hash: "h",
-            },
-            Utc::now(),
-        )
-        .await
-        .expect("user")
-        .id
-    }
-
-    async fn declared(db: &Db, by: UserId, severity: Severity) -> Incident {
-        let title = IncidentTitle::parse("title", "Checkout is failing").expect("title");
-        declare(
-            db,
-            &Declaration {
-                title: &title,
-                severity,
-                impact: "EU customers cannot pay",
-                best_guess: "",
-                bridge_url: "",
-            },
-            by,
-            Utc::now(),
-        )
-        .await
-        .expect("declare")
-    }
+    use crate::store::testing::{declared, fresh_databases, person};
 
     fn actor(user: UserId, is_ic: bool) -> Actor {
         Actor {

@@ -485,3 +485,115 @@ pub async fn public_snapshot(db: &Db, now: DateTime<Utc>) -> Result<PublicSnapsh
         maintenances,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::updates::TemplateKind;
+    use crate::domain::users::OrgRole;
+    use crate::store::testing::{declared, fresh_databases, person};
+    use crate::store::updates::{publish, Publication};
+
+    fn fields(name: &str) -> ComponentFields<'_> {
+        ComponentFields {
+            name,
+            group_name: "",
+            description: "",
+        }
+    }
+
+    #[tokio::test]
+    async fn a_component_shows_the_worst_of_its_base_its_incidents_and_maintenance_until_they_end()
+    {
+        for db in fresh_databases().await {
+            let ic = person(&db, "Ivy", OrgRole::Responder).await;
+            let now = Utc::now();
+            let api = add_component(&db, &fields("API"), now).await.expect("api");
+            let web = add_component(&db, &fields("Web"), now).await.expect("web");
+            let incident = declared(&db, ic, Severity::Sev2).await;
+            set_incident_component(
+                &db,
+                incident.id,
+                api,
+                Some(ComponentStatus::MajorOutage),
+                ic,
+                now,
+            )
+            .await
+            .expect("mark");
+            schedule_maintenance(
+                &db,
+                "Upgrade",
+                "",
+                (now - Duration::minutes(5), now + Duration::hours(1)),
+                &[web],
+                ic,
+                now,
+            )
+            .await
+            .expect("maintenance");
+
+            let snapshot = public_snapshot(&db, now).await.expect("snapshot");
+            let status_of = |s: &PublicSnapshot, id: i64| {
+                s.components.iter().find(|c| c.id == id).map(|c| c.status)
+            };
+            assert_eq!(
+                status_of(&snapshot, api),
+                Some(ComponentStatus::MajorOutage),
+                "{}",
+                db.backend()
+            );
+            assert_eq!(
+                status_of(&snapshot, web),
+                Some(ComponentStatus::UnderMaintenance)
+            );
+            assert!(
+                snapshot.incidents.is_empty(),
+                "no customer update yet, so no public incident"
+            );
+
+            // A customer update makes the incident public; resolving it frees the component.
+            publish(
+                &db,
+                incident.id,
+                &Publication {
+                    kind: TemplateKind::CustomerFacing,
+                    title: "API errors",
+                    body: "Some calls fail.",
+                    overridden: &[],
+                },
+                ic,
+                now,
+            )
+            .await
+            .expect("publish");
+            let snapshot = public_snapshot(&db, now).await.expect("snapshot");
+            assert_eq!(snapshot.incidents.len(), 1);
+            assert_eq!(snapshot.incidents[0].name, "API errors");
+            assert!(snapshot.incidents[0].is_unresolved());
+
+            crate::store::incidents::change_status(
+                &db,
+                incident.id,
+                incident.version,
+                IncidentStatus::Resolved,
+                Severity::Sev2,
+                ic,
+                now,
+            )
+            .await
+            .expect("resolve");
+            let later = now + Duration::hours(2);
+            let snapshot = public_snapshot(&db, later).await.expect("snapshot");
+            assert_eq!(
+                status_of(&snapshot, api),
+                Some(ComponentStatus::Operational)
+            );
+            assert_eq!(
+                status_of(&snapshot, web),
+                Some(ComponentStatus::Operational),
+                "the window ended"
+            );
+        }
+    }
+}

@@ -71,3 +71,51 @@ pub async fn fresh_postgres() -> Db {
 pub async fn fresh_databases() -> Vec<Db> {
     vec![fresh_sqlite().await, fresh_postgres().await]
 }
+
+/// A user for store tests, named `name` (e-mail `name@example.com`).
+pub async fn person(
+    db: &Db,
+    name: &str,
+    role: crate::domain::users::OrgRole,
+) -> crate::domain::users::UserId {
+    use crate::domain::users::{Email, PersonName};
+    let n = PersonName::parse("name", name).expect("name");
+    let e = Email::parse("email", &format!("{}@example.com", name.to_lowercase())).expect("email");
+    super::users::create(
+        db,
+        &super::users::NewUser {
+            name: &n,
+            email: &e,
+            org_role: role,
+            password_hash: "h",
+        },
+        chrono::Utc::now(),
+    )
+    .await
+    .expect("user")
+    .id
+}
+
+/// An incident declared by `by` (who becomes IC), for store tests.
+pub async fn declared(
+    db: &Db,
+    by: crate::domain::users::UserId,
+    severity: crate::domain::incidents::Severity,
+) -> super::incidents::Incident {
+    use crate::domain::incidents::IncidentTitle;
+    let title = IncidentTitle::parse("title", "Checkout is failing").expect("title");
+    super::incidents::declare(
+        db,
+        &super::incidents::Declaration {
+            title: &title,
+            severity,
+            impact: "EU customers cannot pay",
+            best_guess: "",
+            bridge_url: "",
+        },
+        by,
+        chrono::Utc::now(),
+    )
+    .await
+    .expect("declare")
+}
