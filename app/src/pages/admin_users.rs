@@ -34,6 +34,7 @@ pub fn AdminUsersPage() -> impl IntoView {
 
     view! {
         <Title text="Users" />
+        <super::admin_status::AdminNav />
         <h1>"Users"</h1>
         <Transition fallback=|| view! { <p class="loading">"Loading users…"</p> }>
             {move || Suspend::new(async move {

@@ -1311,7 +1311,7 @@ pub async fn correct_milestone(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::users::{Email, OrgRole, PersonName};
+    use crate::domain::users::OrgRole;
     use crate::store::testing::{declared, fresh_databases, person};
 
     fn actor(user: UserId, is_ic: bool) -> Actor {
