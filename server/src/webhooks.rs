@@ -180,3 +180,89 @@ impl Deliverer {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::domain::incidents::IncidentId;
+    use app::domain::updates::TemplateKind;
+    use app::store::updates::PublishedUpdate;
+    use app::store::webhooks::Webhook;
+
+    fn delivery(kind: WebhookKind, template: TemplateKind) -> DueDelivery {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-11-26T14:05:00Z")
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_default();
+        DueDelivery {
+            id: 7,
+            attempts: 0,
+            webhook: Webhook {
+                id: 1,
+                name: "hook".to_owned(),
+                kind,
+                url: "http://127.0.0.1:9/hook".to_owned(),
+                secret: "s3cret".to_owned(),
+                all_updates: true,
+                active: true,
+                created_at: at,
+            },
+            update: PublishedUpdate {
+                id: 3,
+                incident_id: IncidentId(1),
+                kind: template,
+                title: "Card payments failing".to_owned(),
+                body: "Some payments fail <sometimes> & retry works.".to_owned(),
+                public_status: "investigating".to_owned(),
+                published_by: "Cal".to_owned(),
+                published_at: at,
+                next_update_at: None,
+                overridden: String::new(),
+            },
+            incident_number: 12,
+            incident_title: "pg-primary-2 disk full".to_owned(),
+            severity: "sev2".to_owned(),
+        }
+    }
+
+    #[test]
+    fn the_signature_is_hmac_sha256_of_the_body_in_hex() {
+        assert_eq!(
+            signature("key", b"The quick brown fox jumps over the lazy dog"),
+            "sha256=f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8"
+        );
+    }
+
+    #[test]
+    fn a_slack_body_has_text_and_blocks_with_escaped_markup() {
+        let body: serde_json::Value = serde_json::from_slice(&payload(&delivery(
+            WebhookKind::Slack,
+            TemplateKind::CustomerFacing,
+        )))
+        .expect("json");
+        assert!(body["text"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("Card payments failing")));
+        assert_eq!(body["blocks"][0]["type"], "header");
+        assert_eq!(
+            body["blocks"][1]["text"]["text"],
+            "Some payments fail &lt;sometimes&gt; &amp; retry works."
+        );
+    }
+
+    #[test]
+    fn a_customer_delivery_carries_no_internal_title_or_severity() {
+        let customer = String::from_utf8(payload(&delivery(
+            WebhookKind::Json,
+            TemplateKind::CustomerFacing,
+        )))
+        .expect("utf-8");
+        assert!(!customer.contains("pg-primary-2"));
+        assert!(customer.contains("\"severity\":null"));
+        let internal = String::from_utf8(payload(&delivery(
+            WebhookKind::Json,
+            TemplateKind::OngoingInternal,
+        )))
+        .expect("utf-8");
+        assert!(internal.contains("pg-primary-2 disk full"));
+    }
+}
