@@ -3,6 +3,7 @@
 pub mod incidents;
 pub mod milestones;
 pub mod mitigation;
+pub mod postmortems;
 pub mod rhythm;
 pub mod roles;
 pub mod status;

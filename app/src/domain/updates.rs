@@ -646,16 +646,9 @@ fn internal_details(text: &str, context: &GuardContext<'_>) -> Vec<String> {
             }
         }
     }
-    let text_words = words(text);
     for name in context.user_names {
         let full = name.trim();
-        let named = !full.is_empty()
-            && (contains_phrase(&text.to_lowercase(), &full.to_lowercase())
-                || full
-                    .split_whitespace()
-                    .filter(|part| part.chars().count() >= 3)
-                    .any(|part| text_words.contains(&part)));
-        if named {
+        if mentions_person(text, full) {
             found.push(format!(
                 "\u{201c}{full}\u{201d} is one of our people; customer updates name no one."
             ));
@@ -679,6 +672,21 @@ fn internal_details(text: &str, context: &GuardContext<'_>) -> Vec<String> {
         }
     }
     found
+}
+
+/// Whether `text` names the person called `name`: the full name in any case,
+/// or a part of it (3 letters or more) written as in the name.
+pub fn mentions_person(text: &str, name: &str) -> bool {
+    let full = name.trim();
+    if full.is_empty() {
+        return false;
+    }
+    let text_words = words(text);
+    contains_phrase(&text.to_lowercase(), &full.to_lowercase())
+        || full
+            .split_whitespace()
+            .filter(|part| part.chars().count() >= 3)
+            .any(|part| text_words.contains(&part))
 }
 
 /// Lower case, words only, single spaces.
