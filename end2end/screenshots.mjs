@@ -1,3 +1,9 @@
+// Screenshots of the stakeholder-communication pages at laptop and phone widths, for a
+// look before calling a change done. Not a test. Start a fresh server first, e.g.
+//   CALMROOM_DATA_DIR=$(mktemp -d) CALMROOM_BIND=127.0.0.1:3112 \
+//   CALMROOM_ADMIN_EMAIL=ada@example.com CALMROOM_ADMIN_PASSWORD="calm under pressure" \
+//   LEPTOS_SITE_ROOT=target/site target/debug/server
+// then: node end2end/screenshots.mjs http://127.0.0.1:3112 <folder for the PNGs>
 import { chromium, request as pwRequest } from "playwright-core";
 const base = process.argv[2];
 const out = process.argv[3];
