@@ -311,6 +311,21 @@ macro_rules! holder_in {
     }};
 }
 
+/// Refuses `$by` unless they speak for incident `$id` (the Comms Lead, or the
+/// IC while nobody holds Comms Lead), inside a transaction.
+macro_rules! require_speaker {
+    ($tx:ident, $id:expr, $by:expr) => {{
+        use $crate::domain::roles::{self, IncidentRole};
+        use $crate::domain::users::UserId;
+        let comms =
+            $crate::store::incidents::holder_in!($tx, $id, IncidentRole::CommsLead).map(UserId);
+        let ic = $crate::store::incidents::holder_in!($tx, $id, IncidentRole::IncidentCommander)
+            .map(UserId);
+        roles::may_speak($by, comms, ic)
+            .map_err($crate::store::incidents::IncidentChangeError::Refused)?;
+    }};
+}
+
 /// Whether `$user` exists and is not disabled, inside a transaction.
 macro_rules! is_active_user {
     ($tx:ident, $user:expr) => {{
@@ -348,7 +363,7 @@ macro_rules! tick_if_core_filled {
     }};
 }
 
-pub(crate) use {event, holder_in, incident_for_change, name_of, tick};
+pub(crate) use {event, holder_in, incident_for_change, name_of, require_speaker, tick};
 
 /// Declares an incident: the declarer becomes IC. Returns the new incident.
 pub async fn declare(

@@ -2,12 +2,11 @@
 //! maintenance windows, and the snapshot the public routes are served from.
 
 use super::incidents::{
-    event, holder_in, incident_for_change, name_of, Incident, IncidentChangeError, IncidentRow,
-    INCIDENT_COLUMNS,
+    event, incident_for_change, name_of, require_speaker, Incident, IncidentChangeError,
+    IncidentRow, INCIDENT_COLUMNS,
 };
 use super::{read, write_tx, Db, StoreError};
 use crate::domain::incidents::{IncidentId, IncidentStatus, Severity};
-use crate::domain::roles::{self, IncidentRole};
 use crate::domain::status::{ComponentStatus, MaintenanceState};
 use crate::domain::users::UserId;
 use chrono::{DateTime, Duration, Utc};
@@ -173,9 +172,7 @@ pub async fn set_incident_component(
 ) -> Result<(), IncidentChangeError> {
     write_tx!(db, tx => {
         let _incident = incident_for_change!(tx, id, true);
-        let comms = holder_in!(tx, id, IncidentRole::CommsLead).map(UserId);
-        let ic = holder_in!(tx, id, IncidentRole::IncidentCommander).map(UserId);
-        roles::may_speak(by, comms, ic).map_err(IncidentChangeError::Refused)?;
+        require_speaker!(tx, id, by);
         let component: Option<String> =
             sqlx::query_scalar("SELECT name FROM components WHERE id = $1 AND archived = FALSE")
                 .bind(component_id)
@@ -370,6 +367,20 @@ pub struct PublicSnapshot {
     pub incidents: Vec<PublicIncident>,
     /// Not cancelled, ending within the history window or later; soonest first.
     pub maintenances: Vec<Maintenance>,
+}
+
+impl PublicSnapshot {
+    /// The page-wide indicator: the worst component, or the impact of an unresolved incident.
+    pub fn indicator(&self) -> crate::domain::status::Indicator {
+        let statuses: Vec<ComponentStatus> = self.components.iter().map(|c| c.status).collect();
+        let impacts: Vec<crate::domain::status::Impact> = self
+            .incidents
+            .iter()
+            .filter(|i| i.is_unresolved())
+            .map(|i| crate::domain::status::Impact::of(i.severity))
+            .collect();
+        crate::domain::status::overall(&statuses, &impacts)
+    }
 }
 
 /// Reads the public page's data. Only customer-facing updates are read.

@@ -4,7 +4,7 @@
 //! entry and one pending delivery per matching webhook.
 
 use super::incidents::{
-    event, holder_in, incident_for_change, name_of, tick, Incident, IncidentChangeError, HOLDER_SQL,
+    event, incident_for_change, name_of, require_speaker, tick, Incident, IncidentChangeError,
 };
 use super::{read, write_tx, Db, StoreError};
 use crate::domain::incidents::IncidentId;
@@ -191,9 +191,7 @@ pub async fn publish(
 ) -> Result<(PublishedUpdate, Incident), IncidentChangeError> {
     let out = write_tx!(db, tx => {
         let incident = incident_for_change!(tx, id, false);
-        let comms = holder_in!(tx, id, IncidentRole::CommsLead).map(UserId);
-        let ic = holder_in!(tx, id, IncidentRole::IncidentCommander).map(UserId);
-        roles::may_speak(by, comms, ic).map_err(IncidentChangeError::Refused)?;
+        require_speaker!(tx, id, by);
         let next_update_at = incident
             .status
             .is_active()
@@ -354,9 +352,7 @@ pub async fn handle_question(
     now: DateTime<Utc>,
 ) -> Result<(), IncidentChangeError> {
     write_tx!(db, tx => {
-        let comms = holder_in!(tx, id, IncidentRole::CommsLead).map(UserId);
-        let ic = holder_in!(tx, id, IncidentRole::IncidentCommander).map(UserId);
-        roles::may_speak(by, comms, ic).map_err(IncidentChangeError::Refused)?;
+        require_speaker!(tx, id, by);
         let state = match answer {
             Some(_) => QuestionState::Answered,
             None => QuestionState::Dismissed,
@@ -393,18 +389,7 @@ pub async fn handle_question(
 
 /// Whether `user` may speak for incident `id` now (for showing the composer).
 pub async fn may_speak(db: &Db, id: IncidentId, user: UserId) -> Result<bool, StoreError> {
-    let (comms, ic): (Option<i64>, Option<i64>) = read!(db, pool => {
-        let comms = sqlx::query_scalar(HOLDER_SQL)
-            .bind(id.0)
-            .bind(IncidentRole::CommsLead.as_str())
-            .fetch_optional(pool)
-            .await?;
-        let ic = sqlx::query_scalar(HOLDER_SQL)
-            .bind(id.0)
-            .bind(IncidentRole::IncidentCommander.as_str())
-            .fetch_optional(pool)
-            .await?;
-        (comms, ic)
-    });
-    Ok(roles::may_speak(user, comms.map(UserId), ic.map(UserId)).is_ok())
+    let comms = super::incidents::holder(db, id, IncidentRole::CommsLead).await?;
+    let ic = super::incidents::holder(db, id, IncidentRole::IncidentCommander).await?;
+    Ok(roles::may_speak(user, comms, ic).is_ok())
 }

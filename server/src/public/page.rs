@@ -2,9 +2,7 @@
 //! readable on a phone. Everything shown comes from customer-facing updates.
 
 use super::PublicSettings;
-use app::domain::status::{
-    overall, public_status_label, ComponentStatus, Impact, Indicator, MaintenanceState,
-};
+use app::domain::status::{public_status_label, Impact, MaintenanceState};
 use app::store::status::{Maintenance, PublicIncident, PublicSnapshot, HISTORY_DAYS};
 use chrono::{DateTime, Utc};
 use std::fmt::Write;
@@ -103,14 +101,7 @@ fn maintenance_card(m: &Maintenance, state: MaintenanceState) -> String {
 
 pub fn render(snapshot: &PublicSnapshot, settings: &PublicSettings) -> String {
     let now = snapshot.taken_at;
-    let statuses: Vec<ComponentStatus> = snapshot.components.iter().map(|c| c.status).collect();
-    let impacts: Vec<Impact> = snapshot
-        .incidents
-        .iter()
-        .filter(|i| i.is_unresolved())
-        .map(|i| Impact::of(i.severity))
-        .collect();
-    let indicator: Indicator = overall(&statuses, &impacts);
+    let indicator = snapshot.indicator();
     let title = esc(&settings.title);
     let mut out = String::with_capacity(8 * 1024);
     let _ = write!(

@@ -3,7 +3,7 @@
 //! newest first. Only customer-facing text ever appears here.
 
 use super::{rfc3339, PublicSettings};
-use app::domain::status::{overall, Impact, MaintenanceState};
+use app::domain::status::{Impact, MaintenanceState};
 use app::store::status::{Component, Maintenance, PublicIncident, PublicSnapshot};
 use serde_json::{json, Value};
 
@@ -157,14 +157,7 @@ impl Documents {
                 "scheduled_until": rfc3339(m.ends_at),
             })
         };
-        let unresolved_impacts: Vec<Impact> = snapshot
-            .incidents
-            .iter()
-            .filter(|i| i.is_unresolved())
-            .map(|i| Impact::of(i.severity))
-            .collect();
-        let statuses: Vec<_> = snapshot.components.iter().map(|c| c.status).collect();
-        let indicator = overall(&statuses, &unresolved_impacts);
+        let indicator = snapshot.indicator();
         let updated = snapshot
             .incidents
             .iter()
