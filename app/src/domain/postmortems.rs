@@ -2,7 +2,9 @@
 //! publishing, the response times derived from milestones (never typed),
 //! recurrence risk, and the figures the insights page draws.
 
+use super::incidents::bounded_text;
 use super::updates::mentions_person;
+use super::users::FieldError;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -102,6 +104,177 @@ impl ActionStatus {
     pub fn is_outstanding(self) -> bool {
         matches!(self, ActionStatus::Open | ActionStatus::InProgress)
     }
+}
+
+/// Where a postmortem document stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum PostmortemStatus {
+    Draft,
+    InReview,
+    Published,
+}
+
+impl PostmortemStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PostmortemStatus::Draft => "draft",
+            PostmortemStatus::InReview => "in_review",
+            PostmortemStatus::Published => "published",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            PostmortemStatus::Draft => "Draft",
+            PostmortemStatus::InReview => "In review",
+            PostmortemStatus::Published => "Published",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::Draft, Self::InReview, Self::Published]
+            .into_iter()
+            .find(|s| s.as_str() == raw)
+    }
+
+    /// Whether the document's text may still change.
+    pub fn is_editable(self) -> bool {
+        self != PostmortemStatus::Published
+    }
+}
+
+/// The written sections of a postmortem, in document order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Section {
+    Summary,
+    CustomerImpact,
+    RootCauses,
+    FactorsTechnical,
+    FactorsProcess,
+    DetectionResponse,
+    WentWell,
+    GotLucky,
+}
+
+impl Section {
+    pub const ALL: [Section; 8] = [
+        Section::Summary,
+        Section::CustomerImpact,
+        Section::RootCauses,
+        Section::FactorsTechnical,
+        Section::FactorsProcess,
+        Section::DetectionResponse,
+        Section::WentWell,
+        Section::GotLucky,
+    ];
+
+    /// The column and form field name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Section::Summary => "summary",
+            Section::CustomerImpact => "customer_impact",
+            Section::RootCauses => "root_causes",
+            Section::FactorsTechnical => "factors_technical",
+            Section::FactorsProcess => "factors_process",
+            Section::DetectionResponse => "detection_response",
+            Section::WentWell => "went_well",
+            Section::GotLucky => "got_lucky",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Section::Summary => "Summary",
+            Section::CustomerImpact => "Customer impact",
+            Section::RootCauses => "Root causes",
+            Section::FactorsTechnical => "Contributing factors: technical",
+            Section::FactorsProcess => "Contributing factors: process",
+            Section::DetectionResponse => "Detection and response",
+            Section::WentWell => "What went well",
+            Section::GotLucky => "Where we got lucky",
+        }
+    }
+
+    /// A prompt for the writer.
+    pub fn hint(self) -> &'static str {
+        match self {
+            Section::Summary => "What happened, in three sentences a newcomer understands.",
+            Section::CustomerImpact => "What customers saw, for how long, and how many.",
+            Section::RootCauses => {
+                "The conditions in systems and processes that made this possible."
+            }
+            Section::FactorsTechnical => "Technical conditions that made it worse or longer.",
+            Section::FactorsProcess => "Process gaps: alerts, runbooks, hand-offs, reviews.",
+            Section::DetectionResponse => "What slowed detection, what slowed recovery.",
+            Section::WentWell => "What to keep doing.",
+            Section::GotLucky => "What saved us this time that we cannot count on.",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+}
+
+/// The longest a section may be.
+pub const MAX_SECTION_CHARS: usize = 20_000;
+
+/// Whether an automatic war-room entry belongs in the postmortem timeline.
+/// Decisions come in whole from the decision log (with reason and result), so
+/// their short entries are left out, as are rhythm ticks and check-ins.
+pub fn belongs_in_timeline(event: &str) -> bool {
+    !(event.starts_with("Decision: ")
+        || event.contains(" recorded a result: ")
+        || event.contains(" ticked: ")
+        || event.ends_with(" ran a check-in"))
+}
+
+/// An action item's fields as typed, checked at their fields.
+pub struct ItemInput<'a> {
+    pub title: &'a str,
+    pub kind: &'a str,
+    pub due: &'a str,
+    pub verification: &'a str,
+}
+
+/// A checked action item draft.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemDraft {
+    pub title: String,
+    pub kind: ActionKind,
+    pub due: Option<NaiveDate>,
+    pub verification: String,
+}
+
+/// Checks an action item: a title, a known kind, a due date as YYYY-MM-DD
+/// (or none yet), and how we will know it worked.
+pub fn parse_item(input: &ItemInput<'_>) -> Result<ItemDraft, FieldError> {
+    let title = bounded_text("title", input.title, 200, Some("Say what will be done."))?;
+    let kind = ActionKind::parse(input.kind.trim()).ok_or_else(|| {
+        FieldError::new(
+            "kind",
+            "Choose prevention, detection, mitigation or process.",
+        )
+    })?;
+    let due = match input.due.trim() {
+        "" => None,
+        raw => Some(
+            NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+                .map_err(|_| FieldError::new("due", "Give the due date as YYYY-MM-DD."))?,
+        ),
+    };
+    let verification = bounded_text(
+        "verification",
+        input.verification,
+        500,
+        Some("Say how we will know it worked (a test, an alert firing, a drill)."),
+    )?;
+    Ok(ItemDraft {
+        title,
+        kind,
+        due,
+        verification,
+    })
 }
 
 /// The most items a postmortem marks as top.
@@ -556,5 +729,80 @@ mod tests {
                 verified: 1
             }
         );
+    }
+
+    #[test]
+    fn an_item_without_a_verification_method_is_refused_at_that_field() {
+        let err = parse_item(&ItemInput {
+            title: "Alert on checkout error rate",
+            kind: "detection",
+            due: "2026-12-10",
+            verification: "  ",
+        })
+        .expect_err("refused");
+        assert_eq!(err.field, "verification");
+    }
+
+    #[test]
+    fn an_item_due_date_must_be_a_calendar_date() {
+        let input = |due| ItemInput {
+            title: "Add a canary stage",
+            kind: "prevention",
+            due,
+            verification: "A bad deploy stops at the canary in a drill",
+        };
+        assert_eq!(
+            parse_item(&input("10/12/2026")).expect_err("refused").field,
+            "due"
+        );
+        assert_eq!(
+            parse_item(&input("2026-02-30")).expect_err("refused").field,
+            "due"
+        );
+        let ok = parse_item(&input("2026-12-10")).expect("accepted");
+        assert_eq!(ok.due, NaiveDate::from_ymd_opt(2026, 12, 10));
+        assert_eq!(ok.kind, ActionKind::Prevention);
+        assert_eq!(parse_item(&input("")).expect("no date yet").due, None);
+    }
+
+    #[test]
+    fn an_unknown_kind_is_refused_at_the_kind_field() {
+        let err = parse_item(&ItemInput {
+            title: "Rename the dashboard",
+            kind: "cosmetic",
+            due: "",
+            verification: "Looked at it",
+        })
+        .expect_err("refused");
+        assert_eq!(err.field, "kind");
+    }
+
+    #[test]
+    fn decisions_ticks_and_check_ins_are_left_out_of_the_drafted_timeline() {
+        assert!(!belongs_in_timeline(
+            "Decision: Roll back 4.2 (owner Grace)"
+        ));
+        assert!(!belongs_in_timeline(
+            "Grace recorded a result: errors dropped"
+        ));
+        assert!(!belongs_in_timeline("Grace ticked: Bridge opened"));
+        assert!(!belongs_in_timeline("Grace ran a check-in"));
+        assert!(belongs_in_timeline(
+            "Grace changed status from Investigating to Mitigating"
+        ));
+        assert!(belongs_in_timeline(
+            "Grace handed Tech Lead from Alan to Ada"
+        ));
+        assert!(belongs_in_timeline("Ada published the customer update"));
+    }
+
+    #[test]
+    fn only_unpublished_postmortems_can_be_edited() {
+        assert!(PostmortemStatus::Draft.is_editable());
+        assert!(PostmortemStatus::InReview.is_editable());
+        assert!(!PostmortemStatus::Published.is_editable());
+        for s in Section::ALL {
+            assert_eq!(Section::parse(s.as_str()), Some(s));
+        }
     }
 }

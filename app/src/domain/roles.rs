@@ -91,6 +91,7 @@ pub enum RoleRefusal {
     OnlyIcReleasesOthers,
     IncidentNeedsAnIc,
     OnlyCommsLeadSpeaks,
+    OnlyIcStewardsPostmortem,
 }
 
 impl RoleRefusal {
@@ -111,6 +112,9 @@ impl RoleRefusal {
             }
             RoleRefusal::OnlyCommsLeadSpeaks => {
                 "Only the Comms Lead publishes updates and answers stakeholders (the Incident Commander while no Comms Lead is assigned)."
+            }
+            RoleRefusal::OnlyIcStewardsPostmortem => {
+                "Only the incident's commander (or an admin) starts, sends for review and publishes its postmortem."
             }
         }
     }
