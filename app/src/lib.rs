@@ -92,7 +92,21 @@ pub fn App() -> impl IntoView {
                         path=(StaticSegment("incidents"), ParamSegment("number"), StaticSegment("comms"))
                         view=pages::CommsPage
                     />
+                    <Route
+                        path=(StaticSegment("incidents"), ParamSegment("number"), StaticSegment("postmortem"))
+                        view=pages::PostmortemPage
+                    />
+                    <Route
+                        path=(
+                            StaticSegment("incidents"),
+                            ParamSegment("number"),
+                            StaticSegment("postmortem"),
+                            StaticSegment("review"),
+                        )
+                        view=pages::PostmortemReviewPage
+                    />
                     <Route path=StaticSegment("action-items") view=pages::ActionItemsPage />
+                    <Route path=StaticSegment("insights") view=pages::InsightsPage />
                     <Route
                         path=(StaticSegment("admin"), StaticSegment("status"))
                         view=pages::AdminStatusPage

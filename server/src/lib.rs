@@ -1,6 +1,7 @@
 //! The Calmroom HTTP server: configuration, the router, and routes outside Leptos.
 
 pub mod config;
+pub mod postmortems;
 pub mod public;
 pub mod webhooks;
 
@@ -75,6 +76,7 @@ pub fn router(state: ServerState, sessions: Sessions, settings: SessionSettings)
         .route("/healthz", get(healthz))
         .route("/events", get(events))
         .merge(public::routes())
+        .merge(postmortems::routes())
         .leptos_routes_with_context(&state, routes, provide_state.clone(), move || {
             app::shell(options.clone())
         })

@@ -30,6 +30,11 @@ impl CurrentUser {
     pub fn is_admin(&self) -> bool {
         self.org_role == OrgRole::Admin
     }
+
+    /// Viewers read incidents and published postmortems, nothing more.
+    pub fn is_viewer(&self) -> bool {
+        self.org_role == OrgRole::Viewer
+    }
 }
 
 /// Whether the instance still needs its first admin, and who is signed in.

@@ -160,7 +160,7 @@ async fn actor(state: &AppState, user: &User, id: IncidentId) -> Result<Actor, A
 
 /// Runs one change of incident `number` as a writer and announces it.
 #[cfg(feature = "ssr")]
-async fn change<T, F, Fut>(number: i64, work: F) -> Result<T, ApiError>
+pub(crate) async fn change<T, F, Fut>(number: i64, work: F) -> Result<T, ApiError>
 where
     F: FnOnce(AppState, User, IncidentId) -> Fut,
     Fut: std::future::Future<Output = Result<T, ApiError>>,

@@ -5,6 +5,7 @@ mod error;
 pub mod incidents;
 #[cfg(feature = "ssr")]
 mod passwords;
+pub mod postmortems;
 #[cfg(feature = "ssr")]
 mod session;
 pub mod status;

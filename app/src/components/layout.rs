@@ -52,7 +52,13 @@ fn AppHeader(user: CurrentUser) -> impl IntoView {
             </a>
             <nav class="main-nav" aria-label="Main">
                 <A href="/incidents">"Incidents"</A>
-                <A href="/action-items">"Action items"</A>
+                {(!user.is_viewer())
+                    .then(|| {
+                        view! {
+                            <A href="/action-items">"Action items"</A>
+                            <A href="/insights">"Insights"</A>
+                        }
+                    })}
                 <a href="/status" rel="external">"Status page"</a>
                 {is_admin.then(|| view! { <A href="/admin/users">"Admin"</A> })}
             </nav>

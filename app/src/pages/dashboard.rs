@@ -26,7 +26,10 @@ pub fn DashboardPage() -> impl IntoView {
         <div class="dashboard">
             <IncidentList />
             <Show when=can_declare>
-                <DeclareForm />
+                <div class="dashboard-side">
+                    <DeclareForm />
+                    <super::action_items::FollowUpPanels />
+                </div>
             </Show>
         </div>
     }

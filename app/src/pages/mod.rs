@@ -1,19 +1,25 @@
 //! One module per page.
 
+mod action_items;
 mod admin_status;
 mod admin_users;
 mod comms;
 mod dashboard;
+mod insights;
 mod placeholders;
+mod postmortem;
 mod setup;
 mod sign_in;
 mod war_room;
 
+pub use action_items::ActionItemsPage;
 pub use admin_status::{AdminStatusPage, AdminTemplatesPage};
 pub use admin_users::AdminUsersPage;
 pub use comms::CommsPage;
 pub use dashboard::DashboardPage;
-pub use placeholders::{ActionItemsPage, IncidentsPage, NotFoundPage};
+pub use insights::InsightsPage;
+pub use placeholders::{IncidentsPage, NotFoundPage};
+pub use postmortem::{PostmortemPage, PostmortemReviewPage};
 pub use setup::SetupPage;
 pub use sign_in::SignInPage;
 pub use war_room::WarRoomPage;

@@ -1,21 +1,7 @@
-//! The incident list, pages named in the navigation whose features are not built
-//! yet, and "not found".
-//!
-//! Each says plainly what is missing rather than showing an empty shell.
+//! The incident list and "not found".
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-
-#[component]
-fn NotYet(title: &'static str, what: &'static str) -> impl IntoView {
-    view! {
-        <Title text=title />
-        <h1>{title}</h1>
-        <section class="panel">
-            <p class="empty">{what}</p>
-        </section>
-    }
-}
 
 #[component]
 pub fn IncidentsPage() -> impl IntoView {
@@ -23,16 +9,6 @@ pub fn IncidentsPage() -> impl IntoView {
         <Title text="Incidents" />
         <h1>"Incidents"</h1>
         <super::dashboard::IncidentList />
-    }
-}
-
-#[component]
-pub fn ActionItemsPage() -> impl IntoView {
-    view! {
-        <NotYet
-            title="Action items"
-            what="Postmortem action items will be tracked here once postmortems are available."
-        />
     }
 }
 

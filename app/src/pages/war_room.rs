@@ -216,6 +216,8 @@ fn Header(view: WarRoomView, now: ReadSignal<DateTime<Utc>>, actions: Actions) -
                 </span>
                 {(!view.bridge_url.is_empty())
                     .then(|| view! { <a href=view.bridge_url.clone() target="_blank" rel="noopener">"Join the bridge"</a> })}
+                {resolved.is_some()
+                    .then(|| view! { <a class="button-link" href=format!("/incidents/{number}/postmortem")>"Postmortem"</a> })}
             </div>
             {(view.can_edit)
                 .then(|| {
