@@ -1548,3 +1548,274 @@ async fn the_public_page_answers_from_its_cache_and_a_change_refreshes_it() {
         assert_eq!(json_cached.status, StatusCode::OK);
     }
 }
+
+/// Incident 1, declared by Ivy (its IC) with a decision logged, then resolved.
+/// Returns (admin, ivy, otto's id, otto, vera the viewer).
+async fn resolved_incident(server: &TestServer) -> (String, String, i64, String, String) {
+    let admin = server.set_up().await;
+    let (ivy_id, ivy) = member(server, &admin, "Ivy", "responder").await;
+    let (otto_id, otto) = member(server, &admin, "Otto", "responder").await;
+    let (_, vera) = member(server, &admin, "Vera", "viewer").await;
+    declare(server, &ivy).await;
+    let ivy_id = ivy_id.to_string();
+    let logged = server
+        .call(
+            "log_decision",
+            Some(&ivy),
+            &[
+                ("number", "1"),
+                ("decision", "Roll back release 4.2"),
+                ("reason", "Errors began with it"),
+                ("owner_id", &ivy_id),
+            ],
+        )
+        .await;
+    assert_eq!(logged.status, StatusCode::OK, "{}", logged.body);
+    let version = war_room(server, &ivy).await["version"].to_string();
+    let resolved = server
+        .call(
+            "change_status",
+            Some(&ivy),
+            &[
+                ("number", "1"),
+                ("version", &version),
+                ("status", "resolved"),
+                ("severity", "sev1"),
+            ],
+        )
+        .await;
+    assert_eq!(resolved.status, StatusCode::OK, "{}", resolved.body);
+    (admin, ivy, otto_id, otto, vera)
+}
+
+fn postmortem_version(reply: &Reply) -> String {
+    json(reply)["Document"]["version"].to_string()
+}
+
+#[tokio::test]
+async fn only_the_ic_or_an_admin_starts_and_publishes_a_postmortem_and_viewers_read_it_once_published(
+) {
+    for server in servers().await {
+        let (_, ivy, _, otto, vera) = resolved_incident(&server).await;
+        let number = [("number", "1")];
+        let refused = server.call("start_postmortem", Some(&otto), &number).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+        let refused = server.call("start_postmortem", Some(&vera), &number).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+        let started = server.call("start_postmortem", Some(&ivy), &number).await;
+        assert_eq!(started.status, StatusCode::OK, "{}", started.body);
+
+        let draft = server.call("get_postmortem", Some(&ivy), &number).await;
+        assert_eq!(draft.status, StatusCode::OK, "{}", draft.body);
+        assert!(draft
+            .body
+            .contains("Decision: Roll back release 4.2. Reason: Errors began with it."));
+        let hidden = server.call("get_postmortem", Some(&vera), &number).await;
+        assert_eq!(hidden.status, StatusCode::FORBIDDEN, "{}", hidden.body);
+        let hidden = server
+            .get("/incidents/1/postmortem/export.md", Some(&vera))
+            .await;
+        assert_eq!(hidden.status, StatusCode::FORBIDDEN);
+
+        let version = postmortem_version(&draft);
+        let publish = |cookie: &str, confirm: &'static str| {
+            let version = version.clone();
+            let cookie = cookie.to_owned();
+            let server = &server;
+            async move {
+                server
+                    .call(
+                        "publish_postmortem",
+                        Some(&cookie),
+                        &[("number", "1"), ("version", &version), ("confirm", confirm)],
+                    )
+                    .await
+            }
+        };
+        let refused = publish(&otto, "true").await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+        let stopped = json(&publish(&ivy, "false").await);
+        let failing: Vec<&str> = stopped["NeedsOverride"]["failing"]
+            .as_array()
+            .expect("failing checks")
+            .iter()
+            .filter_map(|c| c["rule"].as_str())
+            .collect();
+        assert!(
+            failing.contains(&"HasPrevention") && failing.contains(&"HasDetection"),
+            "{failing:?}"
+        );
+        let still_draft = server.call("get_postmortem", Some(&ivy), &number).await;
+        assert_eq!(json(&still_draft)["Document"]["status"], "Draft");
+        let published = publish(&ivy, "true").await;
+        assert_eq!(published.status, StatusCode::OK, "{}", published.body);
+
+        let read = server.call("get_postmortem", Some(&vera), &number).await;
+        assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+        let doc = json(&read);
+        assert_eq!(doc["Document"]["status"], "Published");
+        assert_eq!(doc["Document"]["can_write"], false);
+        let overridden = doc["Document"]["overridden"]
+            .as_array()
+            .expect("overridden");
+        assert!(!overridden.is_empty(), "the override is recorded");
+        let export = server
+            .get("/incidents/1/postmortem/export.md", Some(&vera))
+            .await;
+        assert_eq!(export.status, StatusCode::OK);
+        assert!(
+            export
+                .body
+                .starts_with("# Postmortem: INC-1 Checkout fails"),
+            "{}",
+            export.body
+        );
+        assert!(export.body.contains("## Timeline"));
+        let print = server
+            .get("/incidents/1/postmortem/print", Some(&vera))
+            .await;
+        assert_eq!(print.status, StatusCode::OK);
+        assert!(
+            print.body.contains("<h2>Root causes</h2>"),
+            "{}",
+            print.body
+        );
+        let stranger = server.get("/incidents/1/postmortem/export.md", None).await;
+        assert_eq!(stranger.status, StatusCode::UNAUTHORIZED);
+    }
+}
+
+#[tokio::test]
+async fn markdown_in_a_section_is_rendered_without_script() {
+    for server in servers().await {
+        let (_, ivy, _, _, _) = resolved_incident(&server).await;
+        server
+            .call("start_postmortem", Some(&ivy), &[("number", "1")])
+            .await;
+        let preview = server
+            .call(
+                "preview_markdown",
+                Some(&ivy),
+                &[(
+                    "text",
+                    "**Cache** stampede <script>alert(1)</script> [x](javascript:alert(1))",
+                )],
+            )
+            .await;
+        assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+        assert!(
+            preview.body.contains("<strong>Cache</strong>"),
+            "{}",
+            preview.body
+        );
+        assert!(!preview.body.contains("<script"), "{}", preview.body);
+        assert!(!preview.body.contains("javascript:"), "{}", preview.body);
+    }
+}
+
+#[tokio::test]
+async fn action_items_need_a_verification_method_and_evidence_and_reach_the_owners_calendar() {
+    for server in servers().await {
+        let (_, ivy, otto_id, otto, _) = resolved_incident(&server).await;
+        server
+            .call("start_postmortem", Some(&ivy), &[("number", "1")])
+            .await;
+        let otto_id = otto_id.to_string();
+        let item = |verification: &'static str| {
+            let otto_id = otto_id.clone();
+            let ivy = ivy.clone();
+            let server = &server;
+            async move {
+                server
+                    .call(
+                        "add_action_item",
+                        Some(&ivy),
+                        &[
+                            ("number", "1"),
+                            ("title", "Alert on checkout error rate"),
+                            ("kind", "detection"),
+                            ("owner", &otto_id),
+                            ("due", "2026-12-10"),
+                            ("verification", verification),
+                        ],
+                    )
+                    .await
+            }
+        };
+        let refused = item("").await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(json(&refused)["Invalid"]["field"], "verification");
+        let added = item("The alert pages within 2 minutes in a drill").await;
+        assert_eq!(added.status, StatusCode::OK, "{}", added.body);
+
+        let mine = server.call("get_follow_up", Some(&otto), &[]).await;
+        let mine = json(&mine);
+        let id = mine["my_items"][0]["id"].to_string();
+        let step = |version: &'static str, status: &'static str, evidence: &'static str| {
+            let id = id.clone();
+            let otto = otto.clone();
+            let server = &server;
+            async move {
+                server
+                    .call(
+                        "move_action_item",
+                        Some(&otto),
+                        &[
+                            ("item", &id),
+                            ("version", version),
+                            ("status", status),
+                            ("evidence", evidence),
+                        ],
+                    )
+                    .await
+            }
+        };
+        let skipped = step("1", "verified", "drill").await;
+        assert_eq!(
+            skipped.status,
+            StatusCode::CONFLICT,
+            "one step at a time: {}",
+            skipped.body
+        );
+        assert_eq!(step("1", "in_progress", "").await.status, StatusCode::OK);
+
+        let link = server
+            .call("get_calendar_link", Some(&otto), &[("reset", "false")])
+            .await;
+        let path: String = serde_json::from_str(&link.body).expect("path");
+        let feed = server.get(&path, None).await;
+        assert_eq!(feed.status, StatusCode::OK);
+        assert!(feed.body.contains("BEGIN:VTODO"), "{}", feed.body);
+        assert!(
+            feed.body.contains("DUE;VALUE=DATE:20261210"),
+            "{}",
+            feed.body
+        );
+        assert!(feed.body.contains("STATUS:IN-PROCESS"), "{}", feed.body);
+        assert!(
+            feed.body.contains("Alert on checkout error rate (INC-1)"),
+            "{}",
+            feed.body
+        );
+
+        assert_eq!(step("2", "done", "").await.status, StatusCode::OK);
+        let bare = step("3", "verified", "  ").await;
+        assert_eq!(bare.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(json(&bare)["Invalid"]["field"], "evidence");
+        assert_eq!(
+            step("3", "verified", "Drill on 3 Dec paged in 90 s")
+                .await
+                .status,
+            StatusCode::OK
+        );
+        let feed = server.get(&path, None).await;
+        assert!(feed.body.contains("STATUS:COMPLETED"), "{}", feed.body);
+
+        let reset = server
+            .call("get_calendar_link", Some(&otto), &[("reset", "true")])
+            .await;
+        let new_path: String = serde_json::from_str(&reset.body).expect("path");
+        assert_ne!(new_path, path);
+        assert_eq!(server.get(&path, None).await.status, StatusCode::NOT_FOUND);
+    }
+}
