@@ -1,12 +1,13 @@
-// Screenshots of the stakeholder-communication pages at laptop and phone widths, for a
+// Screenshots of the communication and postmortem pages at laptop and phone widths, for a
 // look before calling a change done. Not a test. Start a fresh server first, e.g.
 //   CALMROOM_DATA_DIR=$(mktemp -d) CALMROOM_BIND=127.0.0.1:3112 \
 //   CALMROOM_ADMIN_EMAIL=ada@example.com CALMROOM_ADMIN_PASSWORD="calm under pressure" \
 //   LEPTOS_SITE_ROOT=target/site target/debug/server
-// then: node end2end/screenshots.mjs http://127.0.0.1:3112 <folder for the PNGs>
+// then: node end2end/screenshots.mjs http://127.0.0.1:3112 <folder for the PNGs> [page names, comma-separated]
 import { chromium, request as pwRequest } from "playwright-core";
 const base = process.argv[2];
 const out = process.argv[3];
+const only = process.argv[4] ? process.argv[4].split(",") : null;
 const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
 async function api(ctx, fn, form) { const r = await ctx.request.post(`${base}/api/${fn}`, { form }); return r; }
 async function json(ctx, fn, data) { return ctx.request.post(`${base}/api/${fn}`, { data }); }
@@ -29,6 +30,7 @@ const vicCtx = await browser.newContext({ viewport: { width: 1440, height: 900 }
 await api(vicCtx, "sign_in", { email: "vic@example.com", password: vic.initial_password });
 await api(vicCtx, "ask_question", { number: "1", question: "Are refunds affected too?" });
 async function shot(ctx, path, name) {
+  if (only && !only.includes(name)) return;
   for (const [w, h, tag] of [[1440, 900, "laptop"], [390, 844, "phone"]]) {
     const page = await ctx.newPage();
     await page.setViewportSize({ width: w, height: h });
@@ -44,6 +46,21 @@ await shot(calCtx, "/incidents/1", "war-room");
 await shot(vicCtx, "/incidents/1", "channel");
 await shot(adminCtx, "/admin/status", "admin-status");
 await shot(adminCtx, "/admin/templates", "admin-templates");
+// A resolved incident with a postmortem under way.
+const me = await (await api(adminCtx, "auth_state", {})).json();
+await api(adminCtx, "log_decision", { number: "1", decision: "Fail over to pg-primary-3", reason: "Freeing space would take longer than the failover", owner_id: String(me.user.id) });
+const room = await (await api(adminCtx, "get_war_room", { number: "1" })).json();
+await api(adminCtx, "change_status", { number: "1", version: String(room.version), status: "resolved", severity: "sev2" });
+await api(adminCtx, "start_postmortem", { number: "1" });
+const pm = await (await api(adminCtx, "get_postmortem", { number: "1" })).json();
+await json(adminCtx, "save_postmortem", { number: 1, version: pm.Document.version, fields: { summary: "For 47 minutes about a fifth of card payments failed because the primary database ran out of disk for its **write-ahead log**.", customer_impact: "Customers saw *payment failed* at checkout; most retried successfully.", users_affected: "about 3,800", failed_requests: "12,450", slo_budget_spent: "38 % of December", root_causes: "- WAL archiving stalled after the nightly backup job changed its credentials.\n- No alert on WAL volume growth.", went_well: "The failover runbook worked first time." } });
+await api(adminCtx, "add_action_item", { number: "1", title: "Alert when WAL volume passes 70 %", kind: "detection", owner: String(cal.user.id), due: "2026-12-10", verification: "The alert fires in a staging fill test", top: "on" });
+await api(adminCtx, "add_action_item", { number: "1", title: "Rotate backup credentials through the secrets manager", kind: "prevention", owner: String(me.user.id), due: "2026-11-20", verification: "Archiving survives a rotation in staging" });
 const anon = await browser.newContext();
+await shot(adminCtx, "/incidents/1/postmortem", "postmortem");
+await shot(adminCtx, "/incidents/1/postmortem/review", "review");
+await shot(adminCtx, "/action-items", "action-items");
+await shot(adminCtx, "/insights", "insights");
+await shot(adminCtx, "/", "dashboard");
 await shot(anon, "/status", "public");
 await browser.close();

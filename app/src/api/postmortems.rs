@@ -541,7 +541,6 @@ fn owner_refused(e: store::incidents::IncidentChangeError) -> ApiError {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 #[server(endpoint = "add_action_item")]
 pub async fn add_action_item(
     number: i64,
@@ -590,27 +589,19 @@ where
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-#[server(endpoint = "edit_action_item")]
-pub async fn edit_action_item(
+/// The review meeting's correction of an item's owner, due date or top mark.
+#[server(endpoint = "reassign_action_item")]
+pub async fn reassign_action_item(
     item: i64,
     version: i64,
-    title: String,
-    kind: String,
     owner: String,
     due: String,
-    verification: String,
     top: Option<String>,
 ) -> Result<(), ApiError> {
     respond(item_change(move |state, _user| async move {
-        let draft = parse_item(&ItemInput {
-            title: &title,
-            kind: &kind,
-            due: &due,
-            verification: &verification,
-        })?;
         let owner = parse_owner(&owner)?;
-        store::postmortems::edit_item(&state.db, item, version, &draft, owner, top.is_some())
+        let due = rules::parse_due(&due)?;
+        store::postmortems::reassign_item(&state.db, item, version, owner, due, top.is_some())
             .await
             .map_err(owner_refused)
     }))

@@ -229,6 +229,16 @@ pub fn belongs_in_timeline(event: &str) -> bool {
         || event.ends_with(" ran a check-in"))
 }
 
+/// A due date as YYYY-MM-DD, or none yet.
+pub fn parse_due(raw: &str) -> Result<Option<NaiveDate>, FieldError> {
+    match raw.trim() {
+        "" => Ok(None),
+        raw => NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| FieldError::new("due", "Give the due date as YYYY-MM-DD.")),
+    }
+}
+
 /// An action item's fields as typed, checked at their fields.
 pub struct ItemInput<'a> {
     pub title: &'a str,
@@ -256,13 +266,7 @@ pub fn parse_item(input: &ItemInput<'_>) -> Result<ItemDraft, FieldError> {
             "Choose prevention, detection, mitigation or process.",
         )
     })?;
-    let due = match input.due.trim() {
-        "" => None,
-        raw => Some(
-            NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-                .map_err(|_| FieldError::new("due", "Give the due date as YYYY-MM-DD."))?,
-        ),
-    };
+    let due = parse_due(input.due)?;
     let verification = bounded_text(
         "verification",
         input.verification,

@@ -39,7 +39,7 @@ pub fn ItemCard(
                 <span>{item.owner_name.clone().map(|n| format!("Owner: {n}")).unwrap_or_else(|| "No owner".to_owned())}</span>
                 <span>
                     {item.due.map(|d| format!("Due {d}")).unwrap_or_else(|| "No due date".to_owned())}
-                    {item.overdue.then(|| view! { <span class="flag flag-overdue">" overdue"</span> })}
+                    {item.overdue.then(|| view! { " " <span class="flag flag-overdue">"overdue"</span> })}
                 </span>
             </div>
             <p class="item-verify"><span class="hint">"Verify: "</span>{item.verification.clone()}</p>
@@ -223,6 +223,15 @@ pub fn ActionItemsPage() -> impl IntoView {
     }
 }
 
+/// `path` on this site, as a full address a calendar app can subscribe to.
+fn absolute(path: &str) -> String {
+    #[cfg(feature = "hydrate")]
+    if let Ok(origin) = window().location().origin() {
+        return format!("{origin}{path}");
+    }
+    path.to_owned()
+}
+
 /// The private calendar feed of the caller's action items.
 #[component]
 fn CalendarLink() -> impl IntoView {
@@ -232,7 +241,7 @@ fn CalendarLink() -> impl IntoView {
             <h2 id="calendar-heading">"Your items in your calendar"</h2>
             <p class="hint">"A private address your calendar app subscribes to. Anyone with it sees your items, so keep it to yourself; a new address stops the old one."</p>
             {move || match show.value().get() {
-                Some(Ok(path)) => view! { <code class="calendar-url" data-testid="calendar-url">{path}</code> }.into_any(),
+                Some(Ok(path)) => view! { <code class="calendar-url" data-testid="calendar-url">{absolute(&path)}</code> }.into_any(),
                 Some(Err(e)) => view! { <p class="form-error">{e.to_string()}</p> }.into_any(),
                 None => ().into_any(),
             }}

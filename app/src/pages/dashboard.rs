@@ -24,12 +24,14 @@ pub fn DashboardPage() -> impl IntoView {
         <Title text="Dashboard" />
         <h1>"Dashboard"</h1>
         <div class="dashboard">
-            <IncidentList />
-            <Show when=can_declare>
-                <div class="dashboard-side">
-                    <DeclareForm />
+            <div class="dashboard-main">
+                <IncidentList />
+                <Show when=can_declare>
                     <super::action_items::FollowUpPanels />
-                </div>
+                </Show>
+            </div>
+            <Show when=can_declare>
+                <DeclareForm />
             </Show>
         </div>
     }

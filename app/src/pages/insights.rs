@@ -160,7 +160,10 @@ fn charts(view: InsightsView) -> AnyView {
                 <Bars title="Median response times" rows=median_rows />
                 <Bars title="90th percentile" rows=p90_rows />
                 <p class="hint">
-                    {view.times.iter().map(|t| format!("{}: {} incident(s)", t.label, t.count)).collect::<Vec<_>>().join(" · ")}
+                    {format!(
+                        "Incidents counted: {}.",
+                        view.times.iter().map(|t| format!("{} {}", t.label.replace("Time to ", "").to_lowercase(), t.count)).collect::<Vec<_>>().join(" · ")
+                    )}
                 </p>
             </section>
             <section class="panel">

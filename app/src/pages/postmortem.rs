@@ -2,9 +2,9 @@
 //! action items, the pre-publish checklist, and the review-meeting screen. Live.
 
 use crate::api::postmortems::{
-    get_postmortem, AddActionItem, ConfirmActionItem, EditActionItem, ExcludeLine, MoveActionItem,
+    get_postmortem, AddActionItem, ConfirmActionItem, ExcludeLine, MoveActionItem,
     PostmortemScreen, PostmortemView, PreviewMarkdown, PublishPostmortem, PublishPostmortemOutcome,
-    RecordMeeting, SavePostmortem, SendForReview, StartPostmortem,
+    ReassignActionItem, RecordMeeting, SavePostmortem, SendForReview, StartPostmortem,
 };
 use crate::api::ApiError;
 use crate::components::{clock, use_live, FieldMessage, FormMessage, SeverityBadge};
@@ -214,8 +214,11 @@ fn Facts(view: PostmortemView) -> AnyView {
                     <dt>"Impact window"</dt>
                     <dd>
                         {match window {
-                            Some((start, end)) => format!("{} to {} · {}", stamp(start), clock(end), minutes_text(Some((end - start).num_minutes()))),
-                            None => "still open".to_owned(),
+                            Some((start, end)) => view! {
+                                {minutes_text(Some((end - start).num_minutes()))}
+                                <small>{format!("{} to {}", stamp(start), clock(end))}</small>
+                            }.into_any(),
+                            None => "still open".into_any(),
                         }}
                     </dd>
                 </div>
@@ -361,7 +364,7 @@ fn Document(
                 }).collect_view()}
                 <FormMessage error=save_error />
                 <div class="pm-save">
-                    <button type="submit" class="button-primary" disabled=move || save.pending().get()>"Save the document"</button>
+                    <button type="submit" class="button-primary" disabled=move || save.pending().get()>"Save"</button>
                     <span class="hint" role="status">{move || if dirty() { "Unsaved changes" } else { "All changes saved" }}</span>
                 </div>
             </form>
@@ -515,7 +518,7 @@ fn Checklist(
     view! {
         <section class="panel pm-checklist" aria-labelledby="pm-check-heading">
             <h2 id="pm-check-heading">"Before publishing"</h2>
-            <ul class="checks" data-testid="pm-checks">
+            <ul class="pm-checks" data-testid="pm-checks">
                 {view.checks.iter().map(|c| view! {
                     <li class=if c.passed { "check-pass" } else { "check-fail" }>
                         <span class="check-mark" aria-hidden="true">{if c.passed { "✓" } else { "!" }}</span>
@@ -591,7 +594,7 @@ pub fn PostmortemReviewPage() -> impl IntoView {
     let live = use_live();
     let changes = live.for_incident(number);
     let confirm = ServerAction::<ConfirmActionItem>::new();
-    let edit = ServerAction::<EditActionItem>::new();
+    let edit = ServerAction::<ReassignActionItem>::new();
     let meeting = ServerAction::<RecordMeeting>::new();
     let at = RwSignal::new(0usize);
     let doc = Resource::new(
@@ -669,7 +672,7 @@ pub fn PostmortemReviewPage() -> impl IntoView {
                                             <div><dt>"Kind"</dt><dd>{item.kind.label()}</dd></div>
                                             <div><dt>"Owner"</dt><dd>{item.owner_name.clone().unwrap_or_else(|| "nobody yet".to_owned())}</dd></div>
                                             <div><dt>"Due"</dt><dd>{item.due.map(|d| d.to_string()).unwrap_or_else(|| "no date yet".to_owned())}</dd></div>
-                                            <div><dt>"Verified by"</dt><dd>{item.verification.clone()}</dd></div>
+                                            <div><dt>"How we will verify"</dt><dd>{item.verification.clone()}</dd></div>
                                         </dl>
                                         {if confirmed {
                                             view! { <p class="review-confirmed">"✓ Owner and due date confirmed"</p> }.into_any()
@@ -687,9 +690,6 @@ pub fn PostmortemReviewPage() -> impl IntoView {
                                             <ActionForm action=edit attr:class="item-form">
                                                 <input type="hidden" name="item" value=item.id />
                                                 <input type="hidden" name="version" value=item.version />
-                                                <input type="hidden" name="title" value=item.title.clone() />
-                                                <input type="hidden" name="kind" value=item.kind.as_str() />
-                                                <input type="hidden" name="verification" value=item.verification.clone() />
                                                 {item.top.then(|| view! { <input type="hidden" name="top" value="on" /> })}
                                                 <div class="item-form-row">
                                                     <div class="field">
@@ -736,9 +736,9 @@ pub fn PostmortemReviewPage() -> impl IntoView {
                             }}
                         </section>
                         <div class="review-nav">
-                            <button type="button" class="button-secondary" disabled=move || current() == 0
+                            <button type="button" class="button-secondary" disabled=move || { current() == 0 }
                                 on:click=move |_| at.update(|a| *a = a.saturating_sub(1))>"← Previous"</button>
-                            <button type="button" class="button-primary" disabled=move || current() + 1 >= total
+                            <button type="button" class="button-primary" disabled=move || { current() + 1 >= total }
                                 on:click=move |_| at.update(|a| *a = (*a + 1).min(total - 1))>"Next →"</button>
                         </div>
                     </div>

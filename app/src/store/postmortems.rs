@@ -569,29 +569,26 @@ macro_rules! item_for_change {
     }};
 }
 
-/// Edits an item's title, kind, owner, due date, verification and top mark.
-/// Returns the incident number.
-pub async fn edit_item(
+/// Changes who owns an item, when it is due, and whether it is a top item
+/// (the review meeting's corrections). Returns the incident number.
+pub async fn reassign_item(
     db: &Db,
     item: i64,
     seen_version: i64,
-    draft: &ItemDraft,
     owner: Option<UserId>,
+    due: Option<NaiveDate>,
     top: bool,
 ) -> Result<i64, IncidentChangeError> {
     let number = write_tx!(db, tx => {
         let (_, _, number) = item_for_change!(tx, item, seen_version);
         require_active_owner!(tx, owner);
         sqlx::query(
-            "UPDATE action_items SET title = $2, kind = $3, owner_id = $4, due_on = $5, verification = $6, \
-             top = $7, version = version + 1 WHERE id = $1",
+            "UPDATE action_items SET owner_id = $2, due_on = $3, top = $4, confirmed_at = NULL, \
+             version = version + 1 WHERE id = $1",
         )
         .bind(item)
-        .bind(&draft.title)
-        .bind(draft.kind.as_str())
         .bind(owner.map(|o| o.0))
-        .bind(draft.due)
-        .bind(&draft.verification)
+        .bind(due)
         .bind(top)
         .execute(&mut *tx)
         .await?;
@@ -1299,6 +1296,60 @@ mod tests {
             assert!(room.timeline.iter().any(|e| e
                 .body
                 .contains("published the postmortem past failing checks")));
+        }
+    }
+
+    #[tokio::test]
+    async fn confirming_in_review_needs_an_owner_and_a_date_and_a_change_asks_again() {
+        for db in fresh_databases().await {
+            let ic = person(&db, "Ivy", OrgRole::Responder).await;
+            let owner = person(&db, "Otto", OrgRole::Responder).await;
+            let incident = resolved(&db, ic).await;
+            let now = Utc::now();
+            start(
+                &db,
+                incident.number,
+                Steward {
+                    user: ic,
+                    is_admin: false,
+                },
+                now,
+            )
+            .await
+            .expect("start");
+            let unowned = ItemDraft {
+                due: None,
+                ..draft("Runbook for failover", ActionKind::Process)
+            };
+            let item = add_item(&db, incident.id, &unowned, None, false, ic, now)
+                .await
+                .expect("add");
+            assert!(matches!(
+                confirm_item(&db, item, 1, now).await,
+                Err(IncidentChangeError::Invalid(_))
+            ));
+            let due = NaiveDate::from_ymd_opt(2026, 12, 14);
+            reassign_item(&db, item, 1, Some(owner), due, true)
+                .await
+                .expect("reassign");
+            confirm_item(&db, item, 2, now).await.expect("confirm");
+            let mine = items_of(&db, owner).await.expect("mine");
+            assert!(mine[0].confirmed_at.is_some() && mine[0].top && mine[0].due == due);
+            reassign_item(
+                &db,
+                item,
+                3,
+                Some(owner),
+                NaiveDate::from_ymd_opt(2026, 12, 21),
+                true,
+            )
+            .await
+            .expect("move the date");
+            let mine = items_of(&db, owner).await.expect("mine");
+            assert!(
+                mine[0].confirmed_at.is_none(),
+                "a new date is confirmed again"
+            );
         }
     }
 
