@@ -108,6 +108,8 @@ pub struct ChannelView {
     pub updates: Vec<UpdateView>,
     /// The caller's own questions, with answers.
     pub my_questions: Vec<QuestionView>,
+    /// The postmortem can be read (it is published).
+    pub postmortem_published: bool,
 }
 
 #[cfg(feature = "ssr")]
@@ -393,6 +395,8 @@ pub async fn get_status_channel(number: i64) -> Result<ChannelView, ApiError> {
             next_update: next_update_due(&incident, &updates),
             updates: updates.into_iter().map(update_view).collect(),
             my_questions,
+            postmortem_published: store::postmortems::status_of(&state.db, incident.id).await?
+                == Some(crate::domain::postmortems::PostmortemStatus::Published),
         })
     })
     .await

@@ -518,6 +518,9 @@ pub(super) fn ChannelBody(
                     <SeverityBadge severity=view.severity />
                     <StatusBadge status=view.status />
                 </div>
+                {view.postmortem_published.then(|| view! {
+                    <a href=format!("/incidents/{number}/postmortem")>"Read the postmortem"</a>
+                })}
                 {view.next_update.map(|due| view! {
                     <p class="countdown">
                         <span class="hint">"Next update "</span>

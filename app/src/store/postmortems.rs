@@ -240,6 +240,22 @@ fn sentence(text: &str) -> String {
     }
 }
 
+/// Where incident `id`'s postmortem stands, if started.
+pub async fn status_of(db: &Db, id: IncidentId) -> Result<Option<PostmortemStatus>, StoreError> {
+    let status: Option<String> = read!(db, pool => {
+        sqlx::query_scalar("SELECT status FROM postmortems WHERE incident_id = $1")
+            .bind(id.0)
+            .fetch_optional(pool)
+            .await?
+    });
+    status
+        .map(|s| {
+            PostmortemStatus::parse(&s)
+                .ok_or_else(|| StoreError::Corrupt(format!("postmortem status {s:?}")))
+        })
+        .transpose()
+}
+
 #[derive(sqlx::FromRow)]
 struct PostmortemRow {
     id: i64,
