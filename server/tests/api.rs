@@ -1680,8 +1680,15 @@ async fn only_the_ic_or_an_admin_starts_and_publishes_a_postmortem_and_viewers_r
             "{}",
             print.body
         );
-        let channel = server.call("get_status_channel", Some(&vera), &number).await;
-        assert_eq!(json(&channel)["postmortem_published"], true, "{}", channel.body);
+        let channel = server
+            .call("get_status_channel", Some(&vera), &number)
+            .await;
+        assert_eq!(
+            json(&channel)["postmortem_published"],
+            true,
+            "{}",
+            channel.body
+        );
         let stranger = server.get("/incidents/1/postmortem/export.md", None).await;
         assert_eq!(stranger.status, StatusCode::UNAUTHORIZED);
     }
