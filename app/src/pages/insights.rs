@@ -1,7 +1,7 @@
 //! Insights for a chosen period: incidents by severity, response times,
 //! update punctuality and how action items stand, as SVG bars with the numbers beside them.
 
-use crate::api::postmortems::{get_insights, InsightsView};
+use crate::api::postmortems::{get_insights, InsightsView, TimeRow};
 use crate::components::FieldMessage;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -96,28 +96,20 @@ fn charts(view: InsightsView) -> AnyView {
         .iter()
         .map(|(s, n)| (s.label().to_owned(), *n as f64, n.to_string()))
         .collect();
-    let median_rows = view
-        .times
-        .iter()
-        .map(|t| {
-            (
-                t.label.replace("Time to ", "To "),
-                t.median.unwrap_or(0) as f64,
-                minutes(t.median),
-            )
-        })
-        .collect();
-    let p90_rows = view
-        .times
-        .iter()
-        .map(|t| {
-            (
-                t.label.replace("Time to ", "To "),
-                t.p90.unwrap_or(0) as f64,
-                minutes(t.p90),
-            )
-        })
-        .collect();
+    let time_rows = |pick: fn(&TimeRow) -> Option<i64>| {
+        view.times
+            .iter()
+            .map(|t| {
+                (
+                    t.label.replace("Time to ", "To "),
+                    pick(t).unwrap_or(0) as f64,
+                    minutes(pick(t)),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let median_rows = time_rows(|t| t.median);
+    let p90_rows = time_rows(|t| t.p90);
     let items = view.items;
     let outstanding = view.items_total - items.finished;
     let item_rows = vec![

@@ -1053,6 +1053,21 @@ mod tests {
         incident
     }
 
+    /// Ivy (IC) and Otto, with Ivy's resolved incident and its postmortem started.
+    async fn started(db: &Db) -> (UserId, UserId, Incident) {
+        let ic = person(db, "Ivy", OrgRole::Responder).await;
+        let owner = person(db, "Otto", OrgRole::Responder).await;
+        let incident = resolved(db, ic).await;
+        let ivy = Steward {
+            user: ic,
+            is_admin: false,
+        };
+        start(db, incident.number, ivy, Utc::now())
+            .await
+            .expect("start");
+        (ic, owner, incident)
+    }
+
     #[tokio::test]
     async fn only_the_ic_or_an_admin_starts_a_postmortem_and_only_once_resolved() {
         for db in fresh_databases().await {
@@ -1168,21 +1183,8 @@ mod tests {
     #[tokio::test]
     async fn a_verified_item_needs_evidence_records_who_and_clears_recurrence_risk() {
         for db in fresh_databases().await {
-            let ic = person(&db, "Ivy", OrgRole::Responder).await;
-            let owner = person(&db, "Otto", OrgRole::Responder).await;
-            let incident = resolved(&db, ic).await;
+            let (ic, owner, incident) = started(&db).await;
             let now = Utc::now();
-            start(
-                &db,
-                incident.number,
-                Steward {
-                    user: ic,
-                    is_admin: false,
-                },
-                now,
-            )
-            .await
-            .expect("start");
             let at_risk = |list: Vec<AtRisk>| list.iter().any(|r| r.number == incident.number);
             assert!(at_risk(at_recurrence_risk(&db).await.expect("risk")));
             let item = add_item(
@@ -1318,21 +1320,8 @@ mod tests {
     #[tokio::test]
     async fn confirming_in_review_needs_an_owner_and_a_date_and_a_change_asks_again() {
         for db in fresh_databases().await {
-            let ic = person(&db, "Ivy", OrgRole::Responder).await;
-            let owner = person(&db, "Otto", OrgRole::Responder).await;
-            let incident = resolved(&db, ic).await;
+            let (ic, owner, incident) = started(&db).await;
             let now = Utc::now();
-            start(
-                &db,
-                incident.number,
-                Steward {
-                    user: ic,
-                    is_admin: false,
-                },
-                now,
-            )
-            .await
-            .expect("start");
             let unowned = ItemDraft {
                 due: None,
                 ..draft("Runbook for failover", ActionKind::Process)
