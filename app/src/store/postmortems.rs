@@ -1359,6 +1359,64 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn insight_data_pairs_each_update_with_the_time_the_one_before_promised() {
+        use crate::domain::updates::TemplateKind;
+        use crate::store::updates::{publish, Publication};
+        for db in fresh_databases().await {
+            let ic = person(&db, "Ivy", OrgRole::Responder).await;
+            let incident = declared(&db, ic, Severity::Sev2).await;
+            let cadence = chrono::Duration::minutes(incident.update_cadence_minutes);
+            let first = incident.declared_at + chrono::Duration::minutes(5);
+            let update = |at| {
+                let db = db.clone();
+                async move {
+                    publish(
+                        &db,
+                        incident.id,
+                        &Publication {
+                            kind: TemplateKind::OngoingInternal,
+                            title: "",
+                            body: "Still working on it",
+                            overridden: &[],
+                        },
+                        ic,
+                        at,
+                    )
+                    .await
+                    .expect("publish")
+                }
+            };
+            update(first).await;
+            let on_time = first + cadence - chrono::Duration::minutes(1);
+            update(on_time).await;
+            let late = on_time + cadence + chrono::Duration::minutes(4);
+            update(late).await;
+            let day = chrono::Duration::days(1);
+            let data = insight_data(&db, incident.declared_at - day, incident.declared_at + day)
+                .await
+                .expect("data");
+            assert_eq!(data.incidents.len(), 1);
+            assert_eq!(data.incidents[0].severity, Severity::Sev2);
+            assert_eq!(
+                data.updates,
+                vec![(first + cadence, on_time), (on_time + cadence, late)]
+            );
+            assert_eq!(
+                crate::domain::postmortems::punctuality(&data.updates),
+                Some(0.5)
+            );
+            let later = insight_data(
+                &db,
+                incident.declared_at + day,
+                incident.declared_at + day * 2,
+            )
+            .await
+            .expect("data");
+            assert!(later.incidents.is_empty() && later.updates.is_empty());
+        }
+    }
+
+    #[tokio::test]
     async fn a_calendar_token_is_stable_until_reset_and_names_its_owner() {
         for db in fresh_databases().await {
             let owner = person(&db, "Otto", OrgRole::Responder).await;
