@@ -110,7 +110,7 @@ impl PostmortemView {
         self.can_write && self.status.is_editable()
     }
 
-    /// Whether the impact window ends at mitigation or resolution.
+    /// From the impact start (else the declaration) to the resolution.
     pub fn impact_window(&self) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
         let start = self.impact_started_at.unwrap_or(self.declared_at);
         self.resolved_at.map(|end| (start, end))

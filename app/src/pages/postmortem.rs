@@ -229,7 +229,7 @@ fn Facts(view: PostmortemView) -> AnyView {
                     </div>
                 }).collect_view()}
             </dl>
-            <p class="hint">"Derived from the incident's milestones; give an impact start below to count time to detect."</p>
+            <p class="hint">"Derived from the incident's milestones. Time to detect needs the time impact started (under customer impact)."</p>
         </section>
     }
     .into_any()
