@@ -15,14 +15,14 @@ fn Bars(title: &'static str, rows: Vec<(String, f64, String)>) -> impl IntoView 
     view! {
         <figure class="chart">
             <figcaption>{title}</figcaption>
-            <svg viewBox=format!("0 0 420 {height}") role="img" aria-label=title preserveAspectRatio="xMinYMin meet">
+            <svg viewBox=format!("0 0 340 {height}") role="img" aria-label=title preserveAspectRatio="xMinYMin meet">
                 {rows.into_iter().enumerate().map(|(i, (label, value, text))| {
                     let y = i * 30 + 4;
-                    let width = (value / max * 210.0).max(if value > 0.0 { 2.0 } else { 0.0 });
+                    let width = (value / max * 120.0).max(if value > 0.0 { 2.0 } else { 0.0 });
                     view! {
                         <text x="0" y=y + 17 class="chart-label">{label}</text>
-                        <rect x="150" y=y width=format!("{width:.1}") height="22" rx="3" class="chart-bar"></rect>
-                        <text x=format!("{:.1}", 156.0 + width) y=y + 17 class="chart-value">{text}</text>
+                        <rect x="130" y=y width=format!("{width:.1}") height="22" rx="3" class="chart-bar"></rect>
+                        <text x=format!("{:.1}", 136.0 + width) y=y + 17 class="chart-value">{text}</text>
                     }
                 }).collect_view()}
             </svg>
