@@ -48,3 +48,15 @@ pub fn use_now() -> ReadSignal<DateTime<Utc>> {
     let _ = set_now;
     now
 }
+
+/// The incident number in the current route (`/incidents/:number/...`); 0 when absent.
+pub fn use_incident_number() -> impl Fn() -> i64 + Copy + Send + Sync + 'static {
+    let params = leptos_router::hooks::use_params_map();
+    move || {
+        params
+            .read()
+            .get("number")
+            .and_then(|n| n.parse::<i64>().ok())
+            .unwrap_or(0)
+    }
+}

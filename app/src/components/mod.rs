@@ -6,6 +6,8 @@ mod layout;
 mod live;
 
 pub use form::{FieldMessage, FormMessage};
-pub use incident_bits::{clock, clock_seconds, use_now, SeverityBadge, StatusBadge};
+pub use incident_bits::{
+    clock, clock_seconds, use_incident_number, use_now, SeverityBadge, StatusBadge,
+};
 pub use layout::SignedInLayout;
 pub use live::{provide_live, use_live, Live};

@@ -177,7 +177,12 @@ pub fn countdown_text(due: DateTime<Utc>, now: DateTime<Utc>) -> String {
 
 /// "12m", "1h 05m": how long since `since`.
 pub fn elapsed_text(since: DateTime<Utc>, now: DateTime<Utc>) -> String {
-    let minutes = (now - since).num_minutes().max(0);
+    duration_text((now - since).num_minutes())
+}
+
+/// A span of minutes the way every page writes it: "12m", "1h 05m", "3d 4h".
+pub fn duration_text(minutes: i64) -> String {
+    let minutes = minutes.max(0);
     if minutes < 60 {
         format!("{minutes}m")
     } else if minutes < 60 * 48 {

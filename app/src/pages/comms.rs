@@ -7,7 +7,8 @@ use crate::api::updates::{
 };
 use crate::api::ApiError;
 use crate::components::{
-    clock, use_live, use_now, FieldMessage, FormMessage, SeverityBadge, StatusBadge,
+    clock, use_incident_number, use_live, use_now, FieldMessage, FormMessage, SeverityBadge,
+    StatusBadge,
 };
 use crate::domain::incidents::display_number;
 use crate::domain::rhythm::countdown_text;
@@ -16,19 +17,7 @@ use crate::domain::updates::{QuestionState, Template, TemplateKind, NEXT_UPDATE,
 use chrono::{DateTime, Duration, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 use std::collections::BTreeMap;
-
-fn incident_number() -> impl Fn() -> i64 + Copy + Send + Sync + 'static {
-    let params = use_params_map();
-    move || {
-        params
-            .read()
-            .get("number")
-            .and_then(|n| n.parse::<i64>().ok())
-            .unwrap_or(0)
-    }
-}
 
 /// What the Comms Lead is writing: survives refetches, cleared once published.
 ///
@@ -47,7 +36,7 @@ struct Draft {
 /// The Comms page: compose and publish updates, answer stakeholders, mark components.
 #[component]
 pub fn CommsPage() -> impl IntoView {
-    let number = incident_number();
+    let number = use_incident_number();
     let live = use_live();
     let changes = live.for_incident(number);
     let publish = ServerAction::<PublishUpdate>::new();

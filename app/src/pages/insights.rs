@@ -3,6 +3,7 @@
 
 use crate::api::postmortems::{get_insights, InsightsView, TimeRow};
 use crate::components::FieldMessage;
+use crate::domain::rhythm::duration_text;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -31,11 +32,7 @@ fn Bars(title: &'static str, rows: Vec<(String, f64, String)>) -> impl IntoView 
 }
 
 fn minutes(m: Option<i64>) -> String {
-    match m {
-        None => "—".to_owned(),
-        Some(m) if m < 60 => format!("{m} min"),
-        Some(m) => format!("{} h {:02} min", m / 60, m % 60),
-    }
+    m.map_or_else(|| "—".to_owned(), duration_text)
 }
 
 #[component]

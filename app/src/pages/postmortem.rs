@@ -7,37 +7,24 @@ use crate::api::postmortems::{
     ReassignActionItem, RecordMeeting, SavePostmortem, SendForReview, StartPostmortem,
 };
 use crate::api::ApiError;
-use crate::components::{clock, use_live, FieldMessage, FormMessage, SeverityBadge};
+use crate::components::{
+    clock, use_incident_number, use_live, FieldMessage, FormMessage, SeverityBadge,
+};
 use crate::domain::incidents::display_number;
 use crate::domain::postmortems::{ActionKind, PostmortemStatus, Section};
+use crate::domain::rhythm::duration_text;
 use crate::pages::action_items::{provide_last_step, ItemActions, ItemCard};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 use std::collections::BTreeMap;
-
-fn incident_number() -> impl Fn() -> i64 + Copy + Send + Sync + 'static {
-    let params = use_params_map();
-    move || {
-        params
-            .read()
-            .get("number")
-            .and_then(|n| n.parse::<i64>().ok())
-            .unwrap_or(0)
-    }
-}
 
 fn stamp(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 fn minutes_text(minutes: Option<i64>) -> String {
-    match minutes {
-        None => "not recorded".to_owned(),
-        Some(m) if m < 60 => format!("{m} min"),
-        Some(m) => format!("{} h {:02} min", m / 60, m % 60),
-    }
+    minutes.map_or_else(|| "not recorded".to_owned(), duration_text)
 }
 
 /// What the writer has typed and not saved: survives live refetches.
@@ -50,7 +37,7 @@ struct Edits {
 /// The postmortem page.
 #[component]
 pub fn PostmortemPage() -> impl IntoView {
-    let number = incident_number();
+    let number = use_incident_number();
     let live = use_live();
     let changes = live.for_incident(number);
     let start = ServerAction::<StartPostmortem>::new();
@@ -590,7 +577,7 @@ enum Stop {
 /// action items (confirming each owner and due date), then who attended.
 #[component]
 pub fn PostmortemReviewPage() -> impl IntoView {
-    let number = incident_number();
+    let number = use_incident_number();
     let live = use_live();
     let changes = live.for_incident(number);
     let confirm = ServerAction::<ConfirmActionItem>::new();

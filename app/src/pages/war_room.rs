@@ -11,7 +11,8 @@ use crate::api::incidents::{
 use crate::api::updates::{get_status_channel, AskQuestion, ChannelView};
 use crate::api::ApiError;
 use crate::components::{
-    clock, clock_seconds, use_live, use_now, FormMessage, SeverityBadge, StatusBadge,
+    clock, clock_seconds, use_incident_number, use_live, use_now, FormMessage, SeverityBadge,
+    StatusBadge,
 };
 use crate::domain::incidents::{display_number, Severity};
 use crate::domain::mitigation::{HypothesisStatus, Safety};
@@ -21,7 +22,6 @@ use crate::domain::users::OrgRole;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 
 /// Every action of the war room, so the page refetches after any of them.
 #[derive(Clone, Copy)]
@@ -107,14 +107,7 @@ enum Screen {
 
 #[component]
 pub fn WarRoomPage() -> impl IntoView {
-    let params = use_params_map();
-    let number = move || {
-        params
-            .read()
-            .get("number")
-            .and_then(|n| n.parse::<i64>().ok())
-            .unwrap_or(0)
-    };
+    let number = use_incident_number();
     let live = use_live();
     let actions = Actions::new();
     let changes = live.for_incident(number);
