@@ -107,6 +107,7 @@ pub fn App() -> impl IntoView {
                     />
                     <Route path=StaticSegment("action-items") view=pages::ActionItemsPage />
                     <Route path=StaticSegment("insights") view=pages::InsightsPage />
+                    <Route path=StaticSegment("leadership") view=pages::LeadershipPage />
                     <Route
                         path=(StaticSegment("admin"), StaticSegment("status"))
                         view=pages::AdminStatusPage

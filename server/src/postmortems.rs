@@ -98,7 +98,21 @@ async fn calendar(State(state): State<ServerState>, Path(file): Path<String>) ->
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
     };
-    let items = match app::store::postmortems::items_of(&state.app.db, owner).await {
+    let visible = async {
+        let user = app::store::users::find(&state.app.db, owner).await?;
+        let hidden = match &user {
+            Some(user) => app::store::leadership::hidden_from(&state.app.db, user).await?,
+            None => Default::default(),
+        };
+        let items = app::store::postmortems::items_of(&state.app.db, owner).await?;
+        Ok::<_, app::store::StoreError>(
+            items
+                .into_iter()
+                .filter(|i| !hidden.hides_number(i.incident_number))
+                .collect::<Vec<_>>(),
+        )
+    };
+    let items = match visible.await {
         Ok(items) => items,
         Err(e) => {
             tracing::error!(error = %e, "calendar feed: database error");

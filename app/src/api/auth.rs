@@ -24,9 +24,16 @@ pub struct CurrentUser {
     pub name: String,
     pub email: String,
     pub org_role: OrgRole,
+    /// The leadership permission: authorises mitigations, sees the leadership view.
+    pub can_lead: bool,
 }
 
 impl CurrentUser {
+    /// Sees the leadership view: people with the permission, and admins.
+    pub fn sees_leadership(&self) -> bool {
+        self.can_lead || self.is_admin()
+    }
+
     pub fn is_admin(&self) -> bool {
         self.org_role == OrgRole::Admin
     }
@@ -52,6 +59,7 @@ impl From<store::users::User> for CurrentUser {
             name: user.name,
             email: user.email,
             org_role: user.org_role,
+            can_lead: user.can_lead,
         }
     }
 }

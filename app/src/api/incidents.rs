@@ -34,6 +34,14 @@ pub struct IncidentCard {
     pub role_gaps: Vec<IncidentRole>,
     /// Rhythm items past their deadline and not done.
     pub overdue_items: usize,
+    pub restricted: bool,
+}
+
+/// The roles an incident must fill: the core four, and the Security Lead when restricted.
+pub fn required_roles(restricted: bool) -> impl Iterator<Item = IncidentRole> {
+    IncidentRole::ALL
+        .into_iter()
+        .filter(move |r| r.is_core() || (restricted && *r == IncidentRole::SecurityLead))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,6 +58,8 @@ pub struct HolderView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoleView {
     pub role: IncidentRole,
+    /// Must be filled: a core role, or the Security Lead of a restricted incident.
+    pub required: bool,
     pub holder: Option<HolderView>,
     /// When the seat became empty, for unfilled roles.
     pub open_since: Option<DateTime<Utc>>,
@@ -119,8 +129,25 @@ pub struct WarRoomView {
     pub milestones: Vec<MilestoneView>,
     pub people: Vec<PersonView>,
     pub me: i64,
+    /// Writes in the responder channel: holds a role, added by the IC, or admin; incident active.
     pub can_edit: bool,
+    /// May take an empty role (any responder or admin by org role, while active).
+    pub can_join: bool,
     pub commands: bool,
+    pub is_ic: bool,
+    /// Holds the Tech Lead or IC role: may ask leaders for authorisation.
+    pub can_request_approval: bool,
+    /// Has the leadership permission: approves and denies.
+    pub can_authorise: bool,
+    /// Takes and resolves blockers (the permission, or admin).
+    pub can_clear_blockers: bool,
+    /// Possible security impact or data exposure: participants and admins only.
+    pub restricted: bool,
+    pub postmortem_due_on: Option<chrono::NaiveDate>,
+    /// People the IC added as responders (role holders are responders too).
+    pub responders: Vec<PersonView>,
+    pub approvals: Vec<super::leadership::ApprovalView>,
+    pub blockers: Vec<super::leadership::BlockerView>,
 }
 
 #[cfg(feature = "ssr")]
@@ -140,16 +167,38 @@ pub(crate) fn refused(e: IncidentChangeError) -> ApiError {
     }
 }
 
+/// Incident `number` as `user` may see it: a restricted incident answers not-found
+/// to everyone but its participants and admins, exactly like a missing one.
 #[cfg(feature = "ssr")]
-pub(crate) async fn incident_id(state: &AppState, number: i64) -> Result<IncidentId, ApiError> {
-    store::incidents::find_by_number(&state.db, number)
+pub(crate) async fn visible_incident(
+    state: &AppState,
+    user: &User,
+    number: i64,
+) -> Result<store::incidents::Incident, ApiError> {
+    let incident = store::incidents::find_by_number(&state.db, number)
         .await?
-        .map(|i| i.id)
-        .ok_or(ApiError::NotFound)
+        .ok_or(ApiError::NotFound)?;
+    if incident.restricted && !store::leadership::can_see(&state.db, incident.id, user).await? {
+        return Err(ApiError::NotFound);
+    }
+    Ok(incident)
 }
 
 #[cfg(feature = "ssr")]
-async fn actor(state: &AppState, user: &User, id: IncidentId) -> Result<Actor, ApiError> {
+pub(crate) async fn incident_id(
+    state: &AppState,
+    user: &User,
+    number: i64,
+) -> Result<IncidentId, ApiError> {
+    Ok(visible_incident(state, user, number).await?.id)
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) async fn actor(
+    state: &AppState,
+    user: &User,
+    id: IncidentId,
+) -> Result<Actor, ApiError> {
     let ic = store::incidents::holder(&state.db, id, IncidentRole::IncidentCommander).await?;
     Ok(Actor {
         user: user.id,
@@ -167,7 +216,7 @@ where
 {
     let state = state()?;
     let user = require_writer(&state).await?;
-    let id = incident_id(&state, number).await?;
+    let id = incident_id(&state, &user, number).await?;
     let out = work(state.clone(), user, id).await?;
     state.events.publish(Change::Incident(number));
     Ok(out)
@@ -179,6 +228,8 @@ pub async fn declare_incident(
     severity: String,
     impact: String,
     best_guess: String,
+    /// "on" when the declarer ticks possible security impact or data exposure.
+    restricted: Option<String>,
 ) -> Result<i64, ApiError> {
     respond(async move {
         let state = state()?;
@@ -195,6 +246,7 @@ pub async fn declare_incident(
                 impact: &impact,
                 best_guess: &best_guess,
                 bridge_url: "",
+                restricted: restricted.is_some_and(|r| !r.is_empty()),
             },
             user.id,
             Utc::now(),
@@ -213,11 +265,13 @@ pub async fn declare_incident(
 pub async fn list_incidents() -> Result<Vec<IncidentCard>, ApiError> {
     respond(async {
         let state = state()?;
-        require_user(&state).await?;
+        let user = require_user(&state).await?;
         let now = Utc::now();
+        let hidden = store::leadership::hidden_from(&state.db, &user).await?;
         let summaries = store::incidents::list(&state.db).await?;
         Ok(summaries
             .into_iter()
+            .filter(|s| !hidden.hides(s.incident.id))
             .map(|s| IncidentCard {
                 number: s.incident.number,
                 title: s.incident.title,
@@ -225,10 +279,10 @@ pub async fn list_incidents() -> Result<Vec<IncidentCard>, ApiError> {
                 status: s.incident.status,
                 declared_at: s.incident.declared_at,
                 resolved_at: s.incident.resolved_at,
-                role_gaps: IncidentRole::CORE
-                    .into_iter()
+                role_gaps: required_roles(s.incident.restricted)
                     .filter(|r| !s.filled_roles.contains(r))
                     .collect(),
+                restricted: s.incident.restricted,
                 overdue_items: if s.incident.status.is_active() {
                     RhythmItem::ALL
                         .into_iter()
@@ -256,6 +310,7 @@ pub async fn get_war_room(number: i64) -> Result<WarRoomView, ApiError> {
                 "Stakeholders follow incidents through the status channel.".to_owned(),
             ));
         }
+        visible_incident(&state, &user, number).await?;
         let room = store::incidents::war_room(&state.db, number)
             .await?
             .ok_or(ApiError::NotFound)?;
@@ -271,6 +326,26 @@ pub async fn get_war_room(number: i64) -> Result<WarRoomView, ApiError> {
                 .find(|(i, _)| *i == item)
                 .map(|(_, at)| *at)
         };
+        let holds_role = room.roles.iter().any(|h| h.user_id == user.id);
+        let responders = store::leadership::responders_of(&state.db, incident.id).await?;
+        let added = responders.iter().any(|r| r.user_id == user.id);
+        let standing = crate::domain::leadership::Standing::of(holds_role, added);
+        let may_post = crate::domain::leadership::may_post(user.org_role, standing).is_ok();
+        let holds = |role: IncidentRole| {
+            room.roles
+                .iter()
+                .any(|h| h.role == role && h.user_id == user.id)
+        };
+        let approvals = store::leadership::approvals(&state.db, Some(incident.id), false)
+            .await?
+            .into_iter()
+            .map(super::leadership::approval_view)
+            .collect();
+        let blockers = store::leadership::blockers(&state.db, Some(incident.id), false)
+            .await?
+            .into_iter()
+            .map(super::leadership::blocker_view)
+            .collect();
         let people = store::users::list(&state.db)
             .await?
             .into_iter()
@@ -303,6 +378,7 @@ pub async fn get_war_room(number: i64) -> Result<WarRoomView, ApiError> {
                 .into_iter()
                 .map(|role| RoleView {
                     role,
+                    required: required_roles(incident.restricted).any(|r| r == role),
                     holder: room
                         .roles
                         .iter()
@@ -424,8 +500,25 @@ pub async fn get_war_room(number: i64) -> Result<WarRoomView, ApiError> {
                 .collect(),
             people,
             me: user.id.0,
-            can_edit: user.org_role != OrgRole::Viewer && incident.status.is_active(),
+            can_edit: may_post && incident.status.is_active(),
+            can_join: user.org_role != OrgRole::Viewer && incident.status.is_active(),
             commands: is_ic || user.org_role == OrgRole::Admin,
+            is_ic,
+            can_request_approval: holds(IncidentRole::IncidentCommander)
+                || holds(IncidentRole::TechLead),
+            can_authorise: user.can_lead,
+            can_clear_blockers: user.can_lead || user.org_role == OrgRole::Admin,
+            restricted: incident.restricted,
+            postmortem_due_on: incident.postmortem_due_on,
+            responders: responders
+                .into_iter()
+                .map(|r| PersonView {
+                    id: r.user_id.0,
+                    name: r.name,
+                })
+                .collect(),
+            approvals,
+            blockers,
         })
     })
     .await

@@ -3,6 +3,7 @@
 pub mod auth;
 mod error;
 pub mod incidents;
+pub mod leadership;
 #[cfg(feature = "ssr")]
 mod passwords;
 pub mod postmortems;

@@ -202,6 +202,7 @@ pub async fn load(
     user: &User,
     number: i64,
 ) -> Result<PostmortemScreen, ApiError> {
+    super::incidents::visible_incident(state, user, number).await?;
     let viewer = user.org_role == OrgRole::Viewer;
     let Some(pm) = store::postmortems::find(&state.db, number).await? else {
         if viewer {
@@ -694,7 +695,7 @@ pub async fn publish_postmortem(
     respond(async move {
         let state = state()?;
         let user = require_writer(&state).await?;
-        let id = incident_id(&state, number).await?;
+        let id = incident_id(&state, &user, number).await?;
         let by = steward(&state, &user, id).await?;
         if !by.is_admin {
             return Err(ApiError::Forbidden(
@@ -741,6 +742,42 @@ pub struct TrackerView {
     pub today: NaiveDate,
 }
 
+/// Every action item `user` may see (restricted incidents they are not part of are left out).
+#[cfg(feature = "ssr")]
+pub(crate) async fn tracker_items(
+    state: &AppState,
+    user: &User,
+    today: NaiveDate,
+) -> Result<Vec<ItemView>, ApiError> {
+    let hidden = store::leadership::hidden_from(&state.db, user).await?;
+    Ok(store::postmortems::all_items(&state.db)
+        .await?
+        .into_iter()
+        .filter(|i| !hidden.hides_number(i.incident_number))
+        .map(|i| item_view(i, today))
+        .collect())
+}
+
+/// Incidents at recurrence risk, without those `hidden` from the caller.
+#[cfg(feature = "ssr")]
+pub(crate) async fn risks(
+    state: &AppState,
+    hidden: &store::leadership::Hidden,
+) -> Result<Vec<RiskView>, ApiError> {
+    Ok(store::postmortems::at_recurrence_risk(&state.db)
+        .await?
+        .into_iter()
+        .filter(|r| !hidden.hides_number(r.number))
+        .map(|r| RiskView {
+            number: r.number,
+            title: r.title,
+            severity: r.severity,
+            postmortem: r.postmortem,
+            unverified_prevention: r.unverified_prevention,
+        })
+        .collect())
+}
+
 #[server(endpoint = "get_action_items", input = Json)]
 pub async fn get_action_items(filter: TrackerFilter) -> Result<TrackerView, ApiError> {
     respond(async move {
@@ -770,11 +807,7 @@ pub async fn get_action_items(filter: TrackerFilter) -> Result<TrackerView, ApiE
             ),
         };
         let week = today + chrono::Duration::days(7);
-        let all: Vec<ItemView> = store::postmortems::all_items(&state.db)
-            .await?
-            .into_iter()
-            .map(|i| item_view(i, today))
-            .collect();
+        let all = tracker_items(&state, &user, today).await?;
         let mut incidents: Vec<(i64, String)> = all
             .iter()
             .map(|i| (i.incident_number, i.incident_title.clone()))
@@ -829,6 +862,8 @@ pub struct RiskView {
 pub struct FollowUp {
     pub my_items: Vec<ItemView>,
     pub at_risk: Vec<RiskView>,
+    /// Postmortems the caller owes as the incident's commander, soonest first.
+    pub postmortems_owed: Vec<super::leadership::DueView>,
 }
 
 #[server(endpoint = "get_follow_up")]
@@ -837,24 +872,26 @@ pub async fn get_follow_up() -> Result<FollowUp, ApiError> {
         let state = state()?;
         let user = require_writer(&state).await?;
         let today = Utc::now().date_naive();
+        let hidden = store::leadership::hidden_from(&state.db, &user).await?;
         let my_items = store::postmortems::items_of(&state.db, user.id)
             .await?
             .into_iter()
+            .filter(|i| !hidden.hides_number(i.incident_number))
             .filter(|i| i.status != ActionStatus::Verified)
             .map(|i| item_view(i, today))
             .collect();
-        let at_risk = store::postmortems::at_recurrence_risk(&state.db)
+        let at_risk = risks(&state, &hidden).await?;
+        let postmortems_owed = store::leadership::postmortems_due(&state.db)
             .await?
             .into_iter()
-            .map(|r| RiskView {
-                number: r.number,
-                title: r.title,
-                severity: r.severity,
-                postmortem: r.postmortem,
-                unverified_prevention: r.unverified_prevention,
-            })
+            .filter(|p| p.ic.as_ref().is_some_and(|(id, _)| *id == user.id))
+            .map(|p| super::leadership::due_view(p, today))
             .collect();
-        Ok(FollowUp { my_items, at_risk })
+        Ok(FollowUp {
+            my_items,
+            at_risk,
+            postmortems_owed,
+        })
     })
     .await
 }

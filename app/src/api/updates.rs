@@ -168,6 +168,7 @@ pub async fn get_comms(number: i64) -> Result<CommsView, ApiError> {
     respond(async move {
         let state = state()?;
         let user = require_writer(&state).await?;
+        super::incidents::visible_incident(&state, &user, number).await?;
         let room = store::incidents::war_room(&state.db, number)
             .await?
             .ok_or(ApiError::NotFound)?;
@@ -264,6 +265,7 @@ pub async fn publish_update(
         let state = state()?;
         let user = require_writer(&state).await?;
         let kind = TemplateKind::parse("kind", &kind)?;
+        super::incidents::visible_incident(&state, &user, number).await?;
         let room = store::incidents::war_room(&state.db, number)
             .await?
             .ok_or(ApiError::NotFound)?;
@@ -349,7 +351,7 @@ pub async fn set_affected_component(
     respond(async move {
         let state = state()?;
         let user = require_writer(&state).await?;
-        let id = incident_id(&state, number).await?;
+        let id = incident_id(&state, &user, number).await?;
         let status = match status.as_str() {
             "" => None,
             raw => Some(ComponentStatus::parse("status", raw)?),
@@ -376,9 +378,7 @@ pub async fn get_status_channel(number: i64) -> Result<ChannelView, ApiError> {
     respond(async move {
         let state = state()?;
         let user = require_user(&state).await?;
-        let incident = store::incidents::find_by_number(&state.db, number)
-            .await?
-            .ok_or(ApiError::NotFound)?;
+        let incident = super::incidents::visible_incident(&state, &user, number).await?;
         let updates = store::updates::for_incident(&state.db, incident.id).await?;
         let my_questions = store::updates::questions(&state.db, incident.id)
             .await?
@@ -414,7 +414,7 @@ pub async fn ask_question(number: i64, question: String) -> Result<(), ApiError>
             MAX_QUESTION_CHARS,
             Some("Write your question."),
         )?;
-        let id = incident_id(&state, number).await?;
+        let id = incident_id(&state, &user, number).await?;
         store::updates::ask(&state.db, id, user.id, &question, Utc::now()).await?;
         state.events.publish(Change::Incident(number));
         Ok(())
@@ -438,7 +438,7 @@ pub async fn answer_question(
             MAX_QUESTION_CHARS,
             Some("Write an answer."),
         )?;
-        let id = incident_id(&state, number).await?;
+        let id = incident_id(&state, &user, number).await?;
         store::updates::handle_question(
             &state.db,
             id,
@@ -461,7 +461,7 @@ pub async fn dismiss_question(number: i64, question_id: i64) -> Result<(), ApiEr
     respond(async move {
         let state = state()?;
         let user = require_writer(&state).await?;
-        let id = incident_id(&state, number).await?;
+        let id = incident_id(&state, &user, number).await?;
         store::updates::handle_question(&state.db, id, question_id, None, user.id, Utc::now())
             .await
             .map_err(refused)?;

@@ -26,6 +26,7 @@ pub struct UserSummary {
     pub org_role: OrgRole,
     pub disabled: bool,
     pub created_at: DateTime<Utc>,
+    pub can_lead: bool,
 }
 
 /// A new account and its initial password, which is shown this once only.
@@ -45,6 +46,7 @@ impl From<store::users::User> for UserSummary {
             org_role: user.org_role,
             disabled: user.disabled,
             created_at: user.created_at,
+            can_lead: user.can_lead,
         }
     }
 }
@@ -152,6 +154,30 @@ pub async fn set_user_disabled(user_id: i64, disabled: bool) -> Result<UserSumma
             user = user_id,
             disabled,
             "user access changed"
+        );
+        Ok(user.into())
+    })
+    .await
+}
+
+/// Grants or takes away the leadership permission (authorising high-impact
+/// mitigations, the leadership view), whatever the user's org role.
+#[server(endpoint = "set_can_lead")]
+pub async fn set_can_lead(user_id: i64, can_lead: bool) -> Result<UserSummary, ApiError> {
+    respond(async move {
+        let state = state()?;
+        let admin = require_admin(&state).await?;
+        if !store::leadership::set_can_lead(&state.db, UserId(user_id), can_lead).await? {
+            return Err(ApiError::NotFound);
+        }
+        let user = store::users::find(&state.db, UserId(user_id))
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        tracing::info!(
+            admin = admin.id.0,
+            user = user_id,
+            can_lead,
+            "leadership permission changed"
         );
         Ok(user.into())
     })

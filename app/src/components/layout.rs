@@ -15,8 +15,10 @@ pub fn SignedInLayout() -> impl IntoView {
             {move || Suspend::new(async move {
                 match auth.state.await {
                     Ok(AuthState { user: Some(user), .. }) => {
+                        let leads = user.can_lead;
                         view! {
                             <AppHeader user />
+                            {leads.then(|| view! { <crate::pages::ApprovalBanner /> })}
                             <main class="page">
                                 <Outlet />
                             </main>
@@ -59,6 +61,7 @@ fn AppHeader(user: CurrentUser) -> impl IntoView {
                             <A href="/insights">"Insights"</A>
                         }
                     })}
+                {user.sees_leadership().then(|| view! { <A href="/leadership">"Leadership"</A> })}
                 <a href="/status" rel="external">"Status page"</a>
                 {is_admin.then(|| view! { <A href="/admin/users">"Admin"</A> })}
             </nav>

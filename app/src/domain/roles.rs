@@ -92,6 +92,11 @@ pub enum RoleRefusal {
     IncidentNeedsAnIc,
     OnlyCommsLeadSpeaks,
     OnlyIcStewardsPostmortem,
+    OnlyRespondersPost,
+    OnlyIcManagesResponders,
+    OnlyLeadsRequestApproval,
+    NeedsLeadershipPermission,
+    OnlyIcOverrides,
 }
 
 impl RoleRefusal {
@@ -115,6 +120,21 @@ impl RoleRefusal {
             }
             RoleRefusal::OnlyIcStewardsPostmortem => {
                 "Only the incident's commander (or an admin) starts, sends for review and publishes its postmortem."
+            }
+            RoleRefusal::OnlyRespondersPost => {
+                "You are observing this incident: only responders (people with a role, or added by the Incident Commander) write here. Ask through the stakeholder questions instead."
+            }
+            RoleRefusal::OnlyIcManagesResponders => {
+                "Only the Incident Commander (or an admin) adds and removes responders."
+            }
+            RoleRefusal::OnlyLeadsRequestApproval => {
+                "Only the Tech Lead or the Incident Commander asks for authorisation."
+            }
+            RoleRefusal::NeedsLeadershipPermission => {
+                "Only people with the leadership permission authorise mitigations and clear blockers."
+            }
+            RoleRefusal::OnlyIcOverrides => {
+                "Only the Incident Commander goes ahead without an approval."
             }
         }
     }

@@ -263,9 +263,10 @@ pub fn FollowUpPanels() -> impl IntoView {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match follow.await {
-                    Ok(FollowUp { my_items, at_risk }) => {
+                    Ok(FollowUp { my_items, at_risk, postmortems_owed }) => {
                         let overdue = my_items.iter().filter(|i| i.overdue).count();
                         view! {
+                            {(!postmortems_owed.is_empty()).then(|| view! { <PostmortemsOwed owed=postmortems_owed /> })}
                             <section class="panel" aria-labelledby="my-items-heading" data-testid="my-items">
                                 <h2 id="my-items-heading">"My action items"</h2>
                                 {(overdue > 0).then(|| view! {
@@ -319,4 +320,29 @@ pub fn FollowUpPanels() -> impl IntoView {
             })}
         </Transition>
     }
+}
+
+/// The postmortems the signed-in user owes as IC, with a nudge when one is overdue.
+#[component]
+fn PostmortemsOwed(owed: Vec<crate::api::leadership::DueView>) -> AnyView {
+    let overdue = owed.iter().filter(|p| p.overdue).count();
+    view! {
+        <section class="panel" aria-labelledby="owed-heading" data-testid="postmortems-owed">
+            <h2 id="owed-heading">"Postmortems you owe"</h2>
+            {(overdue > 0).then(|| view! {
+                <p class="notice-warn" role="alert">
+                    {format!("{overdue} postmortem{} past its due date. Publish it, or tell leadership when it will be ready.", if overdue == 1 { " is" } else { "s are" })}
+                </p>
+            })}
+            <ul class="risk-list">
+                {owed.into_iter().map(|p| view! {
+                    <li class:overdue=p.overdue>
+                        <a href=format!("/incidents/{}/postmortem", p.number)>{format!("{} {}", display_number(p.number), p.title)}</a>
+                        <span class="hint">{format!("due {}", p.due.format("%a %-d %b"))}</span>
+                    </li>
+                }).collect_view()}
+            </ul>
+        </section>
+    }
+    .into_any()
 }

@@ -1,7 +1,7 @@
 //! Admin: list users, create one (initial password shown once), change org role, disable.
 
 use crate::api::users::{
-    list_users, ChangeOrgRole, CreateUser, CreatedUser, SetUserDisabled, UserSummary,
+    list_users, ChangeOrgRole, CreateUser, CreatedUser, SetCanLead, SetUserDisabled, UserSummary,
 };
 use crate::api::ApiError;
 use crate::components::{FieldMessage, FormMessage};
@@ -16,12 +16,14 @@ pub fn AdminUsersPage() -> impl IntoView {
     let create = ServerAction::<CreateUser>::new();
     let change_role = ServerAction::<ChangeOrgRole>::new();
     let set_disabled = ServerAction::<SetUserDisabled>::new();
+    let set_lead = ServerAction::<SetCanLead>::new();
     let users = Resource::new(
         move || {
             (
                 create.version().get(),
                 change_role.version().get(),
                 set_disabled.version().get(),
+                set_lead.version().get(),
             )
         },
         |_| list_users(),
@@ -29,7 +31,8 @@ pub fn AdminUsersPage() -> impl IntoView {
     let row_error = Signal::derive(move || {
         let role_err = change_role.value().get().and_then(Result::err);
         let access_err = set_disabled.value().get().and_then(Result::err);
-        role_err.or(access_err)
+        let lead_err = set_lead.value().get().and_then(Result::err);
+        role_err.or(access_err).or(lead_err)
     });
 
     view! {
@@ -44,7 +47,7 @@ pub fn AdminUsersPage() -> impl IntoView {
                         view! {
                             <CreateUserForm action=create />
                             <FormMessage error=row_error />
-                            <UserTable users=list me change_role set_disabled />
+                            <UserTable users=list me change_role set_disabled set_lead />
                         }
                             .into_any()
                     }
@@ -131,6 +134,7 @@ fn UserTable(
     me: Option<i64>,
     change_role: ServerAction<ChangeOrgRole>,
     set_disabled: ServerAction<SetUserDisabled>,
+    set_lead: ServerAction<SetCanLead>,
 ) -> impl IntoView {
     view! {
         <section class="panel" aria-labelledby="users-heading">
@@ -141,6 +145,9 @@ fn UserTable(
                         <th scope="col">"Name"</th>
                         <th scope="col">"E-mail"</th>
                         <th scope="col">"Org role"</th>
+                        <th scope="col">
+                            <span title="May authorise high-impact mitigations and see the leadership view, whatever the org role">"Leadership"</span>
+                        </th>
                         <th scope="col">"Access"</th>
                     </tr>
                 </thead>
@@ -149,7 +156,7 @@ fn UserTable(
                         .into_iter()
                         .map(|user| {
                             let is_me = me == Some(user.id);
-                            view! { <UserRow user is_me change_role set_disabled /> }
+                            view! { <UserRow user is_me change_role set_disabled set_lead /> }
                         })
                         .collect_view()}
                 </tbody>
@@ -164,8 +171,10 @@ fn UserRow(
     is_me: bool,
     change_role: ServerAction<ChangeOrgRole>,
     set_disabled: ServerAction<SetUserDisabled>,
+    set_lead: ServerAction<SetCanLead>,
 ) -> impl IntoView {
     let id = user.id;
+    let can_lead = user.can_lead;
     let disabled = user.disabled;
     let current = user.org_role;
     view! {
@@ -194,6 +203,19 @@ fn UserRow(
                         })
                         .collect_view()}
                 </select>
+            </td>
+            <td data-label="Leadership">
+                <label class="check-inline">
+                    <input
+                        type="checkbox"
+                        checked=can_lead
+                        aria-label=format!("{} may authorise mitigations", user.name)
+                        on:change=move |_| {
+                            set_lead.dispatch(SetCanLead { user_id: id, can_lead: !can_lead });
+                        }
+                    />
+                    <span>"Authorises"</span>
+                </label>
             </td>
             <td data-label="Access">
                 <span class="access">

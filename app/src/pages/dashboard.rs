@@ -177,6 +177,11 @@ fn DeclareForm() -> impl IntoView {
                     <textarea id="declare-guess" name="best_guess" rows="2" maxlength="2000"></textarea>
                     <FieldMessage error field="best_guess" />
                 </div>
+                <div class="field field-check">
+                    <input id="declare-restricted" type="checkbox" name="restricted" value="on" />
+                    <label for="declare-restricted">"Possible security impact or data exposure"</label>
+                    <p class="hint">"Only its participants and admins will see it, and it needs a Security Lead."</p>
+                </div>
                 <FormMessage error />
                 <button type="submit" class="button-primary button-wide" disabled=move || pending.get()>
                     "Declare and open the war room"

@@ -1,6 +1,7 @@
 //! The war room of one incident: header, role board, rhythm, decision log, timeline. Live.
 
 use super::comms::ChannelBody;
+use super::leadership::{ApprovalsPanel, BlockersPanel, RespondersPanel, RestrictedNote};
 use crate::api::auth::AuthState;
 use crate::api::incidents::{
     get_war_room, AddHypothesis, AddTimelineNote, AssignRole, ChangeStatus, CheckIn,
@@ -110,6 +111,7 @@ pub fn WarRoomPage() -> impl IntoView {
     let number = use_incident_number();
     let live = use_live();
     let actions = Actions::new();
+    let lead = super::leadership::LeadActions::new();
     let changes = live.for_incident(number);
     let auth = expect_context::<crate::Auth>();
     let ask = ServerAction::<AskQuestion>::new();
@@ -119,7 +121,7 @@ pub fn WarRoomPage() -> impl IntoView {
             (
                 number(),
                 changes.get(),
-                actions.versions() + ask.version().get(),
+                actions.versions() + lead.versions() + ask.version().get(),
             )
         },
         move |(number, _, _)| async move {
@@ -136,7 +138,7 @@ pub fn WarRoomPage() -> impl IntoView {
             }
         },
     );
-    let error = Signal::derive(move || actions.last_error());
+    let error = Signal::derive(move || actions.last_error().or_else(|| lead.last_error()));
     let now = use_now();
 
     view! {
@@ -151,13 +153,17 @@ pub fn WarRoomPage() -> impl IntoView {
                             <div class="war-room" data-testid="war-room">
                                 <Header view=view.clone() now actions />
                                 <FormMessage error />
+                                <RestrictedNote view=view.clone() actions=lead />
                                 <UpdateNudge view=view.clone() now />
                                 <div class="war-grid">
                                     <div class="war-col">
                                         <RoleBoard view=view.clone() now actions />
+                                        <RespondersPanel view=view.clone() actions=lead />
                                         <Rhythm view=view.clone() now actions />
                                     </div>
                                     <div class="war-col">
+                                        <ApprovalsPanel view=view.clone() now actions=lead />
+                                        <BlockersPanel view=view.clone() now actions=lead />
                                         <DecisionLog view=view.clone() actions />
                                         <Hypotheses view=view.clone() actions />
                                     </div>
@@ -209,8 +215,11 @@ fn Header(view: WarRoomView, now: ReadSignal<DateTime<Utc>>, actions: Actions) -
                 </span>
                 {(!view.bridge_url.is_empty())
                     .then(|| view! { <a href=view.bridge_url.clone() target="_blank" rel="noopener">"Join the bridge"</a> })}
+                {view.restricted.then(|| view! { <span class="flag">"Restricted"</span> })}
                 {resolved.is_some()
                     .then(|| view! { <a class="button-link" href=format!("/incidents/{number}/postmortem")>"Postmortem"</a> })}
+                {view.postmortem_due_on
+                    .map(|due| view! { <span class="hint">{format!("postmortem due {}", due.format("%a %-d %b"))}</span> })}
             </div>
             {(view.can_edit)
                 .then(|| {
@@ -260,7 +269,7 @@ fn RoleBoard(view: WarRoomView, now: ReadSignal<DateTime<Utc>>, actions: Actions
         .roles
         .clone()
         .into_iter()
-        .filter(|r| r.role.is_core() || r.holder.is_some())
+        .filter(|r| r.required || r.holder.is_some())
         .map(|role| {
             view! { <RoleRow role view=view.clone() people=people.clone() now actions /> }
         })
@@ -268,12 +277,12 @@ fn RoleBoard(view: WarRoomView, now: ReadSignal<DateTime<Utc>>, actions: Actions
     let optional_open: Vec<_> = view
         .roles
         .iter()
-        .filter(|r| !r.role.is_core() && r.holder.is_none())
+        .filter(|r| !r.required && r.holder.is_none())
         .map(|r| r.role)
         .collect();
     let number = view.number;
     let me = view.me;
-    let can_add = view.can_edit && !optional_open.is_empty();
+    let can_add = view.can_join && !optional_open.is_empty();
     let add_ref = NodeRef::<leptos::html::Select>::new();
     view! {
         <section class="panel war-panel" aria-labelledby="roles-heading">
@@ -320,14 +329,14 @@ fn RoleRow(
     let role_name = role.role.as_str().to_owned();
     let label = role.role.label();
     let select_ref = NodeRef::<leptos::html::Select>::new();
-    let can_assign_others = view.can_edit && (view.commands || role.holder.is_none());
+    let can_assign_others = view.can_join && (view.commands || role.holder.is_none());
     let holder_id = role.holder.as_ref().map(|h| h.user_id);
-    let can_release = view.can_edit
+    let can_release = view.can_join
         && role.role != crate::domain::roles::IncidentRole::IncidentCommander
         && holder_id.is_some()
         && (view.commands || holder_id == Some(me));
     let open_since = role.open_since;
-    let is_core = role.role.is_core();
+    let is_core = role.required;
     let role_for_release = role_name.clone();
     view! {
         <li class="role" class:role-gap=role.holder.is_none() && is_core data-role=role_name.clone()>

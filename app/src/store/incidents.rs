@@ -12,7 +12,7 @@ use crate::domain::mitigation::{self, HypothesisStatus, RestoreStep, Safety};
 use crate::domain::rhythm::{self, RhythmItem};
 use crate::domain::roles::{self, Actor, IncidentRole, RoleRefusal};
 use crate::domain::users::UserId;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 /// An incident row, decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +32,10 @@ pub struct Incident {
     pub mitigated_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub version: i64,
+    /// Possible security impact or data exposure: seen by participants and admins only.
+    pub restricted: bool,
+    /// Set on resolve, by severity.
+    pub postmortem_due_on: Option<NaiveDate>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -51,10 +55,13 @@ pub(crate) struct IncidentRow {
     mitigated_at: Option<DateTime<Utc>>,
     resolved_at: Option<DateTime<Utc>>,
     version: i64,
+    restricted: bool,
+    postmortem_due_on: Option<NaiveDate>,
 }
 
 pub(crate) const INCIDENT_COLUMNS: &str = "id, number, title, severity, status, impact, best_guess, bridge_url, \
-     decision_cadence_minutes, update_cadence_minutes, declared_at, last_check_in_at, mitigated_at, resolved_at, version";
+     decision_cadence_minutes, update_cadence_minutes, declared_at, last_check_in_at, mitigated_at, resolved_at, version, \
+     restricted, postmortem_due_on";
 
 impl TryFrom<IncidentRow> for Incident {
     type Error = StoreError;
@@ -80,6 +87,8 @@ impl TryFrom<IncidentRow> for Incident {
             mitigated_at: row.mitigated_at,
             resolved_at: row.resolved_at,
             version: row.version,
+            restricted: row.restricted,
+            postmortem_due_on: row.postmortem_due_on,
         })
     }
 }
@@ -210,6 +219,8 @@ pub struct Declaration<'a> {
     pub impact: &'a str,
     pub best_guess: &'a str,
     pub bridge_url: &'a str,
+    /// Possible security impact or data exposure.
+    pub restricted: bool,
 }
 
 /// The display name of a user, inside a transaction.
@@ -326,6 +337,30 @@ macro_rules! require_speaker {
     }};
 }
 
+/// Refuses `$user` unless they write in incident `$id`'s responder channel: they hold
+/// a role, the IC added them, or they are an admin (observers and viewers are refused).
+macro_rules! require_responder {
+    ($tx:ident, $id:expr, $user:expr) => {{
+        let (org_role, holds, added): (String, i64, i64) = sqlx::query_as(
+            "SELECT u.org_role, \
+             (SELECT COUNT(*) FROM role_assignments r WHERE r.incident_id = $1 AND r.user_id = u.id AND r.released_at IS NULL), \
+             (SELECT COUNT(*) FROM incident_responders m WHERE m.incident_id = $1 AND m.user_id = u.id AND m.removed_at IS NULL) \
+             FROM users u WHERE u.id = $2",
+        )
+        .bind($id.0)
+        .bind($user.0)
+        .fetch_one(&mut *$tx)
+        .await?;
+        let org_role = $crate::domain::users::OrgRole::parse("org_role", &org_role)
+            .map_err(|_| $crate::store::StoreError::Corrupt(format!("org_role {org_role:?}")))?;
+        $crate::domain::leadership::may_post(
+            org_role,
+            $crate::domain::leadership::Standing::of(holds > 0, added > 0),
+        )
+        .map_err($crate::store::incidents::IncidentChangeError::Refused)?;
+    }};
+}
+
 /// Whether `$user` exists and is not disabled, inside a transaction.
 macro_rules! is_active_user {
     ($tx:ident, $user:expr) => {{
@@ -363,7 +398,9 @@ macro_rules! tick_if_core_filled {
     }};
 }
 
-pub(crate) use {event, holder_in, incident_for_change, name_of, require_speaker, tick};
+pub(crate) use {
+    event, holder_in, incident_for_change, name_of, require_responder, require_speaker, tick,
+};
 
 /// Declares an incident: the declarer becomes IC. Returns the new incident.
 pub async fn declare(
@@ -383,8 +420,8 @@ pub async fn declare(
                     .await?;
                 let row: IncidentRow = sqlx::query_as(&format!(
                     "INSERT INTO incidents (number, title, severity, status, impact, best_guess, bridge_url, \
-                     decision_cadence_minutes, update_cadence_minutes, declared_by, declared_at) \
-                     VALUES ($1, $2, $3, 'investigating', $4, $5, $6, $7, $8, $9, $10) RETURNING {INCIDENT_COLUMNS}"
+                     decision_cadence_minutes, update_cadence_minutes, declared_by, declared_at, restricted) \
+                     VALUES ($1, $2, $3, 'investigating', $4, $5, $6, $7, $8, $9, $10, $11) RETURNING {INCIDENT_COLUMNS}"
                 ))
                 .bind(next)
                 .bind(declaration.title.as_str())
@@ -396,6 +433,7 @@ pub async fn declare(
                 .bind(update_cadence)
                 .bind(by.0)
                 .bind(now)
+                .bind(declaration.restricted)
                 .fetch_one(&mut *tx)
                 .await?;
                 let incident = Incident::try_from(row)?;
@@ -425,6 +463,9 @@ pub async fn declare(
                         declaration.severity.label()
                     )
                 );
+                if declaration.restricted {
+                    event!(tx, incident.id.0, by.0, now, super::leadership::RESTRICTED_NOTE.to_owned());
+                }
                 incident
             });
             Ok(incident)
@@ -848,6 +889,7 @@ pub async fn change_status(
 ) -> Result<(), IncidentChangeError> {
     write_tx!(db, tx => {
         let incident = incident_for_change!(tx, id, true);
+        require_responder!(tx, id, actor);
         claim_version!(tx, id, seen_version);
         if status != incident.status && !incident.status.can_move_to(status) {
             return Err(IncidentChangeError::Invalid("That status change is not allowed."));
@@ -855,15 +897,23 @@ pub async fn change_status(
         let resolved_at = (status == IncidentStatus::Resolved).then_some(now);
         let mitigated = matches!(status, IncidentStatus::Monitoring | IncidentStatus::Resolved);
         let mitigated_at = incident.mitigated_at.or(mitigated.then_some(now));
+        let postmortem_due_on = match resolved_at {
+            Some(at) => {
+                let days = super::leadership::deadline_days_in!(tx);
+                Some(crate::domain::leadership::postmortem_due(at, severity, &days))
+            }
+            None => None,
+        };
         sqlx::query(
-            "UPDATE incidents SET status = $2, severity = $3, resolved_at = $4, mitigated_at = $5 \
-             WHERE id = $1",
+            "UPDATE incidents SET status = $2, severity = $3, resolved_at = $4, mitigated_at = $5, \
+             postmortem_due_on = $6 WHERE id = $1",
         )
         .bind(id.0)
         .bind(status.as_str())
         .bind(severity.as_str())
         .bind(resolved_at)
         .bind(mitigated_at)
+        .bind(postmortem_due_on)
         .execute(&mut *tx)
         .await?;
         let name = name_of!(tx, actor.0);
@@ -872,6 +922,9 @@ pub async fn change_status(
         }
         if severity != incident.severity {
             event!(tx, id.0, actor.0, now, format!("{name} changed severity from {} to {}", incident.severity.label(), severity.label()));
+        }
+        if let Some(due) = postmortem_due_on {
+            event!(tx, id.0, actor.0, now, format!("The postmortem is due {}", due.format("%a %-d %b %Y")));
         }
     });
     Ok(())
@@ -889,6 +942,7 @@ pub async fn set_cadence(
 ) -> Result<(), IncidentChangeError> {
     write_tx!(db, tx => {
         incident_for_change!(tx, id, true);
+        require_responder!(tx, id, actor);
         claim_version!(tx, id, seen_version);
         sqlx::query(
             "UPDATE incidents SET decision_cadence_minutes = $2, update_cadence_minutes = $3 \
@@ -918,6 +972,7 @@ pub async fn tick_item(
 ) -> Result<(), IncidentChangeError> {
     write_tx!(db, tx => {
         incident_for_change!(tx, id, true);
+        require_responder!(tx, id, actor);
         let done: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM rhythm_ticks WHERE incident_id = $1 AND item = $2",
         )
@@ -943,6 +998,7 @@ pub async fn check_in(
 ) -> Result<(), IncidentChangeError> {
     write_tx!(db, tx => {
         incident_for_change!(tx, id, true);
+        require_responder!(tx, id, actor);
         sqlx::query("UPDATE incidents SET last_check_in_at = $2 WHERE id = $1")
             .bind(id.0)
             .bind(now)
@@ -966,6 +1022,7 @@ pub async fn log_decision(
 ) -> Result<i64, IncidentChangeError> {
     let decision_id = write_tx!(db, tx => {
         incident_for_change!(tx, id, false);
+        require_responder!(tx, id, actor);
         if !is_active_user!(tx, owner) {
             return Err(IncidentChangeError::Invalid("Choose an owner who can sign in."));
         }
@@ -1000,6 +1057,7 @@ pub async fn record_result(
 ) -> Result<(), IncidentChangeError> {
     write_tx!(db, tx => {
         incident_for_change!(tx, id, false);
+        require_responder!(tx, id, actor);
         let changed = sqlx::query(
             "UPDATE decisions SET result = $3, result_at = $4, version = version + 1 \
              WHERE id = $1 AND incident_id = $2 AND version = $5",
@@ -1036,6 +1094,7 @@ pub async fn add_note(
 ) -> Result<(), IncidentChangeError> {
     write_tx!(db, tx => {
         incident_for_change!(tx, id, false);
+        require_responder!(tx, id, author);
         let scribe: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM role_assignments WHERE incident_id = $1 AND role = 'scribe' \
              AND user_id = $2 AND released_at IS NULL",
@@ -1088,6 +1147,7 @@ pub async fn add_hypothesis(
 ) -> Result<(), IncidentChangeError> {
     write_tx!(db, tx => {
         incident_for_change!(tx, id, true);
+        require_responder!(tx, id, actor);
         sqlx::query(
             "INSERT INTO hypotheses (incident_id, statement, owner_id, created_by, created_at) \
              VALUES ($1, $2, $3, $4, $5)",
@@ -1125,6 +1185,7 @@ pub async fn update_hypothesis(
 ) -> Result<(), IncidentChangeError> {
     write_tx!(db, tx => {
         incident_for_change!(tx, id, true);
+        require_responder!(tx, id, actor);
         let current: Option<(String, String)> = sqlx::query_as(
             "SELECT statement, status FROM hypotheses WHERE id = $1 AND incident_id = $2",
         )
@@ -1172,6 +1233,7 @@ pub async fn record_restore_step(
 ) -> Result<(), IncidentChangeError> {
     write_tx!(db, tx => {
         incident_for_change!(tx, id, true);
+        require_responder!(tx, id, actor);
         let name = name_of!(tx, actor.0);
         let (state, safety, note, decision_id) = match outcome {
             RestoreOutcome::Tried { safety, detail } => {
@@ -1232,6 +1294,7 @@ pub async fn update_summary(
 ) -> Result<(), IncidentChangeError> {
     write_tx!(db, tx => {
         let incident = incident_for_change!(tx, id, true);
+        require_responder!(tx, id, actor);
         claim_version!(tx, id, seen_version);
         sqlx::query(
             "UPDATE incidents SET impact = $2, best_guess = $3, bridge_url = $4 WHERE id = $1",

@@ -5,6 +5,7 @@
 //! knows which database is in use.
 
 pub mod incidents;
+pub mod leadership;
 pub mod postmortems;
 pub mod sessions;
 pub mod sign_in_failures;

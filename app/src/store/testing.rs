@@ -112,6 +112,7 @@ pub async fn declared(
             impact: "EU customers cannot pay",
             best_guess: "",
             bridge_url: "",
+            restricted: false,
         },
         by,
         chrono::Utc::now(),

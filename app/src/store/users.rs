@@ -13,6 +13,8 @@ pub struct User {
     pub org_role: OrgRole,
     pub disabled: bool,
     pub created_at: DateTime<Utc>,
+    /// May authorise high-impact mitigations and see the leadership view.
+    pub can_lead: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -23,6 +25,7 @@ struct UserRow {
     org_role: String,
     disabled: bool,
     created_at: DateTime<Utc>,
+    can_lead: bool,
 }
 
 impl TryFrom<UserRow> for User {
@@ -38,11 +41,12 @@ impl TryFrom<UserRow> for User {
             org_role,
             disabled: row.disabled,
             created_at: row.created_at,
+            can_lead: row.can_lead,
         })
     }
 }
 
-const USER_COLUMNS: &str = "id, name, email, org_role, disabled, created_at";
+const USER_COLUMNS: &str = "id, name, email, org_role, disabled, created_at, can_lead";
 
 /// Everything needed to create an account; the hash is made by the caller.
 pub struct NewUser<'a> {

@@ -1,0 +1,801 @@
+//! The leadership layer's storage: restricted incidents and who may see them,
+//! responders added by the IC, authorisation requests, blockers, and postmortem
+//! deadlines. Every change is one transaction with its timeline entry.
+
+use super::incidents::{
+    event, holder_in, incident_for_change, name_of, require_responder, IncidentChangeError,
+    IncidentRow, INCIDENT_COLUMNS,
+};
+use super::users::User;
+use super::{read, write_tx, Db, StoreError};
+use crate::domain::incidents::{IncidentId, Severity};
+use crate::domain::leadership::{self, ApprovalStatus, DeadlineDays};
+use crate::domain::postmortems::PostmortemStatus;
+use crate::domain::roles::{Actor, IncidentRole};
+use crate::domain::users::{OrgRole, UserId};
+use chrono::{DateTime, NaiveDate, Utc};
+use std::collections::HashSet;
+
+/// The timeline line written when an incident becomes restricted.
+pub const RESTRICTED_NOTE: &str = "Possible security impact or data exposure: the incident is now \
+     visible only to its participants and admins, and needs a Security Lead";
+
+pub(crate) fn days_from(rows: &[(String, i64)]) -> DeadlineDays {
+    let mut days = DeadlineDays::default();
+    for (severity, n) in rows {
+        let n = u32::try_from(*n).unwrap_or(1);
+        match Severity::parse("severity", severity) {
+            Ok(Severity::Sev1) => days.sev1 = n,
+            Ok(Severity::Sev2) => days.sev2 = n,
+            Ok(Severity::Sev3) => days.sev3 = n,
+            Ok(Severity::Sev4) => days.sev4 = n,
+            Err(_) => {}
+        }
+    }
+    days
+}
+
+/// The postmortem deadlines, inside a transaction.
+macro_rules! deadline_days_in {
+    ($tx:ident) => {{
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT severity, business_days FROM postmortem_deadlines")
+                .fetch_all(&mut *$tx)
+                .await?;
+        $crate::store::leadership::days_from(&rows)
+    }};
+}
+
+pub(crate) use deadline_days_in;
+
+pub async fn deadline_days(db: &Db) -> Result<DeadlineDays, StoreError> {
+    let rows: Vec<(String, i64)> = read!(db, pool => {
+        sqlx::query_as("SELECT severity, business_days FROM postmortem_deadlines")
+            .fetch_all(pool)
+            .await?
+    });
+    Ok(days_from(&rows))
+}
+
+/// Sets the business days per severity; incidents already resolved keep their date.
+pub async fn set_deadline_days(db: &Db, days: &DeadlineDays) -> Result<(), StoreError> {
+    write_tx!(db, tx => {
+        for severity in Severity::ALL {
+            sqlx::query(
+                "INSERT INTO postmortem_deadlines (severity, business_days) VALUES ($1, $2) \
+                 ON CONFLICT (severity) DO UPDATE SET business_days = excluded.business_days",
+            )
+            .bind(severity.as_str())
+            .bind(i64::from(days.for_severity(severity)))
+            .execute(&mut *tx)
+            .await?;
+        }
+    });
+    Ok(())
+}
+
+/// Whether `$user` (a bound `i64` placeholder) takes part in incident `i`.
+const PARTICIPANT_SQL: &str = "(EXISTS (SELECT 1 FROM role_assignments r WHERE r.incident_id = i.id AND r.user_id = $1) \
+     OR EXISTS (SELECT 1 FROM incident_responders m WHERE m.incident_id = i.id AND m.user_id = $1 AND m.removed_at IS NULL))";
+
+/// The restricted incidents one user may not see.
+#[derive(Debug, Clone, Default)]
+pub struct Hidden {
+    ids: HashSet<i64>,
+    numbers: HashSet<i64>,
+}
+
+impl Hidden {
+    pub fn hides(&self, id: IncidentId) -> bool {
+        self.ids.contains(&id.0)
+    }
+
+    pub fn hides_number(&self, number: i64) -> bool {
+        self.numbers.contains(&number)
+    }
+}
+
+/// Restricted incidents `user` does not take part in (none for an admin).
+pub async fn hidden_from(db: &Db, user: &User) -> Result<Hidden, StoreError> {
+    if user.org_role == OrgRole::Admin {
+        return Ok(Hidden::default());
+    }
+    let rows: Vec<(i64, i64)> = read!(db, pool => {
+        sqlx::query_as(&format!(
+            "SELECT i.id, i.number FROM incidents i WHERE i.restricted = TRUE AND NOT {PARTICIPANT_SQL}"
+        ))
+        .bind(user.id.0)
+        .fetch_all(pool)
+        .await?
+    });
+    Ok(Hidden {
+        ids: rows.iter().map(|(id, _)| *id).collect(),
+        numbers: rows.iter().map(|(_, n)| *n).collect(),
+    })
+}
+
+/// Whether `user` may see incident `id` at all.
+pub async fn can_see(db: &Db, id: IncidentId, user: &User) -> Result<bool, StoreError> {
+    let row: Option<(bool, bool)> = read!(db, pool => {
+        sqlx::query_as(&format!(
+            "SELECT i.restricted, {PARTICIPANT_SQL} FROM incidents i WHERE i.id = $2"
+        ))
+        .bind(user.id.0)
+        .bind(id.0)
+        .fetch_optional(pool)
+        .await?
+    });
+    Ok(row.is_some_and(|(restricted, participant)| {
+        leadership::may_see(restricted, user.org_role, participant)
+    }))
+}
+
+/// Someone the IC added as a responder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Responder {
+    pub user_id: UserId,
+    pub name: String,
+    pub added_by: String,
+    pub added_at: DateTime<Utc>,
+}
+
+pub async fn responders_of(db: &Db, id: IncidentId) -> Result<Vec<Responder>, StoreError> {
+    let rows: Vec<(i64, String, String, DateTime<Utc>)> = read!(db, pool => {
+        sqlx::query_as(
+            "SELECT m.user_id, u.name, b.name, m.added_at FROM incident_responders m \
+             JOIN users u ON u.id = m.user_id JOIN users b ON b.id = m.added_by \
+             WHERE m.incident_id = $1 AND m.removed_at IS NULL ORDER BY u.name, m.id",
+        )
+        .bind(id.0)
+        .fetch_all(pool)
+        .await?
+    });
+    Ok(rows
+        .into_iter()
+        .map(|(user_id, name, added_by, added_at)| Responder {
+            user_id: UserId(user_id),
+            name,
+            added_by,
+            added_at,
+        })
+        .collect())
+}
+
+/// The IC (or an admin) adds `target` as a responder of incident `id`.
+pub async fn add_responder(
+    db: &Db,
+    id: IncidentId,
+    target: UserId,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(), IncidentChangeError> {
+    write_tx!(db, tx => {
+        incident_for_change!(tx, id, true);
+        leadership::may_manage_responders(actor).map_err(IncidentChangeError::Refused)?;
+        let disabled: Option<bool> = sqlx::query_scalar("SELECT disabled FROM users WHERE id = $1")
+            .bind(target.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if disabled != Some(false) {
+            return Err(IncidentChangeError::Invalid("Choose someone who can sign in."));
+        }
+        let already: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM incident_responders WHERE incident_id = $1 AND user_id = $2 AND removed_at IS NULL",
+        )
+        .bind(id.0)
+        .bind(target.0)
+        .fetch_one(&mut *tx)
+        .await?;
+        if already > 0 {
+            return Ok(());
+        }
+        sqlx::query(
+            "INSERT INTO incident_responders (incident_id, user_id, added_by, added_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id.0)
+        .bind(target.0)
+        .bind(actor.user.0)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let actor_name = name_of!(tx, actor.user.0);
+        let target_name = name_of!(tx, target.0);
+        event!(tx, id.0, actor.user.0, now, format!("{actor_name} added {target_name} as a responder"));
+    });
+    Ok(())
+}
+
+/// The IC (or an admin) makes `target` an observer again (a role they hold stays theirs).
+pub async fn remove_responder(
+    db: &Db,
+    id: IncidentId,
+    target: UserId,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(), IncidentChangeError> {
+    write_tx!(db, tx => {
+        incident_for_change!(tx, id, true);
+        leadership::may_manage_responders(actor).map_err(IncidentChangeError::Refused)?;
+        let removed = sqlx::query(
+            "UPDATE incident_responders SET removed_at = $3, removed_by = $4 \
+             WHERE incident_id = $1 AND user_id = $2 AND removed_at IS NULL",
+        )
+        .bind(id.0)
+        .bind(target.0)
+        .bind(now)
+        .bind(actor.user.0)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if removed > 0 {
+            let actor_name = name_of!(tx, actor.user.0);
+            let target_name = name_of!(tx, target.0);
+            event!(tx, id.0, actor.user.0, now, format!("{actor_name} removed {target_name} from the responders"));
+        }
+    });
+    Ok(())
+}
+
+/// Marks incident `id` as possibly touching security or data: restricted from now on.
+pub async fn flag_restricted(
+    db: &Db,
+    id: IncidentId,
+    by: UserId,
+    now: DateTime<Utc>,
+) -> Result<(), IncidentChangeError> {
+    write_tx!(db, tx => {
+        let incident = incident_for_change!(tx, id, true);
+        require_responder!(tx, id, by);
+        if incident.restricted {
+            return Ok(());
+        }
+        sqlx::query("UPDATE incidents SET restricted = TRUE, version = version + 1 WHERE id = $1")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+        let name = name_of!(tx, by.0);
+        event!(tx, id.0, by.0, now, format!("{name} flagged it. {RESTRICTED_NOTE}"));
+    });
+    Ok(())
+}
+
+/// A request to authorise a high-impact mitigation, with its outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Approval {
+    pub id: i64,
+    pub incident_id: IncidentId,
+    pub number: i64,
+    pub title: String,
+    pub mitigation: String,
+    pub reason: String,
+    pub requested_by: String,
+    pub requested_at: DateTime<Utc>,
+    pub status: ApprovalStatus,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub note: String,
+}
+
+type ApprovalRow = (
+    i64,
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    DateTime<Utc>,
+    String,
+    Option<String>,
+    Option<DateTime<Utc>>,
+    String,
+);
+
+/// Requests of one incident (or of all), newest first; pending ones only when `pending_only`.
+pub async fn approvals(
+    db: &Db,
+    incident: Option<IncidentId>,
+    pending_only: bool,
+) -> Result<Vec<Approval>, StoreError> {
+    let rows: Vec<ApprovalRow> = read!(db, pool => {
+        sqlx::query_as(
+            "SELECT a.id, a.incident_id, i.number, i.title, a.mitigation, a.reason, r.name, a.requested_at, \
+             a.status, d.name, a.decided_at, a.note FROM approvals a \
+             JOIN incidents i ON i.id = a.incident_id JOIN users r ON r.id = a.requested_by \
+             LEFT JOIN users d ON d.id = a.decided_by \
+             WHERE (a.incident_id = $1 OR $2) AND (a.status = 'pending' OR NOT $3) \
+             ORDER BY a.requested_at DESC, a.id DESC",
+        )
+        .bind(incident.map_or(0, |i| i.0))
+        .bind(incident.is_none())
+        .bind(pending_only)
+        .fetch_all(pool)
+        .await?
+    });
+    Ok(rows
+        .into_iter()
+        .filter_map(
+            |(
+                id,
+                incident_id,
+                number,
+                title,
+                mitigation,
+                reason,
+                requested_by,
+                requested_at,
+                status,
+                decided_by,
+                decided_at,
+                note,
+            )| {
+                Some(Approval {
+                    id,
+                    incident_id: IncidentId(incident_id),
+                    number,
+                    title,
+                    mitigation,
+                    reason,
+                    requested_by,
+                    requested_at,
+                    status: ApprovalStatus::parse(&status)?,
+                    decided_by,
+                    decided_at,
+                    note,
+                })
+            },
+        )
+        .collect())
+}
+
+/// The Tech Lead or IC asks leaders to authorise `mitigation`, saying why.
+pub async fn request_approval(
+    db: &Db,
+    id: IncidentId,
+    mitigation: &str,
+    reason: &str,
+    by: UserId,
+    now: DateTime<Utc>,
+) -> Result<i64, IncidentChangeError> {
+    let approval_id = write_tx!(db, tx => {
+        incident_for_change!(tx, id, true);
+        let ic = holder_in!(tx, id, IncidentRole::IncidentCommander);
+        let tech_lead = holder_in!(tx, id, IncidentRole::TechLead);
+        leadership::may_request_approval(ic == Some(by.0), tech_lead == Some(by.0))
+            .map_err(IncidentChangeError::Refused)?;
+        let approval_id: i64 = sqlx::query_scalar(
+            "INSERT INTO approvals (incident_id, mitigation, reason, requested_by, requested_at, status) \
+             VALUES ($1, $2, $3, $4, $5, 'pending') RETURNING id",
+        )
+        .bind(id.0)
+        .bind(mitigation)
+        .bind(reason)
+        .bind(by.0)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let name = name_of!(tx, by.0);
+        event!(tx, id.0, by.0, now, format!("{name} asked for authorisation to {mitigation} (high impact): {reason}"));
+        approval_id
+    });
+    Ok(approval_id)
+}
+
+/// Takes a pending request for a decision, inside a transaction: its mitigation,
+/// reason and requester, or why it cannot be decided.
+macro_rules! pending_request {
+    ($tx:ident, $id:expr, $approval:expr) => {{
+        let row: Option<(String, String, i64, String)> = sqlx::query_as(
+            "SELECT mitigation, reason, requested_by, status FROM approvals WHERE id = $1 AND incident_id = $2",
+        )
+        .bind($approval)
+        .bind($id.0)
+        .fetch_optional(&mut *$tx)
+        .await?;
+        let (mitigation, reason, requested_by, status) = row.ok_or(IncidentChangeError::NotFound)?;
+        if status != ApprovalStatus::Pending.as_str() {
+            return Err(IncidentChangeError::Invalid(
+                "That request was already decided; the page now shows the outcome.",
+            ));
+        }
+        (mitigation, reason, requested_by)
+    }};
+}
+
+/// Writes the outcome of a request as a decision in the log, inside a transaction.
+macro_rules! log_outcome {
+    ($tx:ident, $id:expr, $decision:expr, $reason:expr, $owner:expr, $by:expr, $now:expr) => {{
+        sqlx::query(
+            "INSERT INTO decisions (incident_id, decided_at, decision, reason, owner_id, logged_by) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind($id.0)
+        .bind($now)
+        .bind(&$decision)
+        .bind(&$reason)
+        .bind($owner)
+        .bind($by.0)
+        .execute(&mut *$tx)
+        .await?;
+        let owner_name = name_of!($tx, $owner);
+        event!($tx, $id.0, $by.0, $now, format!("Decision: {} (owner {owner_name})", $decision));
+    }};
+}
+
+/// A leader approves or denies a pending request, with a note; the outcome is
+/// logged as a decision that names them.
+pub async fn decide_approval(
+    db: &Db,
+    id: IncidentId,
+    approval_id: i64,
+    approve: bool,
+    note: &str,
+    by: UserId,
+    now: DateTime<Utc>,
+) -> Result<(), IncidentChangeError> {
+    write_tx!(db, tx => {
+        incident_for_change!(tx, id, true);
+        let can_lead: bool = sqlx::query_scalar("SELECT can_lead FROM users WHERE id = $1")
+            .bind(by.0)
+            .fetch_one(&mut *tx)
+            .await?;
+        leadership::may_authorise(can_lead).map_err(IncidentChangeError::Refused)?;
+        let (mitigation, reason, requested_by) = pending_request!(tx, id, approval_id);
+        let status = if approve { ApprovalStatus::Approved } else { ApprovalStatus::Denied };
+        sqlx::query("UPDATE approvals SET status = $2, decided_by = $3, decided_at = $4, note = $5 WHERE id = $1")
+            .bind(approval_id)
+            .bind(status.as_str())
+            .bind(by.0)
+            .bind(now)
+            .bind(note)
+            .execute(&mut *tx)
+            .await?;
+        let name = name_of!(tx, by.0);
+        let decision = format!("{} by {name}: {mitigation}", status.label());
+        let reason = if note.is_empty() { reason } else { format!("{reason}. {name}: {note}") };
+        log_outcome!(tx, id, decision, reason, requested_by, by, now);
+    });
+    Ok(())
+}
+
+/// The IC goes ahead without waiting for authorisation; recorded as such.
+pub async fn override_approval(
+    db: &Db,
+    id: IncidentId,
+    approval_id: i64,
+    why: &str,
+    by: UserId,
+    now: DateTime<Utc>,
+) -> Result<(), IncidentChangeError> {
+    write_tx!(db, tx => {
+        incident_for_change!(tx, id, true);
+        let ic = holder_in!(tx, id, IncidentRole::IncidentCommander);
+        leadership::may_override(ic == Some(by.0)).map_err(IncidentChangeError::Refused)?;
+        let (mitigation, _reason, _requested_by) = pending_request!(tx, id, approval_id);
+        sqlx::query("UPDATE approvals SET status = 'overridden', decided_by = $2, decided_at = $3, note = $4 WHERE id = $1")
+            .bind(approval_id)
+            .bind(by.0)
+            .bind(now)
+            .bind(why)
+            .execute(&mut *tx)
+            .await?;
+        let decision = format!("{}: {mitigation}", ApprovalStatus::Overridden.label());
+        let reason = format!("Waiting was worse: {why}");
+        log_outcome!(tx, id, decision, reason, by.0, by, now);
+    });
+    Ok(())
+}
+
+/// Something a responder cannot clear alone, and who is on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Blocker {
+    pub id: i64,
+    pub incident_id: IncidentId,
+    pub number: i64,
+    pub title: String,
+    pub description: String,
+    pub raised_by: String,
+    pub raised_at: DateTime<Utc>,
+    pub taken_by: Option<String>,
+    pub taken_at: Option<DateTime<Utc>>,
+    pub resolved_by: Option<String>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub resolution: String,
+}
+
+type BlockerRow = (
+    i64,
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    DateTime<Utc>,
+    Option<String>,
+    Option<DateTime<Utc>>,
+    Option<String>,
+    Option<DateTime<Utc>>,
+    String,
+);
+
+/// Blockers of one incident (or of all), oldest first; open ones only when `open_only`.
+pub async fn blockers(
+    db: &Db,
+    incident: Option<IncidentId>,
+    open_only: bool,
+) -> Result<Vec<Blocker>, StoreError> {
+    let rows: Vec<BlockerRow> = read!(db, pool => {
+        sqlx::query_as(
+            "SELECT b.id, b.incident_id, i.number, i.title, b.description, r.name, b.raised_at, \
+             t.name, b.taken_at, s.name, b.resolved_at, b.resolution FROM blockers b \
+             JOIN incidents i ON i.id = b.incident_id JOIN users r ON r.id = b.raised_by \
+             LEFT JOIN users t ON t.id = b.taken_by LEFT JOIN users s ON s.id = b.resolved_by \
+             WHERE (b.incident_id = $1 OR $2) AND (b.resolved_at IS NULL OR NOT $3) \
+             ORDER BY b.raised_at, b.id",
+        )
+        .bind(incident.map_or(0, |i| i.0))
+        .bind(incident.is_none())
+        .bind(open_only)
+        .fetch_all(pool)
+        .await?
+    });
+    Ok(rows
+        .into_iter()
+        .map(
+            |(
+                id,
+                incident_id,
+                number,
+                title,
+                description,
+                raised_by,
+                raised_at,
+                taken_by,
+                taken_at,
+                resolved_by,
+                resolved_at,
+                resolution,
+            )| Blocker {
+                id,
+                incident_id: IncidentId(incident_id),
+                number,
+                title,
+                description,
+                raised_by,
+                raised_at,
+                taken_by,
+                taken_at,
+                resolved_by,
+                resolved_at,
+                resolution,
+            },
+        )
+        .collect())
+}
+
+/// Any responder raises a blocker.
+pub async fn raise_blocker(
+    db: &Db,
+    id: IncidentId,
+    description: &str,
+    by: UserId,
+    now: DateTime<Utc>,
+) -> Result<i64, IncidentChangeError> {
+    let blocker_id = write_tx!(db, tx => {
+        incident_for_change!(tx, id, true);
+        require_responder!(tx, id, by);
+        let blocker_id: i64 = sqlx::query_scalar(
+            "INSERT INTO blockers (incident_id, description, raised_by, raised_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(id.0)
+        .bind(description)
+        .bind(by.0)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let name = name_of!(tx, by.0);
+        event!(tx, id.0, by.0, now, format!("{name} raised a blocker: {description}"));
+        blocker_id
+    });
+    Ok(blocker_id)
+}
+
+/// Refuses `$by` unless they lead (the permission) or administer, inside a transaction.
+macro_rules! require_leader {
+    ($tx:ident, $by:expr) => {{
+        let (can_lead, org_role): (bool, String) =
+            sqlx::query_as("SELECT can_lead, org_role FROM users WHERE id = $1")
+                .bind($by.0)
+                .fetch_one(&mut *$tx)
+                .await?;
+        leadership::may_authorise(can_lead || org_role == OrgRole::Admin.as_str())
+            .map_err(IncidentChangeError::Refused)?;
+    }};
+}
+
+/// The open blocker `$blocker` of incident `$id`: its description and who took it.
+macro_rules! open_blocker {
+    ($tx:ident, $id:expr, $blocker:expr) => {{
+        let row: Option<(String, Option<i64>, Option<DateTime<Utc>>)> = sqlx::query_as(
+            "SELECT description, taken_by, resolved_at FROM blockers WHERE id = $1 AND incident_id = $2",
+        )
+        .bind($blocker)
+        .bind($id.0)
+        .fetch_optional(&mut *$tx)
+        .await?;
+        let (description, taken_by, resolved_at) = row.ok_or(IncidentChangeError::NotFound)?;
+        if resolved_at.is_some() {
+            return Err(IncidentChangeError::Invalid("That blocker is already resolved."));
+        }
+        (description, taken_by)
+    }};
+}
+
+/// A leader takes a blocker: "I'm on it".
+pub async fn take_blocker(
+    db: &Db,
+    id: IncidentId,
+    blocker_id: i64,
+    by: UserId,
+    now: DateTime<Utc>,
+) -> Result<(), IncidentChangeError> {
+    write_tx!(db, tx => {
+        incident_for_change!(tx, id, false);
+        require_leader!(tx, by);
+        let (description, taken_by) = open_blocker!(tx, id, blocker_id);
+        if taken_by == Some(by.0) {
+            return Ok(());
+        }
+        if taken_by.is_some() {
+            return Err(IncidentChangeError::Invalid("Someone is already on that blocker."));
+        }
+        sqlx::query("UPDATE blockers SET taken_by = $2, taken_at = $3 WHERE id = $1")
+            .bind(blocker_id)
+            .bind(by.0)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        let name = name_of!(tx, by.0);
+        event!(tx, id.0, by.0, now, format!("{name} is on the blocker: {description}"));
+    });
+    Ok(())
+}
+
+/// A leader resolves a blocker with a note of what cleared it.
+pub async fn resolve_blocker(
+    db: &Db,
+    id: IncidentId,
+    blocker_id: i64,
+    note: &str,
+    by: UserId,
+    now: DateTime<Utc>,
+) -> Result<(), IncidentChangeError> {
+    write_tx!(db, tx => {
+        incident_for_change!(tx, id, false);
+        require_leader!(tx, by);
+        let (description, _taken_by) = open_blocker!(tx, id, blocker_id);
+        sqlx::query(
+            "UPDATE blockers SET resolved_by = $2, resolved_at = $3, resolution = $4, \
+             taken_by = COALESCE(taken_by, $2), taken_at = COALESCE(taken_at, $3) WHERE id = $1",
+        )
+        .bind(blocker_id)
+        .bind(by.0)
+        .bind(now)
+        .bind(note)
+        .execute(&mut *tx)
+        .await?;
+        let name = name_of!(tx, by.0);
+        event!(tx, id.0, by.0, now, format!("{name} resolved the blocker: {description}. {note}"));
+    });
+    Ok(())
+}
+
+/// An active incident as the leadership view shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoardIncident {
+    pub incident: crate::store::incidents::Incident,
+    /// Current holders by role, with their names.
+    pub holders: Vec<(IncidentRole, String)>,
+}
+
+/// The active incidents with who holds which role.
+pub async fn active_incidents(db: &Db) -> Result<Vec<BoardIncident>, StoreError> {
+    type Rows = (Vec<IncidentRow>, Vec<(i64, String, String)>);
+    let (rows, holders): Rows = read!(db, pool => {
+        let rows = sqlx::query_as(&format!(
+            "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE status <> 'resolved' ORDER BY declared_at, id"
+        ))
+        .fetch_all(pool)
+        .await?;
+        let holders = sqlx::query_as(
+            "SELECT r.incident_id, r.role, u.name FROM role_assignments r JOIN users u ON u.id = r.user_id \
+             JOIN incidents i ON i.id = r.incident_id WHERE r.released_at IS NULL AND i.status <> 'resolved'",
+        )
+        .fetch_all(pool)
+        .await?;
+        (rows, holders)
+    });
+    rows.into_iter()
+        .map(|row| {
+            let incident = crate::store::incidents::Incident::try_from(row)?;
+            Ok(BoardIncident {
+                holders: holders
+                    .iter()
+                    .filter(|(i, _, _)| *i == incident.id.0)
+                    .filter_map(|(_, role, name)| Some((IncidentRole::parse(role)?, name.clone())))
+                    .collect(),
+                incident,
+            })
+        })
+        .collect()
+}
+
+/// A resolved incident whose postmortem is not published yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuePostmortem {
+    pub incident_id: IncidentId,
+    pub number: i64,
+    pub title: String,
+    pub severity: Severity,
+    pub due: NaiveDate,
+    /// The IC at resolution (the role is not released on resolve).
+    pub ic: Option<(UserId, String)>,
+    pub status: Option<PostmortemStatus>,
+}
+
+/// Postmortems owed: resolved incidents with a due date and no published postmortem, soonest first.
+pub async fn postmortems_due(db: &Db) -> Result<Vec<DuePostmortem>, StoreError> {
+    type Row = (
+        i64,
+        i64,
+        String,
+        String,
+        NaiveDate,
+        Option<i64>,
+        Option<String>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = read!(db, pool => {
+        sqlx::query_as(
+            "SELECT i.id, i.number, i.title, i.severity, i.postmortem_due_on, r.user_id, u.name, p.status \
+             FROM incidents i \
+             LEFT JOIN role_assignments r ON r.incident_id = i.id AND r.role = 'ic' AND r.released_at IS NULL \
+             LEFT JOIN users u ON u.id = r.user_id \
+             LEFT JOIN postmortems p ON p.incident_id = i.id \
+             WHERE i.status = 'resolved' AND i.postmortem_due_on IS NOT NULL \
+             AND (p.status IS NULL OR p.status <> 'published') \
+             ORDER BY i.postmortem_due_on, i.id",
+        )
+        .fetch_all(pool)
+        .await?
+    });
+    Ok(rows
+        .into_iter()
+        .filter_map(
+            |(id, number, title, severity, due, ic_id, ic_name, status)| {
+                Some(DuePostmortem {
+                    incident_id: IncidentId(id),
+                    number,
+                    title,
+                    severity: Severity::parse("severity", &severity).ok()?,
+                    due,
+                    ic: ic_id.map(UserId).zip(ic_name),
+                    status: status.as_deref().and_then(PostmortemStatus::parse),
+                })
+            },
+        )
+        .collect())
+}
+
+/// Grants or takes away the leadership permission.
+pub async fn set_can_lead(db: &Db, user: UserId, can_lead: bool) -> Result<bool, StoreError> {
+    let changed = write_tx!(db, tx => {
+        sqlx::query("UPDATE users SET can_lead = $2 WHERE id = $1")
+            .bind(user.0)
+            .bind(can_lead)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+    });
+    Ok(changed > 0)
+}
