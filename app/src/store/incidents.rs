@@ -1390,7 +1390,7 @@ pub async fn correct_milestone(
 mod tests {
     use super::*;
     use crate::domain::users::OrgRole;
-    use crate::store::testing::{declared, fresh_databases, person};
+    use crate::store::testing::{add_responder, declared, fresh_databases, person};
 
     fn actor(user: UserId, is_ic: bool) -> Actor {
         Actor {
@@ -1406,6 +1406,7 @@ mod tests {
             let ada = person(&db, "Ada", OrgRole::Responder).await;
             let bob = person(&db, "Bob", OrgRole::Responder).await;
             let incident = declared(&db, ada, Severity::Sev1).await;
+            add_responder(&db, &incident, ada, bob).await;
             let now = Utc::now();
             add_hypothesis(&db, incident.id, "Bad deploy 4.2", None, ada, now)
                 .await
@@ -1707,6 +1708,7 @@ mod tests {
             let ada = person(&db, "Ada", OrgRole::Responder).await;
             let bob = person(&db, "Bob", OrgRole::Responder).await;
             let incident = declared(&db, ada, Severity::Sev1).await;
+            add_responder(&db, &incident, ada, bob).await;
             let seen = incident.version;
             let now = Utc::now();
             let (first, second) = tokio::join!(
@@ -1800,6 +1802,7 @@ mod tests {
             let ada = person(&db, "Ada", OrgRole::Responder).await;
             let cy = person(&db, "Cy", OrgRole::Responder).await;
             let incident = declared(&db, ada, Severity::Sev1).await;
+            add_responder(&db, &incident, ada, cy).await;
             let now = Utc::now();
             let decision = log_decision(
                 &db,

@@ -799,3 +799,308 @@ pub async fn set_can_lead(db: &Db, user: UserId, can_lead: bool) -> Result<bool,
     });
     Ok(changed > 0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::incidents::IncidentStatus;
+    use crate::domain::roles::RoleRefusal;
+    use crate::store::incidents::{add_note, assign_role, change_status, find_by_number, war_room};
+    use crate::store::testing::{add_responder as added, declared, fresh_databases, person};
+
+    async fn user(db: &Db, id: UserId) -> User {
+        crate::store::users::find(db, id)
+            .await
+            .expect("find")
+            .expect("user")
+    }
+
+    fn ic(user: UserId) -> Actor {
+        Actor {
+            user,
+            org_role: OrgRole::Responder,
+            is_ic: true,
+        }
+    }
+
+    #[tokio::test]
+    async fn an_observer_writes_nothing_until_the_ic_adds_them() {
+        for db in fresh_databases().await {
+            let ada = person(&db, "Ada", OrgRole::Responder).await;
+            let obi = person(&db, "Obi", OrgRole::Responder).await;
+            let incident = declared(&db, ada, Severity::Sev2).await;
+            let now = Utc::now();
+            let refused = add_note(&db, incident.id, "I think it is DNS", obi, now).await;
+            assert!(
+                matches!(
+                    refused,
+                    Err(IncidentChangeError::Refused(
+                        RoleRefusal::OnlyRespondersPost
+                    ))
+                ),
+                "{}",
+                db.backend()
+            );
+            let not_ic = Actor {
+                user: obi,
+                org_role: OrgRole::Responder,
+                is_ic: false,
+            };
+            assert!(matches!(
+                add_responder(&db, incident.id, obi, &not_ic, now).await,
+                Err(IncidentChangeError::Refused(
+                    RoleRefusal::OnlyIcManagesResponders
+                ))
+            ));
+            added(&db, &incident, ada, obi).await;
+            add_note(&db, incident.id, "I think it is DNS", obi, now)
+                .await
+                .expect("a responder posts");
+            remove_responder(&db, incident.id, obi, &ic(ada), now)
+                .await
+                .expect("remove");
+            assert!(add_note(&db, incident.id, "again", obi, now).await.is_err());
+            let room = war_room(&db, incident.number)
+                .await
+                .expect("load")
+                .expect("room");
+            let notes: Vec<&str> = room
+                .timeline
+                .iter()
+                .filter(|e| !e.is_event)
+                .map(|e| e.body.as_str())
+                .collect();
+            assert_eq!(notes, ["I think it is DNS"], "{}", db.backend());
+        }
+    }
+
+    #[tokio::test]
+    async fn an_approval_is_logged_as_a_decision_naming_the_approver_and_needs_the_permission() {
+        for db in fresh_databases().await {
+            let ada = person(&db, "Ada", OrgRole::Responder).await;
+            let tess = person(&db, "Tess", OrgRole::Responder).await;
+            let lee = person(&db, "Lee", OrgRole::Viewer).await;
+            let incident = declared(&db, ada, Severity::Sev1).await;
+            let now = Utc::now();
+            let refused =
+                request_approval(&db, incident.id, "shift traffic", "eu is down", tess, now).await;
+            assert!(matches!(
+                refused,
+                Err(IncidentChangeError::Refused(
+                    RoleRefusal::OnlyLeadsRequestApproval
+                ))
+            ));
+            assign_role(
+                &db,
+                incident.id,
+                IncidentRole::TechLead,
+                tess,
+                &ic(ada),
+                now,
+            )
+            .await
+            .expect("tech lead");
+            let asked = request_approval(
+                &db,
+                incident.id,
+                "shift traffic to the secondary region",
+                "the primary region is failing",
+                tess,
+                now,
+            )
+            .await
+            .expect("ask");
+            assert_eq!(approvals(&db, None, true).await.expect("pending").len(), 1);
+            let without = decide_approval(&db, incident.id, asked, true, "", lee, now).await;
+            assert!(matches!(
+                without,
+                Err(IncidentChangeError::Refused(
+                    RoleRefusal::NeedsLeadershipPermission
+                ))
+            ));
+            assert!(set_can_lead(&db, lee, true).await.expect("grant"));
+            decide_approval(&db, incident.id, asked, true, "go", lee, now)
+                .await
+                .expect("approve");
+            let twice = decide_approval(&db, incident.id, asked, false, "no", lee, now).await;
+            assert!(matches!(twice, Err(IncidentChangeError::Invalid(_))));
+            assert!(approvals(&db, None, true)
+                .await
+                .expect("pending")
+                .is_empty());
+            let room = war_room(&db, incident.number)
+                .await
+                .expect("load")
+                .expect("room");
+            let decision = &room.decisions[0];
+            assert_eq!(
+                decision.decision,
+                "Approved by Lee: shift traffic to the secondary region",
+                "{}",
+                db.backend()
+            );
+            assert_eq!(decision.owner_name, "Tess");
+            assert!(decision.reason.contains("Lee: go"));
+        }
+    }
+
+    #[tokio::test]
+    async fn the_ic_goes_ahead_without_approval_on_record_and_nobody_else_does() {
+        for db in fresh_databases().await {
+            let ada = person(&db, "Ada", OrgRole::Responder).await;
+            let tess = person(&db, "Tess", OrgRole::Responder).await;
+            let incident = declared(&db, ada, Severity::Sev1).await;
+            let now = Utc::now();
+            assign_role(
+                &db,
+                incident.id,
+                IncidentRole::TechLead,
+                tess,
+                &ic(ada),
+                now,
+            )
+            .await
+            .expect("tech lead");
+            let asked = request_approval(&db, incident.id, "turn off search", "cpu", tess, now)
+                .await
+                .expect("ask");
+            let by_tl = override_approval(&db, incident.id, asked, "now", tess, now).await;
+            assert!(matches!(
+                by_tl,
+                Err(IncidentChangeError::Refused(RoleRefusal::OnlyIcOverrides))
+            ));
+            override_approval(
+                &db,
+                incident.id,
+                asked,
+                "checkout is down for everyone",
+                ada,
+                now,
+            )
+            .await
+            .expect("override");
+            let all = approvals(&db, Some(incident.id), false).await.expect("all");
+            assert_eq!(all[0].status, ApprovalStatus::Overridden);
+            let room = war_room(&db, incident.number)
+                .await
+                .expect("load")
+                .expect("room");
+            assert_eq!(
+                room.decisions[0].decision,
+                "Went ahead without approval: turn off search"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_blocker_is_raised_by_a_responder_taken_and_resolved_by_a_leader() {
+        for db in fresh_databases().await {
+            let ada = person(&db, "Ada", OrgRole::Responder).await;
+            let lee = person(&db, "Lee", OrgRole::Responder).await;
+            let incident = declared(&db, ada, Severity::Sev2).await;
+            let now = Utc::now();
+            let raised = raise_blocker(&db, incident.id, "need vendor escalation", ada, now)
+                .await
+                .expect("raise");
+            assert!(matches!(
+                take_blocker(&db, incident.id, raised, lee, now).await,
+                Err(IncidentChangeError::Refused(
+                    RoleRefusal::NeedsLeadershipPermission
+                ))
+            ));
+            set_can_lead(&db, lee, true).await.expect("grant");
+            take_blocker(&db, incident.id, raised, lee, now)
+                .await
+                .expect("take");
+            let open = blockers(&db, None, true).await.expect("open");
+            assert_eq!(open[0].taken_by.as_deref(), Some("Lee"), "{}", db.backend());
+            resolve_blocker(&db, incident.id, raised, "vendor called back", lee, now)
+                .await
+                .expect("resolve");
+            assert!(blockers(&db, None, true).await.expect("open").is_empty());
+            let room = war_room(&db, incident.number)
+                .await
+                .expect("load")
+                .expect("room");
+            let events: Vec<&str> = room.timeline.iter().map(|e| e.body.as_str()).collect();
+            assert!(events.iter().any(|b| b.contains("Ada raised a blocker")));
+            assert!(events.iter().any(|b| b.contains("Lee is on the blocker")));
+            assert!(events.iter().any(|b| b
+                .contains("Lee resolved the blocker: need vendor escalation. vendor called back")));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_restricted_incident_is_hidden_from_everyone_but_participants_and_admins() {
+        for db in fresh_databases().await {
+            let ada = person(&db, "Ada", OrgRole::Responder).await;
+            let obi = person(&db, "Obi", OrgRole::Responder).await;
+            let root = person(&db, "Root", OrgRole::Admin).await;
+            let incident = declared(&db, ada, Severity::Sev1).await;
+            let now = Utc::now();
+            assert!(can_see(&db, incident.id, &user(&db, obi).await)
+                .await
+                .expect("see"));
+            flag_restricted(&db, incident.id, ada, now)
+                .await
+                .expect("flag");
+            let obi_user = user(&db, obi).await;
+            assert!(!can_see(&db, incident.id, &obi_user).await.expect("see"));
+            assert!(hidden_from(&db, &obi_user)
+                .await
+                .expect("hidden")
+                .hides(incident.id));
+            assert!(can_see(&db, incident.id, &user(&db, ada).await)
+                .await
+                .expect("see"));
+            assert!(can_see(&db, incident.id, &user(&db, root).await)
+                .await
+                .expect("see"));
+            added(&db, &incident, ada, obi).await;
+            assert!(can_see(&db, incident.id, &obi_user).await.expect("see"));
+        }
+    }
+
+    #[tokio::test]
+    async fn resolving_sets_the_postmortem_due_date_from_the_admins_deadlines() {
+        for db in fresh_databases().await {
+            let ada = person(&db, "Ada", OrgRole::Responder).await;
+            let incident = declared(&db, ada, Severity::Sev2).await;
+            set_deadline_days(
+                &db,
+                &DeadlineDays {
+                    sev2: 1,
+                    ..DeadlineDays::default()
+                },
+            )
+            .await
+            .expect("set");
+            // A Thursday: one business day later is the Friday.
+            let resolved_at = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 26, 12, 0, 0)
+                .single()
+                .expect("time");
+            change_status(
+                &db,
+                incident.id,
+                incident.version,
+                IncidentStatus::Resolved,
+                Severity::Sev2,
+                ada,
+                resolved_at,
+            )
+            .await
+            .expect("resolve");
+            let after = find_by_number(&db, incident.number)
+                .await
+                .expect("find")
+                .expect("incident");
+            assert_eq!(
+                after.postmortem_due_on,
+                NaiveDate::from_ymd_opt(2026, 11, 27)
+            );
+            let due = postmortems_due(&db).await.expect("due");
+            assert_eq!(due.len(), 1, "{}", db.backend());
+            assert_eq!(due[0].ic.as_ref().map(|(_, n)| n.as_str()), Some("Ada"));
+        }
+    }
+}

@@ -120,3 +120,20 @@ pub async fn declared(
     .await
     .expect("declare")
 }
+
+/// Makes `who` a responder of `incident`, added by its IC `ic`, for store tests.
+pub async fn add_responder(
+    db: &Db,
+    incident: &super::incidents::Incident,
+    ic: crate::domain::users::UserId,
+    who: crate::domain::users::UserId,
+) {
+    let actor = crate::domain::roles::Actor {
+        user: ic,
+        org_role: crate::domain::users::OrgRole::Responder,
+        is_ic: true,
+    };
+    super::leadership::add_responder(db, incident.id, who, &actor, chrono::Utc::now())
+        .await
+        .expect("add responder");
+}
