@@ -909,8 +909,17 @@ async fn only_the_ic_corrects_a_milestone_and_a_bad_bridge_link_is_refused_at_it
     for server in servers().await {
         let admin = server.set_up().await;
         let (_, ic) = member(&server, &admin, "Ivy", "responder").await;
-        let (_, rob) = member(&server, &admin, "Rob", "responder").await;
+        let (rob_id, rob) = member(&server, &admin, "Rob", "responder").await;
         declare(&server, &ic).await;
+        let rob_id = rob_id.to_string();
+        let added = server
+            .call(
+                "add_responder",
+                Some(&ic),
+                &[("number", "1"), ("user_id", &rob_id)],
+            )
+            .await;
+        assert_eq!(added.status, StatusCode::OK, "{}", added.body);
         let pairs = [
             ("number", "1"),
             ("milestone", "declared"),
@@ -1826,5 +1835,290 @@ async fn action_items_need_a_verification_method_and_evidence_and_reach_the_owne
         let new_path: String = serde_json::from_str(&reset.body).expect("path");
         assert_ne!(new_path, path);
         assert_eq!(server.get(&path, None).await.status, StatusCode::NOT_FOUND);
+    }
+}
+
+/// Declares incident 1 as `cookie`, marked possible security impact or data exposure.
+async fn declare_restricted(server: &TestServer, cookie: &str) -> Reply {
+    server
+        .call(
+            "declare_incident",
+            Some(cookie),
+            &[
+                ("title", "Customer export leaked"),
+                ("severity", "sev1"),
+                ("impact", "Possible exposure of invoices"),
+                ("best_guess", ""),
+                ("restricted", "on"),
+            ],
+        )
+        .await
+}
+
+#[tokio::test]
+async fn an_observer_is_refused_the_responder_timeline_until_the_ic_adds_them() {
+    for server in servers().await {
+        let admin = server.set_up().await;
+        let (_, ic) = member(&server, &admin, "Ivy", "responder").await;
+        let (obi_id, obi) = member(&server, &admin, "Obi", "responder").await;
+        declare(&server, &ic).await;
+        let note = [("number", "1"), ("body", "Looks like DNS to me")];
+        let refused = server.call("add_timeline_note", Some(&obi), &note).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::FORBIDDEN,
+            "{}",
+            server.db.backend()
+        );
+        assert!(refused.body.contains("observing"), "{}", refused.body);
+        let room = war_room(&server, &obi).await;
+        assert_eq!(room["can_edit"], false, "an observer reads the war room");
+        let asked = server
+            .call(
+                "ask_question",
+                Some(&obi),
+                &[
+                    ("number", "1"),
+                    ("question", "Is the EU the only region hit?"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            asked.status,
+            StatusCode::OK,
+            "observers use the question queue"
+        );
+
+        let obi_id = obi_id.to_string();
+        let by_observer = server
+            .call(
+                "add_responder",
+                Some(&obi),
+                &[("number", "1"), ("user_id", &obi_id)],
+            )
+            .await;
+        assert_eq!(by_observer.status, StatusCode::FORBIDDEN);
+        let added = server
+            .call(
+                "add_responder",
+                Some(&ic),
+                &[("number", "1"), ("user_id", &obi_id)],
+            )
+            .await;
+        assert_eq!(added.status, StatusCode::OK, "{}", added.body);
+        let posted = server.call("add_timeline_note", Some(&obi), &note).await;
+        assert_eq!(posted.status, StatusCode::OK, "{}", posted.body);
+        let room = war_room(&server, &ic).await;
+        assert_eq!(room["responders"][0]["name"], "Obi");
+        assert!(room["timeline"]
+            .as_array()
+            .expect("timeline")
+            .iter()
+            .any(|e| e["body"] == "Looks like DNS to me"));
+    }
+}
+
+#[tokio::test]
+async fn a_restricted_incident_is_not_found_by_anyone_outside_it_on_every_endpoint() {
+    for server in servers().await {
+        let admin = server.set_up().await;
+        let (_, ic) = member(&server, &admin, "Ivy", "responder").await;
+        let (_, obi) = member(&server, &admin, "Obi", "responder").await;
+        let (vera_id, vera) = member(&server, &admin, "Vera", "viewer").await;
+        let declared = declare_restricted(&server, &ic).await;
+        assert!(declared.status.is_success() || declared.status.is_redirection());
+        let vera_id = vera_id.to_string();
+        let calls: Vec<(&str, Vec<(&str, &str)>)> = vec![
+            ("get_war_room", vec![("number", "1")]),
+            ("get_comms", vec![("number", "1")]),
+            ("get_status_channel", vec![("number", "1")]),
+            ("get_postmortem", vec![("number", "1")]),
+            (
+                "ask_question",
+                vec![("number", "1"), ("question", "What broke?")],
+            ),
+            (
+                "add_timeline_note",
+                vec![("number", "1"), ("body", "hello")],
+            ),
+            ("check_in", vec![("number", "1")]),
+            (
+                "assign_role",
+                vec![("number", "1"), ("role", "scribe"), ("user_id", "3")],
+            ),
+            (
+                "raise_blocker",
+                vec![("number", "1"), ("description", "need access")],
+            ),
+            (
+                "request_approval",
+                vec![
+                    ("number", "1"),
+                    ("mitigation", "shift traffic"),
+                    ("reason", "down"),
+                ],
+            ),
+            ("take_blocker", vec![("number", "1"), ("blocker_id", "1")]),
+            (
+                "add_responder",
+                vec![("number", "1"), ("user_id", &vera_id)],
+            ),
+            ("flag_restricted", vec![("number", "1")]),
+        ];
+        for (function, pairs) in &calls {
+            let reply = server.call(function, Some(&obi), pairs).await;
+            assert_eq!(
+                reply.status,
+                StatusCode::NOT_FOUND,
+                "{function} answered {} to a responder outside the incident on {}: {}",
+                reply.status,
+                server.db.backend(),
+                reply.body
+            );
+        }
+        for function in ["get_war_room", "get_status_channel", "get_postmortem"] {
+            let reply = server.call(function, Some(&vera), &[("number", "1")]).await;
+            assert_eq!(
+                reply.status,
+                StatusCode::NOT_FOUND,
+                "{function} to a viewer"
+            );
+        }
+        for cookie in [&obi, &vera] {
+            let list = server.call("list_incidents", Some(cookie), &[]).await;
+            assert_eq!(list.status, StatusCode::OK);
+            assert!(
+                !list.body.contains("Customer export leaked"),
+                "{}",
+                list.body
+            );
+            let page = server.get("/incidents/1", Some(cookie)).await;
+            assert!(!page.body.contains("Customer export leaked"));
+            let export = server
+                .get("/incidents/1/postmortem/export.md", Some(cookie))
+                .await;
+            assert_eq!(export.status, StatusCode::NOT_FOUND);
+        }
+        // Inside: the IC and admins see it, and the Security Lead is an open gap.
+        let room = war_room(&server, &ic).await;
+        assert_eq!(room["restricted"], true);
+        let security = room["roles"]
+            .as_array()
+            .expect("roles")
+            .iter()
+            .find(|r| r["role"] == "SecurityLead")
+            .expect("security lead")
+            .clone();
+        assert_eq!(security["required"], true);
+        assert!(security["holder"].is_null());
+        let list = server.call("list_incidents", Some(&admin), &[]).await;
+        assert!(list.body.contains("Customer export leaked"));
+        assert!(list.body.contains("SecurityLead"), "{}", list.body);
+        // Adding someone lets them in.
+        let added = server
+            .call(
+                "add_responder",
+                Some(&ic),
+                &[("number", "1"), ("user_id", &vera_id)],
+            )
+            .await;
+        assert_eq!(added.status, StatusCode::OK, "{}", added.body);
+        let channel = server
+            .call("get_status_channel", Some(&vera), &[("number", "1")])
+            .await;
+        assert_eq!(channel.status, StatusCode::OK, "{}", channel.body);
+    }
+}
+
+#[tokio::test]
+async fn approving_a_high_impact_mitigation_needs_the_leadership_permission() {
+    for server in servers().await {
+        let admin = server.set_up().await;
+        let (_, ic) = member(&server, &admin, "Ivy", "responder").await;
+        let (tess_id, tess) = member(&server, &admin, "Tess", "responder").await;
+        let (lee_id, lee) = member(&server, &admin, "Lee", "viewer").await;
+        declare(&server, &ic).await;
+        let tess_id = tess_id.to_string();
+        let assigned = server
+            .call(
+                "assign_role",
+                Some(&ic),
+                &[
+                    ("number", "1"),
+                    ("role", "tech_lead"),
+                    ("user_id", &tess_id),
+                ],
+            )
+            .await;
+        assert_eq!(assigned.status, StatusCode::OK, "{}", assigned.body);
+        let asked = server
+            .call(
+                "request_approval",
+                Some(&tess),
+                &[
+                    ("number", "1"),
+                    ("mitigation", "shift traffic to the secondary region"),
+                    ("reason", "the primary region is failing"),
+                ],
+            )
+            .await;
+        assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+        let approve = [
+            ("number", "1"),
+            ("approval_id", "1"),
+            ("approve", "true"),
+            ("note", "go"),
+        ];
+        let refused = server.call("decide_approval", Some(&lee), &approve).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::FORBIDDEN,
+            "{}",
+            server.db.backend()
+        );
+        let by_admin = server.call("decide_approval", Some(&admin), &approve).await;
+        assert_eq!(
+            by_admin.status,
+            StatusCode::FORBIDDEN,
+            "being admin is not the permission"
+        );
+        let none = server.call("pending_approvals", Some(&lee), &[]).await;
+        assert_eq!(json(&none), serde_json::json!([]));
+
+        let lee_id = lee_id.to_string();
+        let granted = server
+            .call(
+                "set_can_lead",
+                Some(&admin),
+                &[("user_id", &lee_id), ("can_lead", "true")],
+            )
+            .await;
+        assert_eq!(granted.status, StatusCode::OK, "{}", granted.body);
+        let by_responder = server
+            .call(
+                "set_can_lead",
+                Some(&tess),
+                &[("user_id", &tess_id), ("can_lead", "true")],
+            )
+            .await;
+        assert_eq!(by_responder.status, StatusCode::FORBIDDEN);
+        let pending = json(&server.call("pending_approvals", Some(&lee), &[]).await);
+        assert_eq!(
+            pending[0]["mitigation"],
+            "shift traffic to the secondary region"
+        );
+        let approved = server.call("decide_approval", Some(&lee), &approve).await;
+        assert_eq!(approved.status, StatusCode::OK, "{}", approved.body);
+        let room = war_room(&server, &ic).await;
+        assert_eq!(
+            room["decisions"][0]["decision"],
+            "Approved by Lee: shift traffic to the secondary region"
+        );
+        assert_eq!(room["approvals"][0]["status"], "Approved");
+        let board = server.call("get_leadership", Some(&lee), &[]).await;
+        assert_eq!(board.status, StatusCode::OK, "{}", board.body);
+        assert_eq!(json(&board)["incidents"][0]["ic"], "Ivy");
+        let not_leader = server.call("get_leadership", Some(&tess), &[]).await;
+        assert_eq!(not_leader.status, StatusCode::FORBIDDEN);
     }
 }

@@ -305,12 +305,12 @@ pub async fn get_war_room(number: i64) -> Result<WarRoomView, ApiError> {
     respond(async move {
         let state = state()?;
         let user = require_user(&state).await?;
+        visible_incident(&state, &user, number).await?;
         if user.org_role == OrgRole::Viewer {
             return Err(ApiError::Forbidden(
                 "Stakeholders follow incidents through the status channel.".to_owned(),
             ));
         }
-        visible_incident(&state, &user, number).await?;
         let room = store::incidents::war_room(&state.db, number)
             .await?
             .ok_or(ApiError::NotFound)?;
