@@ -125,6 +125,7 @@ async fn main() {
                 impact: "",
                 best_guess: "",
                 bridge_url: "",
+                restricted: false,
             },
             ada,
             chrono::Utc::now(),

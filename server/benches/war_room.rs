@@ -112,6 +112,7 @@ async fn main() {
             impact: "EU customers cannot pay",
             best_guess: "release 4.2",
             bridge_url: "",
+            restricted: false,
         },
         ada,
         chrono::Utc::now(),

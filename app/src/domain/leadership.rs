@@ -229,7 +229,10 @@ mod tests {
     #[test]
     fn deadlines_follow_severity_with_the_defaults() {
         let days = DeadlineDays::default();
-        let resolved = Utc.with_ymd_and_hms(2026, 11, 26, 23, 30, 0).unwrap();
+        let resolved = Utc
+            .with_ymd_and_hms(2026, 11, 26, 23, 30, 0)
+            .single()
+            .expect("time");
         assert_eq!(
             postmortem_due(resolved, Severity::Sev1, &days),
             date(2026, 12, 1)
@@ -265,7 +268,7 @@ mod tests {
     fn deadline_days_are_checked_at_their_field() {
         assert_eq!(parse_deadline_days("sev1_days", " 4 "), Ok(4));
         for bad in ["0", "-1", "61", "three", ""] {
-            let e = parse_deadline_days("sev1_days", bad).unwrap_err();
+            let e = parse_deadline_days("sev1_days", bad).expect_err(bad);
             assert_eq!(e.field, "sev1_days");
         }
     }

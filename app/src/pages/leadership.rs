@@ -411,7 +411,6 @@ pub fn RespondersPanel(view: WarRoomView, actions: LeadActions) -> AnyView {
                 {view
                     .responders
                     .iter()
-                    .cloned()
                     .map(|p| {
                         let user_id = p.id;
                         view! {
