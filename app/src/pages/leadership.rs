@@ -8,6 +8,7 @@ use crate::api::leadership::{
     DecideApproval, FlagRestricted, LeadershipView, OverrideApproval, RaiseBlocker,
     RemoveResponder, RequestApproval, ResolveBlocker, SetPostmortemDeadlines, TakeBlocker,
 };
+use crate::api::updates::AskQuestion;
 use crate::api::ApiError;
 use crate::components::{clock, use_live, use_now, FieldMessage, FormMessage, SeverityBadge};
 use crate::domain::incidents::display_number;
@@ -265,7 +266,9 @@ pub fn ApprovalsPanel(
     let mitigation_ref = NodeRef::<leptos::html::Input>::new();
     let reason_ref = NodeRef::<leptos::html::Textarea>::new();
     let can_ask = view.can_request_approval && view.can_edit;
-    let empty = view.approvals.is_empty();
+    if view.approvals.is_empty() && !can_ask {
+        return ().into_any();
+    }
     let cards = view
         .approvals
         .iter()
@@ -275,9 +278,8 @@ pub fn ApprovalsPanel(
         })
         .collect_view();
     view! {
-        <section class="panel war-panel" aria-labelledby="approvals-heading">
+        <section class="panel war-panel war-compact" aria-labelledby="approvals-heading">
             <h2 id="approvals-heading">"High-impact mitigations"</h2>
-            {(empty && !can_ask).then(|| view! { <p class="hint">"No authorisation asked for."</p> })}
             <ul class="approvals">{cards}</ul>
             {can_ask
                 .then(|| {
@@ -329,7 +331,7 @@ pub fn BlockersPanel(
     let can_clear = view.can_clear_blockers;
     let resolved_count = resolved.len();
     view! {
-        <section class="panel war-panel" aria-labelledby="blockers-heading">
+        <section class="panel war-panel war-compact" aria-labelledby="blockers-heading">
             <h2 id="blockers-heading">"Blockers"</h2>
             {open.is_empty().then(|| view! { <p class="hint">"Nothing in the way."</p> })}
             <ul class="blockers">
@@ -395,16 +397,33 @@ pub fn RespondersPanel(view: WarRoomView, actions: LeadActions) -> AnyView {
     let manage = view.commands && view.can_join;
     let add_ref = NodeRef::<leptos::html::Select>::new();
     let observing = view.can_join && !view.can_edit;
+    let ask = ServerAction::<AskQuestion>::new();
+    let ask_error = Signal::derive(move || ask.value().get().and_then(Result::err));
+    let question_ref = NodeRef::<leptos::html::Input>::new();
+    if !manage && !observing && view.responders.is_empty() {
+        return ().into_any();
+    }
     view! {
-        <section class="panel war-panel" aria-labelledby="responders-heading">
+        <section class="panel war-panel war-compact" aria-labelledby="responders-heading">
             <h2 id="responders-heading">"Responders"</h2>
             <p class="hint">"Role holders and the people below write here; everyone else observes and asks through stakeholder questions."</p>
             {observing
                 .then(|| {
                     view! {
-                        <p class="notice" data-testid="observing">
-                            "You are observing. Take an open role, or ask the Incident Commander to add you."
-                        </p>
+                        <div class="notice observing" data-testid="observing">
+                            <p>"You are observing. Take an open role, or ask the Incident Commander to add you."</p>
+                            <form class="inline-row" on:submit=move |ev| {
+                                ev.prevent_default();
+                                let question = question_ref.get().map(|i| i.value()).unwrap_or_default();
+                                ask.dispatch(AskQuestion { number, question });
+                            }>
+                                <label class="sr-only" for="observer-question">"Your question for the Comms Lead"</label>
+                                <input id="observer-question" node_ref=question_ref maxlength="500" placeholder="A question for the Comms Lead" />
+                                <button type="submit" class="button-quiet">"Ask"</button>
+                            </form>
+                            <FieldMessage error=ask_error field="question" />
+                            {move || ask.value().get().is_some_and(|r| r.is_ok()).then(|| view! { <p class="hint">"Asked. It is in the Comms Lead's question queue."</p> })}
+                        </div>
                     }
                 })}
             <ul class="responders">
@@ -616,7 +635,7 @@ fn Board(
                                                 p.ic.unwrap_or_else(|| "none".to_owned()),
                                             )}
                                         </span>
-                                        {p.overdue.then(|| view! { <span class="flag flag-late">"Overdue"</span> })}
+                                        {p.overdue.then(|| view! { <span class="flag flag-overdue">"Overdue"</span> })}
                                     </li>
                                 }
                             })
@@ -711,7 +730,7 @@ fn BoardIncident(row: BoardRow, now: ReadSignal<DateTime<Utc>>) -> AnyView {
                     <dd>
                         {match row.ic.clone() {
                             Some(name) => view! { <span>{name}</span> }.into_any(),
-                            None => view! { <span class="flag flag-late">"No IC"</span> }.into_any(),
+                            None => view! { <span class="flag flag-overdue">"No IC"</span> }.into_any(),
                         }}
                     </dd>
                 </div>
@@ -729,7 +748,7 @@ fn BoardIncident(row: BoardRow, now: ReadSignal<DateTime<Utc>>) -> AnyView {
                             Some(at) => format!("{} ago", elapsed_text(at, now.get())),
                             None => "none yet".to_owned(),
                         }}
-                        {move || overdue().then(|| view! { <span class="flag flag-late">"Update overdue"</span> })}
+                        {move || overdue().then(|| view! { <span class="flag flag-overdue">"Update overdue"</span> })}
                     </dd>
                 </div>
             </dl>

@@ -989,6 +989,37 @@ mod tests {
                 room.decisions[0].decision,
                 "Went ahead without approval: turn off search"
             );
+            // The postmortem's timeline carries the override with its reason.
+            change_status(
+                &db,
+                incident.id,
+                room.incident.version,
+                IncidentStatus::Resolved,
+                Severity::Sev1,
+                ada,
+                now,
+            )
+            .await
+            .expect("resolve");
+            let steward = crate::store::postmortems::Steward {
+                user: ada,
+                is_admin: false,
+            };
+            crate::store::postmortems::start(&db, incident.number, steward, now)
+                .await
+                .expect("start");
+            let pm = crate::store::postmortems::find(&db, incident.number)
+                .await
+                .expect("find")
+                .expect("postmortem");
+            assert!(
+                pm.lines.iter().any(|l| l
+                    .body
+                    .contains("Went ahead without approval: turn off search")
+                    && l.body.contains("checkout is down for everyone")),
+                "{:?}",
+                pm.lines
+            );
         }
     }
 
