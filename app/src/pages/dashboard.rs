@@ -125,6 +125,7 @@ fn Card(card: IncidentCard, now: ReadSignal<chrono::DateTime<chrono::Utc>>) -> i
             <span class="card-meta">
                 <SeverityBadge severity=card.severity />
                 <StatusBadge status=card.status />
+                {card.restricted.then(|| view! { <span class="flag">"Restricted"</span> })}
                 <span class="hint">
                     {move || if resolved.is_some() { format!("took {}", open_for()) } else { format!("open {}", open_for()) }}
                 </span>
