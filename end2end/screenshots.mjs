@@ -1,4 +1,4 @@
-// Screenshots of the communication and postmortem pages at laptop and phone widths, for a
+// Screenshots of the communication, postmortem and leadership pages at laptop and phone widths, for a
 // look before calling a change done. Not a test. Start a fresh server first, e.g.
 //   CALMROOM_DATA_DIR=$(mktemp -d) CALMROOM_BIND=127.0.0.1:3112 \
 //   CALMROOM_ADMIN_EMAIL=ada@example.com CALMROOM_ADMIN_PASSWORD="calm under pressure" \
@@ -63,4 +63,29 @@ await shot(adminCtx, "/action-items", "action-items");
 await shot(adminCtx, "/insights", "insights");
 await shot(adminCtx, "/", "dashboard");
 await shot(anon, "/status", "public");
+// The leadership layer: a second incident with a Tech Lead asking for authorisation,
+// a blocker, an observer, and a leader who is a viewer by org role.
+const tia = await (await api(adminCtx, "create_user", { name: "Tia Tech", email: "tia@example.com", org_role: "responder" })).json();
+const obi = await (await api(adminCtx, "create_user", { name: "Obi Observer", email: "obi@example.com", org_role: "responder" })).json();
+const lee = await (await api(adminCtx, "create_user", { name: "Lee Leader", email: "lee@example.com", org_role: "viewer" })).json();
+await api(adminCtx, "set_can_lead", { user_id: String(lee.user.id), can_lead: "true" });
+await adminCtx.request.post(`${base}/api/declare_incident`, { form: { title: "Primary region drops half the requests", severity: "sev1", impact: "EU and US customers see errors on every second request", best_guess: "Load balancer pool in eu-west-1 is unhealthy" }, maxRedirects: 0 });
+await api(adminCtx, "assign_role", { number: "2", role: "tech_lead", user_id: String(tia.user.id) });
+await api(adminCtx, "add_responder", { number: "2", user_id: String(cal.user.id) });
+const tiaCtx = await browser.newContext();
+await api(tiaCtx, "sign_in", { email: "tia@example.com", password: tia.initial_password });
+await api(tiaCtx, "request_approval", { number: "2", mitigation: "Shift traffic to the secondary region", reason: "The primary pool keeps failing health checks; the secondary has headroom for 70 % of peak." });
+await api(tiaCtx, "raise_blocker", { number: "2", description: "Need write access to the DNS provider account" });
+await api(tiaCtx, "raise_blocker", { number: "2", description: "Vendor escalation: load balancer support ticket" });
+const leeCtx = await browser.newContext();
+await api(leeCtx, "sign_in", { email: "lee@example.com", password: lee.initial_password });
+await api(leeCtx, "take_blocker", { number: "2", blocker_id: "2" });
+const obiCtx = await browser.newContext();
+await api(obiCtx, "sign_in", { email: "obi@example.com", password: obi.initial_password });
+await shot(tiaCtx, "/incidents/2", "war-room-lead");
+await shot(obiCtx, "/incidents/2", "war-room-observer");
+await shot(leeCtx, "/leadership", "leadership");
+await shot(leeCtx, "/", "leader-dashboard");
+await shot(adminCtx, "/leadership", "leadership-admin");
+await shot(adminCtx, "/admin/users", "admin-users");
 await browser.close();

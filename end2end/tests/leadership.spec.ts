@@ -46,10 +46,10 @@ test("a leader approves a high-impact mitigation live and clears a blocker from 
   await tl.goto(warRoom);
   await hydrated(tl);
   await tl.getByText("Ask leaders to authorise a mitigation").click();
-  await tl.getByLabel("Mitigation").fill("shift traffic to the secondary region");
+  await tl.getByLabel("Mitigation", { exact: true }).fill("shift traffic to the secondary region");
   await tl.getByLabel("Why, and what it risks").fill("The primary region drops half the requests");
   await tl.getByRole("button", { name: "Ask for authorisation" }).click();
-  await expect(tl.getByTestId("approval")).toContainText("Waiting");
+  await expect(tl.getByTestId("approval")).toContainText("waiting");
 
   // Lee sees it at once, with how long it has waited, and approves it on the leadership view.
   const banner = leader.getByTestId("approval-banner");

@@ -380,7 +380,12 @@ pub fn BlockersPanel(
 
 /// Who may write in the responder channel besides the role holders; the IC adds and removes.
 #[component]
-pub fn RespondersPanel(view: WarRoomView, actions: LeadActions) -> AnyView {
+pub fn RespondersPanel(
+    view: WarRoomView,
+    actions: LeadActions,
+    /// The page's question action, so "Asked." survives the live refetch it causes.
+    ask: ServerAction<AskQuestion>,
+) -> AnyView {
     let number = view.number;
     let holders: Vec<i64> = view
         .roles
@@ -397,7 +402,6 @@ pub fn RespondersPanel(view: WarRoomView, actions: LeadActions) -> AnyView {
     let manage = view.commands && view.can_join;
     let add_ref = NodeRef::<leptos::html::Select>::new();
     let observing = view.can_join && !view.can_edit;
-    let ask = ServerAction::<AskQuestion>::new();
     let ask_error = Signal::derive(move || ask.value().get().and_then(Result::err));
     let question_ref = NodeRef::<leptos::html::Input>::new();
     if !manage && !observing && view.responders.is_empty() {
