@@ -342,6 +342,9 @@ pub struct BoardRow {
     pub required: usize,
     pub last_update_at: Option<DateTime<Utc>>,
     pub next_update_due: Option<DateTime<Utc>>,
+    /// Authorisation requests waiting, and blockers open.
+    pub pending: usize,
+    pub blockers: usize,
 }
 
 /// A postmortem owed.
@@ -423,22 +426,28 @@ pub async fn get_leadership() -> Result<LeadershipView, ApiError> {
                 required: required.len(),
                 last_update_at: updates.first().map(|u| u.published_at),
                 next_update_due: super::updates::next_update_due(&incident, &updates),
+                pending: 0,
+                blockers: 0,
             });
         }
         let active: std::collections::HashSet<i64> = incidents.iter().map(|i| i.number).collect();
-        let approvals = store::leadership::approvals(&state.db, None, true)
+        let approvals: Vec<ApprovalView> = store::leadership::approvals(&state.db, None, true)
             .await?
             .into_iter()
             .filter(|a| active.contains(&a.number))
             .rev()
             .map(approval_view)
             .collect();
-        let blockers = store::leadership::blockers(&state.db, None, true)
+        let blockers: Vec<BlockerView> = store::leadership::blockers(&state.db, None, true)
             .await?
             .into_iter()
             .filter(|b| !hidden.hides(b.incident_id))
             .map(blocker_view)
             .collect();
+        for row in &mut incidents {
+            row.pending = approvals.iter().filter(|a| a.number == row.number).count();
+            row.blockers = blockers.iter().filter(|b| b.number == row.number).count();
+        }
         let postmortems = store::leadership::postmortems_due(&state.db)
             .await?
             .into_iter()

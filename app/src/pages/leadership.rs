@@ -410,7 +410,7 @@ pub fn RespondersPanel(
     view! {
         <section class="panel war-panel war-compact" aria-labelledby="responders-heading">
             <h2 id="responders-heading">"Responders"</h2>
-            <p class="hint">"Role holders and the people below write here; everyone else observes and asks through stakeholder questions."</p>
+            {(!observing).then(|| view! { <p class="hint">"Role holders and the people below write here; everyone else observes and asks the Comms Lead."</p> })}
             {observing
                 .then(|| {
                     view! {
@@ -720,6 +720,7 @@ fn BoardIncident(row: BoardRow, now: ReadSignal<DateTime<Utc>>) -> AnyView {
     let last = row.last_update_at;
     let next = row.next_update_due;
     let overdue = move || next.is_some_and(|n| n < now.get());
+    let asks = row.pending + row.blockers;
     view! {
         <li class="board-row" data-testid="board-incident">
             <div class="board-title">
@@ -743,6 +744,23 @@ fn BoardIncident(row: BoardRow, now: ReadSignal<DateTime<Utc>>) -> AnyView {
                     <dd class:gap-text=!row.gaps.is_empty()>
                         {format!("{filled} of {} filled", row.required)}
                         {(!gaps.is_empty()).then(|| view! { <span class="hint">{format!(" · open: {gaps}")}</span> })}
+                    </dd>
+                </div>
+                <div>
+                    <dt>"Waiting on leaders"</dt>
+                    <dd class:gap-text={asks > 0}>
+                        {if asks == 0 {
+                            "nothing".to_owned()
+                        } else {
+                            let mut parts = Vec::new();
+                            if row.pending > 0 {
+                                parts.push(format!("{} authorisation{}", row.pending, if row.pending == 1 { "" } else { "s" }));
+                            }
+                            if row.blockers > 0 {
+                                parts.push(format!("{} blocker{}", row.blockers, if row.blockers == 1 { "" } else { "s" }));
+                            }
+                            parts.join(", ")
+                        }}
                     </dd>
                 </div>
                 <div>
