@@ -399,7 +399,8 @@ macro_rules! tick_if_core_filled {
 }
 
 pub(crate) use {
-    event, holder_in, incident_for_change, name_of, require_responder, require_speaker, tick,
+    event, holder_in, incident_for_change, is_active_user, name_of, require_responder,
+    require_speaker, tick,
 };
 
 /// Declares an incident: the declarer becomes IC. Returns the new incident.

@@ -3,8 +3,8 @@
 //! deadlines. Every change is one transaction with its timeline entry.
 
 use super::incidents::{
-    event, holder_in, incident_for_change, name_of, require_responder, IncidentChangeError,
-    IncidentRow, INCIDENT_COLUMNS,
+    event, holder_in, incident_for_change, is_active_user, name_of, require_responder,
+    IncidentChangeError, IncidentRow, INCIDENT_COLUMNS,
 };
 use super::users::User;
 use super::{read, write_tx, Db, StoreError};
@@ -172,11 +172,7 @@ pub async fn add_responder(
     write_tx!(db, tx => {
         incident_for_change!(tx, id, true);
         leadership::may_manage_responders(actor).map_err(IncidentChangeError::Refused)?;
-        let disabled: Option<bool> = sqlx::query_scalar("SELECT disabled FROM users WHERE id = $1")
-            .bind(target.0)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if disabled != Some(false) {
+        if !is_active_user!(tx, target) {
             return Err(IncidentChangeError::Invalid("Choose someone who can sign in."));
         }
         let already: i64 = sqlx::query_scalar(
