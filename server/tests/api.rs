@@ -17,6 +17,9 @@ use tower::ServiceExt;
 
 const ADMIN_PASSWORD: &str = "admin password 123";
 
+/// How long one request may take before the test fails naming it.
+const ANSWER_WITHIN: std::time::Duration = std::time::Duration::from_secs(120);
+
 struct TestServer {
     db: Db,
     app: Router,
@@ -84,8 +87,14 @@ fn encode(value: &str) -> String {
 }
 
 impl TestServer {
+    /// Sends one request; a request that gets no answer within two minutes fails
+    /// the test naming itself, instead of holding the whole run until its limit.
     async fn send(&self, request: Request<Body>) -> Reply {
-        let response = self.app.clone().oneshot(request).await.expect("response");
+        let what = format!("{} {}", request.method(), request.uri());
+        let response = tokio::time::timeout(ANSWER_WITHIN, self.app.clone().oneshot(request))
+            .await
+            .unwrap_or_else(|_| panic!("{what} got no answer within {ANSWER_WITHIN:?}"))
+            .expect("response");
         let status = response.status();
         let set_cookie = response
             .headers()
@@ -96,10 +105,9 @@ impl TestServer {
             .as_deref()
             .and_then(|c| c.split(';').next())
             .map(str::to_owned);
-        let bytes = response
-            .into_body()
-            .collect()
+        let bytes = tokio::time::timeout(ANSWER_WITHIN, response.into_body().collect())
             .await
+            .unwrap_or_else(|_| panic!("{what} sent no whole body within {ANSWER_WITHIN:?}"))
             .expect("body")
             .to_bytes();
         Reply {

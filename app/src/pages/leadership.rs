@@ -31,20 +31,43 @@ pub struct LeadActions {
     pub add: ServerAction<AddResponder>,
     pub remove: ServerAction<RemoveResponder>,
     pub restrict: ServerAction<FlagRestricted>,
+    /// Each form's last refusal, derived once by the page that owns the actions
+    /// (a signal made inside the live view would be disposed by its refetch).
+    pub request_error: Signal<Option<ApiError>>,
+    pub decide_error: Signal<Option<ApiError>>,
+    pub skip_error: Signal<Option<ApiError>>,
+    pub raise_error: Signal<Option<ApiError>>,
+    pub resolve_error: Signal<Option<ApiError>>,
+    /// The request and the blocker acted on last, so a refusal shows on that card only.
+    pub approval_acted: RwSignal<i64>,
+    pub blocker_acted: RwSignal<i64>,
 }
 
 impl LeadActions {
+    /// Call once per page, outside its live view.
     pub fn new() -> Self {
+        let request = ServerAction::new();
+        let decide = ServerAction::new();
+        let skip = ServerAction::new();
+        let raise = ServerAction::new();
+        let resolve = ServerAction::new();
         LeadActions {
-            request: ServerAction::new(),
-            decide: ServerAction::new(),
-            skip: ServerAction::new(),
-            raise: ServerAction::new(),
+            request,
+            decide,
+            skip,
+            raise,
             take: ServerAction::new(),
-            resolve: ServerAction::new(),
+            resolve,
             add: ServerAction::new(),
             remove: ServerAction::new(),
             restrict: ServerAction::new(),
+            request_error: Signal::derive(move || request.value().get().and_then(Result::err)),
+            decide_error: Signal::derive(move || decide.value().get().and_then(Result::err)),
+            skip_error: Signal::derive(move || skip.value().get().and_then(Result::err)),
+            raise_error: Signal::derive(move || raise.value().get().and_then(Result::err)),
+            resolve_error: Signal::derive(move || resolve.value().get().and_then(Result::err)),
+            approval_acted: RwSignal::new(0),
+            blocker_acted: RwSignal::new(0),
         }
     }
 
@@ -93,10 +116,12 @@ pub fn ApprovalCard(
     let pending = approval.status == ApprovalStatus::Pending;
     let note_ref = NodeRef::<leptos::html::Textarea>::new();
     let skip_ref = NodeRef::<leptos::html::Textarea>::new();
-    let decide_error = Signal::derive(move || actions.decide.value().get().and_then(Result::err));
-    let skip_error = Signal::derive(move || actions.skip.value().get().and_then(Result::err));
+    let mine = move || actions.approval_acted.get() == approval_id;
+    let decide_error = Signal::derive(move || actions.decide_error.get().filter(|_| mine()));
+    let skip_error = Signal::derive(move || actions.skip_error.get().filter(|_| mine()));
     let decide = move |approve: bool| {
         let note = note_ref.get().map(|t| t.value()).unwrap_or_default();
+        actions.approval_acted.set(approval_id);
         actions.decide.dispatch(DecideApproval {
             number,
             approval_id,
@@ -168,6 +193,7 @@ pub fn ApprovalCard(
                                 class="button-quiet"
                                 on:click=move |_| {
                                     let reason = skip_ref.get().map(|t| t.value()).unwrap_or_default();
+                                    actions.approval_acted.set(approval_id);
                                     actions.skip.dispatch(OverrideApproval { number, approval_id, reason });
                                 }
                             >
@@ -195,7 +221,12 @@ pub fn BlockerCard(
     let raised_at = blocker.raised_at;
     let open = blocker.resolved_at.is_none();
     let note_ref = NodeRef::<leptos::html::Input>::new();
-    let resolve_error = Signal::derive(move || actions.resolve.value().get().and_then(Result::err));
+    let resolve_error = Signal::derive(move || {
+        actions
+            .resolve_error
+            .get()
+            .filter(|_| actions.blocker_acted.get() == blocker_id)
+    });
     let taken = blocker.taken_by.clone();
     view! {
         <li class="blocker" class:blocker-open=open data-testid="blocker">
@@ -237,6 +268,7 @@ pub fn BlockerCard(
                                 on:submit=move |ev| {
                                     ev.prevent_default();
                                     let note = note_ref.get().map(|i| i.value()).unwrap_or_default();
+                                    actions.blocker_acted.set(blocker_id);
                                     actions.resolve.dispatch(ResolveBlocker { number, blocker_id, note });
                                 }
                             >
@@ -262,7 +294,7 @@ pub fn ApprovalsPanel(
     actions: LeadActions,
 ) -> AnyView {
     let number = view.number;
-    let request_error = Signal::derive(move || actions.request.value().get().and_then(Result::err));
+    let request_error = actions.request_error;
     let mitigation_ref = NodeRef::<leptos::html::Input>::new();
     let reason_ref = NodeRef::<leptos::html::Textarea>::new();
     let can_ask = view.can_request_approval && view.can_edit;
@@ -321,7 +353,7 @@ pub fn BlockersPanel(
     actions: LeadActions,
 ) -> AnyView {
     let number = view.number;
-    let raise_error = Signal::derive(move || actions.raise.value().get().and_then(Result::err));
+    let raise_error = actions.raise_error;
     let description_ref = NodeRef::<leptos::html::Input>::new();
     let (open, resolved): (Vec<_>, Vec<_>) = view
         .blockers
@@ -383,8 +415,9 @@ pub fn BlockersPanel(
 pub fn RespondersPanel(
     view: WarRoomView,
     actions: LeadActions,
-    /// The page's question action, so "Asked." survives the live refetch it causes.
+    /// The page's question action and its refusal, so both survive the live refetch it causes.
     ask: ServerAction<AskQuestion>,
+    ask_error: Signal<Option<ApiError>>,
 ) -> AnyView {
     let number = view.number;
     let holders: Vec<i64> = view
@@ -402,7 +435,6 @@ pub fn RespondersPanel(
     let manage = view.commands && view.can_join;
     let add_ref = NodeRef::<leptos::html::Select>::new();
     let observing = view.can_join && !view.can_edit;
-    let ask_error = Signal::derive(move || ask.value().get().and_then(Result::err));
     let question_ref = NodeRef::<leptos::html::Input>::new();
     if !manage && !observing && view.responders.is_empty() {
         return ().into_any();
@@ -552,6 +584,7 @@ pub fn LeadershipPage() -> impl IntoView {
     let now = use_now();
     let actions = LeadActions::new();
     let deadlines = ServerAction::<SetPostmortemDeadlines>::new();
+    let deadlines_error = Signal::derive(move || deadlines.value().get().and_then(Result::err));
     let board = Resource::new(
         move || {
             (
@@ -570,7 +603,7 @@ pub fn LeadershipPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match board.await {
-                    Ok(view) => view! { <Board view now actions deadlines /> }.into_any(),
+                    Ok(view) => view! { <Board view now actions deadlines deadlines_error /> }.into_any(),
                     Err(e) => view! { <p class="notice notice-error">{e.to_string()}</p> }.into_any(),
                 }
             })}
@@ -584,6 +617,7 @@ fn Board(
     now: ReadSignal<DateTime<Utc>>,
     actions: LeadActions,
     deadlines: ServerAction<SetPostmortemDeadlines>,
+    deadlines_error: Signal<Option<ApiError>>,
 ) -> AnyView {
     let can_authorise = view.can_authorise;
     view! {
@@ -702,7 +736,7 @@ fn Board(
                     </ul>
                 </section>
             </div>
-            {view.deadlines.map(|days| view! { <DeadlinesForm days deadlines /> })}
+            {view.deadlines.map(|days| view! { <DeadlinesForm days deadlines error=deadlines_error /> })}
         </div>
     }
     .into_any()
@@ -783,8 +817,8 @@ fn BoardIncident(row: BoardRow, now: ReadSignal<DateTime<Utc>>) -> AnyView {
 fn DeadlinesForm(
     days: crate::domain::leadership::DeadlineDays,
     deadlines: ServerAction<SetPostmortemDeadlines>,
+    error: Signal<Option<ApiError>>,
 ) -> AnyView {
-    let error = Signal::derive(move || deadlines.value().get().and_then(Result::err));
     let saved = move || deadlines.value().get().is_some_and(|r| r.is_ok());
     let field = move |name: &'static str, label: &'static str, value: u32| {
         view! {

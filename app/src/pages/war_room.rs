@@ -158,7 +158,7 @@ pub fn WarRoomPage() -> impl IntoView {
                                 <div class="war-grid">
                                     <div class="war-col">
                                         <RoleBoard view=view.clone() now actions />
-                                        <RespondersPanel view=view.clone() actions=lead ask />
+                                        <RespondersPanel view=view.clone() actions=lead ask ask_error />
                                         <Rhythm view=view.clone() now actions />
                                     </div>
                                     <div class="war-col">
