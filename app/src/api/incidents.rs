@@ -184,6 +184,23 @@ pub(crate) async fn visible_incident(
     Ok(incident)
 }
 
+/// The war room of incident `number` as `user` may see it (not-found like [`visible_incident`]).
+#[cfg(feature = "ssr")]
+pub(crate) async fn visible_room(
+    state: &AppState,
+    user: &User,
+    number: i64,
+) -> Result<store::incidents::WarRoom, ApiError> {
+    let room = store::incidents::war_room(&state.db, number)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let id = room.incident.id;
+    if room.incident.restricted && !store::leadership::can_see(&state.db, id, user).await? {
+        return Err(ApiError::NotFound);
+    }
+    Ok(room)
+}
+
 #[cfg(feature = "ssr")]
 pub(crate) async fn incident_id(
     state: &AppState,
@@ -305,15 +322,12 @@ pub async fn get_war_room(number: i64) -> Result<WarRoomView, ApiError> {
     respond(async move {
         let state = state()?;
         let user = require_user(&state).await?;
-        visible_incident(&state, &user, number).await?;
+        let room = visible_room(&state, &user, number).await?;
         if user.org_role == OrgRole::Viewer {
             return Err(ApiError::Forbidden(
                 "Stakeholders follow incidents through the status channel.".to_owned(),
             ));
         }
-        let room = store::incidents::war_room(&state.db, number)
-            .await?
-            .ok_or(ApiError::NotFound)?;
         let incident = &room.incident;
         let updates = store::updates::for_incident(&state.db, incident.id).await?;
         let is_ic = room

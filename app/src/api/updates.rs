@@ -168,10 +168,7 @@ pub async fn get_comms(number: i64) -> Result<CommsView, ApiError> {
     respond(async move {
         let state = state()?;
         let user = require_writer(&state).await?;
-        super::incidents::visible_incident(&state, &user, number).await?;
-        let room = store::incidents::war_room(&state.db, number)
-            .await?
-            .ok_or(ApiError::NotFound)?;
+        let room = super::incidents::visible_room(&state, &user, number).await?;
         let incident = &room.incident;
         let updates = store::updates::for_incident(&state.db, incident.id).await?;
         let holder = |role| room.roles.iter().find(|h| h.role == role);
@@ -265,10 +262,7 @@ pub async fn publish_update(
         let state = state()?;
         let user = require_writer(&state).await?;
         let kind = TemplateKind::parse("kind", &kind)?;
-        super::incidents::visible_incident(&state, &user, number).await?;
-        let room = store::incidents::war_room(&state.db, number)
-            .await?
-            .ok_or(ApiError::NotFound)?;
+        let room = super::incidents::visible_room(&state, &user, number).await?;
         let id = room.incident.id;
         if !store::updates::may_speak(&state.db, id, user.id).await? {
             return Err(ApiError::Forbidden(
