@@ -455,7 +455,7 @@ pub async fn get_leadership() -> Result<LeadershipView, ApiError> {
             .map(|p| due_view(p, today))
             .collect();
         let mut overdue_items: Vec<OwnerItems> = Vec::new();
-        for item in super::postmortems::tracker_items(&state, &user, today).await? {
+        for item in super::postmortems::tracker_items(&state, &hidden, today).await? {
             if !item.overdue {
                 continue;
             }

@@ -742,14 +742,13 @@ pub struct TrackerView {
     pub today: NaiveDate,
 }
 
-/// Every action item `user` may see (restricted incidents they are not part of are left out).
+/// Every action item, without those of incidents `hidden` from the caller.
 #[cfg(feature = "ssr")]
 pub(crate) async fn tracker_items(
     state: &AppState,
-    user: &User,
+    hidden: &store::leadership::Hidden,
     today: NaiveDate,
 ) -> Result<Vec<ItemView>, ApiError> {
-    let hidden = store::leadership::hidden_from(&state.db, user).await?;
     Ok(store::postmortems::all_items(&state.db)
         .await?
         .into_iter()
@@ -807,7 +806,8 @@ pub async fn get_action_items(filter: TrackerFilter) -> Result<TrackerView, ApiE
             ),
         };
         let week = today + chrono::Duration::days(7);
-        let all = tracker_items(&state, &user, today).await?;
+        let hidden = store::leadership::hidden_from(&state.db, &user).await?;
+        let all = tracker_items(&state, &hidden, today).await?;
         let mut incidents: Vec<(i64, String)> = all
             .iter()
             .map(|i| (i.incident_number, i.incident_title.clone()))
