@@ -173,6 +173,7 @@ async fn main() {
         SessionSettings {
             secure: false,
             idle_minutes: 60,
+            base_url: "http://127.0.0.1:3000".to_owned(),
         },
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

@@ -165,6 +165,7 @@ async fn main() {
         SessionSettings {
             secure: false,
             idle_minutes: 60,
+            base_url: "http://127.0.0.1:3000".to_owned(),
         },
     )
     .route("/bench/trivial", get(|| async { "ok" }));

@@ -6,14 +6,16 @@ pub mod public;
 pub mod webhooks;
 
 use app::api::AppState;
+use app::live::Change;
 use app::store::sessions::Sessions;
 use axum::extract::{FromRef, State};
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
+use axum::{Extension, Router};
 use futures::StreamExt;
+use std::sync::Arc;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -56,6 +58,9 @@ pub struct SessionSettings {
     pub secure: bool,
     /// End a session after this many minutes without a request.
     pub idle_minutes: i64,
+    /// The public base URL (`CALMROOM_BASE_URL`): a browser page served from it
+    /// may write, as may one from the host the request names.
+    pub base_url: String,
 }
 
 /// The whole application: pages, server functions, health check, static files.
@@ -64,7 +69,7 @@ pub fn router(state: ServerState, sessions: Sessions, settings: SessionSettings)
     let context_state = state.app.clone();
     let provide_state = move || provide_context(context_state.clone());
     let options = state.leptos_options.clone();
-    let session_layer = SessionManagerLayer::new(sessions)
+    let session_layer = SessionManagerLayer::new(sessions.clone())
         .with_name(SESSION_COOKIE)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
@@ -85,6 +90,15 @@ pub fn router(state: ServerState, sessions: Sessions, settings: SessionSettings)
             _,
         >(provide_state, app::shell))
         .layer(session_layer)
+        .layer(Extension(sessions))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(origin_of(&settings.base_url)),
+            same_origin_writes,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            settings.secure,
+            private_responses,
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -100,25 +114,201 @@ pub fn router(state: ServerState, sessions: Sessions, settings: SessionSettings)
         .with_state(state)
 }
 
+/// Signed-in answers are never stored by browsers or proxies (a shared computer's
+/// back button must not show the war room); over https, browsers are told to
+/// use https only.
+async fn private_responses(
+    State(https): State<bool>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let signed_in = request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains(SESSION_COOKIE));
+    let asset = request.uri().path().starts_with("/pkg/");
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    if signed_in && !asset && !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if https {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+    response
+}
+
+/// `scheme://host[:port]` of a URL, lower-cased, without a path.
+fn origin_of(url: &str) -> String {
+    let url = url.trim().to_ascii_lowercase();
+    match url.find("://") {
+        Some(at) => {
+            let rest = &url[at + 3..];
+            let host = rest.split('/').next().unwrap_or(rest);
+            format!("{}://{host}", &url[..at])
+        }
+        None => url,
+    }
+}
+
+/// Refuses cross-site writes (CSRF): a state-changing request from a browser must
+/// come from a page of this instance (its `Origin` is the base URL, or the host
+/// the request was sent to, and `Sec-Fetch-Site` is not cross-site or same-site),
+/// and server functions take only form or JSON bodies, never `text/plain`.
+/// Clients that are not browsers send neither header and are not affected.
+async fn same_origin_writes(
+    State(base_origin): State<Arc<String>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    use axum::http::Method;
+    let method = request.method();
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(request).await;
+    }
+    let headers = request.headers();
+    let text = |name: HeaderName| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.trim().to_ascii_lowercase())
+    };
+    let refuse = |why: &'static str| (StatusCode::FORBIDDEN, why).into_response();
+    if let Some(origin) = text(header::ORIGIN) {
+        let host = text(header::HOST);
+        let origin_host = origin.split_once("://").map(|(_, h)| h.to_owned());
+        let same_host = host.is_some() && origin_host == host;
+        if origin != *base_origin && !same_host {
+            return refuse("Refused: this request came from another site.\n");
+        }
+    }
+    if let Some(site) = text(HeaderName::from_static("sec-fetch-site")) {
+        if site == "cross-site" || site == "same-site" {
+            return refuse("Refused: this request came from another site.\n");
+        }
+    }
+    if request.uri().path().starts_with("/api/") {
+        let content_type = text(header::CONTENT_TYPE).unwrap_or_default();
+        let accepted = ["application/x-www-form-urlencoded", "application/json", "multipart/form-data"];
+        if !accepted.iter().any(|a| content_type.starts_with(a)) {
+            return (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Send the fields as a form or as JSON.\n",
+            )
+                .into_response();
+        }
+    }
+    next.run(request).await
+}
+
+/// How often an open event stream checks that its session is still signed in.
+const RECHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Live changes for signed-in browsers. Each connection starts with a
 /// `resync` event, so a browser that reconnects refetches what it missed.
-async fn events(State(state): State<ServerState>, session: tower_sessions::Session) -> Response {
-    if app::api::session_user(&state.app, &session).await.is_none() {
+/// A browser hears only about incidents its user may see, and the stream ends
+/// once the session is signed out, expires or its user is disabled.
+async fn events(
+    State(state): State<ServerState>,
+    Extension(sessions): Extension<Sessions>,
+    session: tower_sessions::Session,
+) -> Response {
+    let (Some(user), Some(id)) = (
+        app::api::session_user(&state.app, &session).await,
+        session.id(),
+    ) else {
         return (StatusCode::UNAUTHORIZED, "sign in to follow live changes\n").into_response();
-    }
-    let changes = BroadcastStream::new(state.app.events.subscribe()).map(|change| {
-        Ok::<_, std::convert::Infallible>(match change {
-            Ok(change) => Event::default().event("change").data(change.wire()),
-            // This connection fell behind: tell the browser to refetch everything.
-            Err(_) => Event::default().event("resync").data("lagged"),
-        })
-    });
+    };
+    let mut recheck = tokio::time::interval(RECHECK_EVERY);
+    recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let follower = Follower {
+        app: state.app.clone(),
+        sessions,
+        id,
+        user,
+        changes: BroadcastStream::new(state.app.events.subscribe()),
+        recheck,
+        checked: std::time::Instant::now(),
+    };
     let first = futures::stream::once(async {
         Ok::<_, std::convert::Infallible>(Event::default().event("resync").data("connected"))
+    });
+    let changes = futures::stream::unfold(follower, |mut follower| async move {
+        follower
+            .next_event()
+            .await
+            .map(|event| (Ok::<_, std::convert::Infallible>(event), follower))
     });
     Sse::new(first.chain(changes))
         .keep_alive(KeepAlive::default())
         .into_response()
+}
+
+/// One open event stream and whose it is.
+struct Follower {
+    app: AppState,
+    sessions: Sessions,
+    id: tower_sessions::session::Id,
+    user: app::store::users::User,
+    changes: BroadcastStream<Change>,
+    recheck: tokio::time::Interval,
+    checked: std::time::Instant,
+}
+
+impl Follower {
+    /// The next event this user may hear; `None` ends the stream.
+    async fn next_event(&mut self) -> Option<Event> {
+        loop {
+            tokio::select! {
+                _ = self.recheck.tick() => {
+                    if !self.still_signed_in().await {
+                        return None;
+                    }
+                }
+                change = self.changes.next() => {
+                    // Every change is checked against a session at most a second old.
+                    if self.checked.elapsed() >= std::time::Duration::from_secs(1)
+                        && !self.still_signed_in().await
+                    {
+                        return None;
+                    }
+                    match change? {
+                        // This connection fell behind: tell the browser to refetch everything.
+                        Err(_) => return Some(Event::default().event("resync").data("lagged")),
+                        Ok(Change::Restricted(number))
+                            if !app::api::may_see_incident(&self.app, &self.user, number).await => {}
+                        Ok(change) => return Some(Event::default().event("change").data(change.wire())),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reloads the session from the store: signed out, expired or disabled is false.
+    async fn still_signed_in(&mut self) -> bool {
+        use tower_sessions::SessionStore;
+        self.checked = std::time::Instant::now();
+        let record = match self.sessions.load(&self.id).await {
+            Ok(Some(record)) => record,
+            Ok(None) => return false,
+            Err(e) => {
+                tracing::warn!(error = %e, "event stream: cannot reload its session");
+                return true;
+            }
+        };
+        match app::api::user_of_record(&self.app, &record).await {
+            Some(user) if user.id == self.user.id => {
+                self.user = user;
+                true
+            }
+            _ => false,
+        }
+    }
 }
 
 /// 200 when the database answers, 503 when it does not.

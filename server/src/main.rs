@@ -115,12 +115,16 @@ async fn run(config: Config) -> Result<(), String> {
             base_url: config.base_url.clone(),
         }),
     };
+    state
+        .public
+        .follow(state.app.db.clone(), state.app.events.clone());
     let app = router(
         state,
         sessions,
         SessionSettings {
             secure: config.secure_cookies(),
             idle_minutes: config.session_idle_minutes,
+            base_url: config.base_url.clone(),
         },
     );
 

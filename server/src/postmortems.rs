@@ -2,7 +2,7 @@
 //! and each user's private iCalendar feed of their action items.
 
 use crate::ServerState;
-use app::api::postmortems::{load, markdown, render_markdown, PostmortemScreen};
+use app::api::postmortems::{load, markdown, PostmortemScreen};
 use app::api::{session_user, ApiError};
 use app::domain::postmortems::ActionStatus;
 use axum::extract::{Path, State};
@@ -72,7 +72,7 @@ async fn print(
 ) -> Response {
     match document(&state, &session, number).await {
         Ok(md) => {
-            let body = render_markdown(&md);
+            let body = app::api::markdown::render_document(md).await;
             let page = format!(
                 "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
                  <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\

@@ -23,6 +23,8 @@ const ANSWER_WITHIN: std::time::Duration = std::time::Duration::from_secs(120);
 struct TestServer {
     db: Db,
     app: Router,
+    sessions: Sessions,
+    events: app::live::Events,
 }
 
 struct Reply {
@@ -36,27 +38,37 @@ async fn servers_with(secure: bool) -> Vec<TestServer> {
     let mut servers = Vec::new();
     for db in fresh_databases().await {
         let sessions = Sessions::open(&db).await.expect("session table");
+        let events = app::live::Events::new();
         let state = ServerState {
             leptos_options: LeptosOptions::builder().output_name("calmroom").build(),
             app: AppState {
                 db: db.clone(),
-                events: app::live::Events::new(),
+                events: events.clone(),
             },
             public: server::public::PublicSite::new(server::public::PublicSettings {
                 title: "Example status".to_owned(),
                 base_url: "http://status.test".to_owned(),
             }),
         };
+        state
+            .public
+            .follow(state.app.db.clone(), state.app.events.clone());
         let app = router(
             state,
-            sessions,
+            sessions.clone(),
             SessionSettings {
                 secure,
                 idle_minutes: 60,
+                base_url: "http://127.0.0.1:3000".to_owned(),
             },
         )
         .layer(MockConnectInfo(SocketAddr::from(([10, 0, 0, 7], 4000))));
-        servers.push(TestServer { db, app });
+        servers.push(TestServer {
+            db,
+            app,
+            sessions,
+            events,
+        });
     }
     servers
 }
@@ -126,6 +138,19 @@ impl TestServer {
         }
         self.send(request.body(Body::from(form(pairs))).expect("request"))
             .await
+    }
+
+    /// A public page once it shows what `shows` looks for: the public cache is
+    /// rebuilt in the background after a change, so it may take a moment.
+    async fn public_once(&self, path: &str, shows: impl Fn(&str) -> bool) -> Reply {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let reply = self.get(path, None).await;
+            if shows(&reply.body) || tokio::time::Instant::now() > deadline {
+                return reply;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
     }
 
     async fn get(&self, path: &str, cookie: Option<&str>) -> Reply {
@@ -368,7 +393,7 @@ async fn five_failures_on_an_account_throttle_even_the_right_password() {
 }
 
 #[tokio::test]
-async fn twenty_failures_from_one_address_throttle_other_accounts_too() {
+async fn past_twenty_failures_from_one_address_only_a_right_password_gets_through() {
     for server in servers().await {
         server.set_up().await;
         for i in 0..20 {
@@ -378,13 +403,41 @@ async fn twenty_failures_from_one_address_throttle_other_accounts_too() {
                 StatusCode::UNAUTHORIZED
             );
         }
-        let throttled = server.sign_in("ada@example.com", ADMIN_PASSWORD).await;
+        let guess = server.sign_in("ada@example.com", "wrong password!").await;
         assert_eq!(
-            throttled.status,
+            guess.status,
             StatusCode::TOO_MANY_REQUESTS,
             "{}",
             server.db.backend()
         );
+        // Someone else behind the same address is not locked out.
+        let right = server.sign_in("ada@example.com", ADMIN_PASSWORD).await;
+        assert!(
+            right.cookie.is_some(),
+            "{}: {} {}",
+            server.db.backend(),
+            right.status,
+            right.body
+        );
+    }
+}
+
+#[tokio::test]
+async fn forty_parallel_wrong_passwords_on_one_account_check_at_most_five() {
+    for server in servers().await {
+        server.set_up().await;
+        let attempts = (0..40).map(|_| server.sign_in("ada@example.com", "wrong password!"));
+        let replies = futures::future::join_all(attempts).await;
+        let checked = replies
+            .iter()
+            .filter(|r| r.status == StatusCode::UNAUTHORIZED)
+            .count();
+        let throttled = replies
+            .iter()
+            .filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS)
+            .count();
+        assert_eq!(checked, 5, "{}", server.db.backend());
+        assert_eq!(throttled, 35, "{}", server.db.backend());
     }
 }
 
@@ -1553,7 +1606,7 @@ async fn the_public_page_answers_from_its_cache_and_a_change_refreshes_it() {
             )
             .await;
         assert_eq!(add.status, StatusCode::OK, "{}", add.body);
-        let page = server.get("/status", None).await;
+        let page = server.public_once("/status", |b| b.contains("Search")).await;
         assert!(page.body.contains("Search"), "{}", server.db.backend());
 
         // With nothing changed, readers are served without the database.
@@ -2128,5 +2181,570 @@ async fn approving_a_high_impact_mitigation_needs_the_leadership_permission() {
         assert_eq!(json(&board)["incidents"][0]["ic"], "Ivy");
         let not_leader = server.call("get_leadership", Some(&tess), &[]).await;
         assert_eq!(not_leader.status, StatusCode::FORBIDDEN);
+    }
+}
+
+/// Incident 1 declared restricted by Ivy, resolved, with a postmortem holding
+/// one action item owned by Ivy. Returns (admin, ivy, obi the outsider, item id).
+async fn restricted_with_item(server: &TestServer) -> (String, String, String, String) {
+    let admin = server.set_up().await;
+    let (ivy_id, ivy) = member(server, &admin, "Ivy", "responder").await;
+    let (_, obi) = member(server, &admin, "Obi", "responder").await;
+    declare_restricted(server, &ivy).await;
+    let version = war_room(server, &ivy).await["version"].to_string();
+    let resolved = server
+        .call(
+            "change_status",
+            Some(&ivy),
+            &[
+                ("number", "1"),
+                ("version", &version),
+                ("status", "resolved"),
+                ("severity", "sev1"),
+            ],
+        )
+        .await;
+    assert_eq!(resolved.status, StatusCode::OK, "{}", resolved.body);
+    let started = server
+        .call("start_postmortem", Some(&ivy), &[("number", "1")])
+        .await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.body);
+    let added = server
+        .call(
+            "add_action_item",
+            Some(&ivy),
+            &[
+                ("number", "1"),
+                ("title", "Rotate the export bucket keys"),
+                ("kind", "prevention"),
+                ("owner", &ivy_id.to_string()),
+                ("due", "2026-12-10"),
+                ("verification", "Old keys are refused"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::OK, "{}", added.body);
+    let document = server
+        .call("get_postmortem", Some(&ivy), &[("number", "1")])
+        .await;
+    let item = json(&document)["Document"]["items"][0]["id"].to_string();
+    (admin, ivy, obi, item)
+}
+
+#[tokio::test]
+async fn an_outsider_can_neither_change_nor_detect_the_action_items_of_a_restricted_incident() {
+    for server in servers().await {
+        let (_, ivy, obi, item) = restricted_with_item(&server).await;
+        let attempts: Vec<(&str, Vec<(&str, &str)>)> = vec![
+            (
+                "move_action_item",
+                vec![
+                    ("item", &item),
+                    ("version", "1"),
+                    ("status", "in_progress"),
+                    ("evidence", ""),
+                ],
+            ),
+            (
+                "reassign_action_item",
+                vec![("item", &item), ("version", "1"), ("owner", ""), ("due", "")],
+            ),
+            ("confirm_action_item", vec![("item", &item), ("version", "1")]),
+        ];
+        for (function, pairs) in &attempts {
+            let real = server.call(function, Some(&obi), pairs).await;
+            let unknown_pairs: Vec<(&str, &str)> = pairs
+                .iter()
+                .map(|(k, v)| (*k, if *k == "item" { "999" } else { *v }))
+                .collect();
+            let unknown = server.call(function, Some(&obi), &unknown_pairs).await;
+            assert_eq!(
+                real.status,
+                StatusCode::NOT_FOUND,
+                "{function} on {}: {}",
+                server.db.backend(),
+                real.body
+            );
+            assert_eq!(
+                (real.status, real.body.clone()),
+                (unknown.status, unknown.body),
+                "{function}: a real item and a missing one answer alike"
+            );
+        }
+        let document = server
+            .call("get_postmortem", Some(&ivy), &[("number", "1")])
+            .await;
+        let item = &json(&document)["Document"]["items"][0];
+        assert_eq!(item["status"], "Open", "{item}");
+        assert_eq!(item["version"], 1, "{item}");
+    }
+}
+
+#[tokio::test]
+async fn observers_cannot_rewrite_a_postmortem_and_its_review_record_stays_once_published() {
+    for server in servers().await {
+        let (admin, ivy, otto_id, otto, _) = resolved_incident(&server).await;
+        server
+            .call("start_postmortem", Some(&ivy), &[("number", "1")])
+            .await;
+        let document = server
+            .call("get_postmortem", Some(&otto), &[("number", "1")])
+            .await;
+        assert_eq!(json(&document)["Document"]["can_write"], false);
+        let version = postmortem_version(&document);
+        let saved = server
+            .call_json(
+                "save_postmortem",
+                &otto,
+                serde_json::json!({
+                    "number": 1,
+                    "version": version.parse::<i64>().expect("version"),
+                    "fields": { "summary": "Otto rewrote this" },
+                }),
+            )
+            .await;
+        assert_eq!(saved.status, StatusCode::FORBIDDEN, "{}", saved.body);
+        let otto_id = otto_id.to_string();
+        let writes: Vec<(&str, Vec<(&str, &str)>)> = vec![
+            (
+                "exclude_line",
+                vec![("number", "1"), ("line", "1"), ("excluded", "true")],
+            ),
+            (
+                "add_action_item",
+                vec![
+                    ("number", "1"),
+                    ("title", "Otto's item"),
+                    ("kind", "process"),
+                    ("owner", &otto_id),
+                    ("due", ""),
+                    ("verification", "none"),
+                ],
+            ),
+            (
+                "record_meeting",
+                vec![
+                    ("number", "1"),
+                    ("held_at", "2026-11-30T10:00"),
+                    ("attendees", "Otto alone"),
+                ],
+            ),
+        ];
+        for (function, pairs) in &writes {
+            let reply = server.call(function, Some(&otto), pairs).await;
+            assert_eq!(
+                reply.status,
+                StatusCode::FORBIDDEN,
+                "{function} by an observer on {}: {}",
+                server.db.backend(),
+                reply.body
+            );
+        }
+        // Once published, not even the IC rewrites the review record.
+        let version = postmortem_version(
+            &server
+                .call("get_postmortem", Some(&ivy), &[("number", "1")])
+                .await,
+        );
+        let published = server
+            .call(
+                "publish_postmortem",
+                Some(&admin),
+                &[("number", "1"), ("version", &version), ("confirm", "true")],
+            )
+            .await;
+        assert_eq!(published.status, StatusCode::OK, "{}", published.body);
+        let late = server
+            .call(
+                "record_meeting",
+                Some(&ivy),
+                &[
+                    ("number", "1"),
+                    ("held_at", "2026-11-30T10:00"),
+                    ("attendees", "Rewritten"),
+                ],
+            )
+            .await;
+        assert_eq!(late.status, StatusCode::CONFLICT, "{}", late.body);
+        let document = server
+            .call("get_postmortem", Some(&ivy), &[("number", "1")])
+            .await;
+        let document = &json(&document)["Document"];
+        assert_eq!(document["attendees"], "", "{document}");
+        assert!(document["items"].as_array().expect("items").is_empty());
+        assert!(!document["sections"].to_string().contains("Otto rewrote"));
+    }
+}
+
+#[tokio::test]
+async fn insights_leave_out_restricted_incidents_for_people_outside_them() {
+    for server in servers().await {
+        let admin = server.set_up().await;
+        let (_, ivy) = member(&server, &admin, "Ivy", "responder").await;
+        let (_, obi) = member(&server, &admin, "Obi", "responder").await;
+        declare_restricted(&server, &ivy).await;
+        let counted = |cookie: String| {
+            let server = &server;
+            async move {
+                let reply = server
+                    .call("get_insights", Some(&cookie), &[("from", ""), ("to", "")])
+                    .await;
+                assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+                json(&reply)["by_severity"]
+                    .as_array()
+                    .expect("by severity")
+                    .iter()
+                    .map(|pair| pair[1].as_i64().expect("count"))
+                    .sum::<i64>()
+            }
+        };
+        assert_eq!(counted(obi).await, 0, "{}", server.db.backend());
+        assert_eq!(counted(ivy).await, 1);
+        assert_eq!(counted(admin).await, 1);
+    }
+}
+
+#[tokio::test]
+async fn dates_outside_this_era_are_refused_at_their_field_not_with_a_500() {
+    for server in servers().await {
+        let (_, ivy, _, _) = restricted_with_item(&server).await;
+        for (from, to, field) in [
+            ("", "+262142-12-31", "to"),
+            ("-262143-01-01", "2026-01-01", "from"),
+            ("", "9999-12-31", "to"),
+        ] {
+            let reply = server
+                .call("get_insights", Some(&ivy), &[("from", from), ("to", to)])
+                .await;
+            assert_eq!(
+                reply.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{from}..{to}: {}",
+                reply.body
+            );
+            assert_eq!(json(&reply)["Invalid"]["field"], field);
+        }
+        let far = server
+            .call(
+                "add_action_item",
+                Some(&ivy),
+                &[
+                    ("number", "1"),
+                    ("title", "Someday"),
+                    ("kind", "process"),
+                    ("owner", ""),
+                    ("due", "+262142-12-31"),
+                    ("verification", "never"),
+                ],
+            )
+            .await;
+        assert_eq!(far.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", far.body);
+        assert_eq!(json(&far)["Invalid"]["field"], "due");
+    }
+}
+
+#[tokio::test]
+async fn markdown_nested_too_deep_is_refused_at_its_field_and_never_loads_remote_images() {
+    for server in servers().await {
+        let admin = server.set_up().await;
+        let deep = format!("{} too deep", ">".repeat(40));
+        let reply = server
+            .call("preview_markdown", Some(&admin), &[("text", &deep)])
+            .await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
+        assert_eq!(json(&reply)["Invalid"]["field"], "text");
+        let image = server
+            .call(
+                "preview_markdown",
+                Some(&admin),
+                &[("text", "![pixel](https://tracker.example/p.png)")],
+            )
+            .await;
+        assert_eq!(image.status, StatusCode::OK);
+        assert!(!image.body.contains("<img"), "{}", image.body);
+    }
+}
+
+/// Reads an event stream until `until` shows up or `quiet` passes without it;
+/// returns everything read.
+async fn read_events(body: &mut Body, until: &str, quiet: std::time::Duration) -> String {
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + quiet;
+    while !seen.contains(until) {
+        match tokio::time::timeout_at(deadline, body.frame()).await {
+            Ok(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    seen.push_str(&String::from_utf8_lossy(data));
+                }
+            }
+            // The stream ended, or nothing more came in time.
+            _ => break,
+        }
+    }
+    seen
+}
+
+async fn open_events(server: &TestServer, cookie: &str) -> Body {
+    let request = Request::get("/events")
+        .header(header::COOKIE, cookie)
+        .body(Body::empty())
+        .expect("request");
+    let response = server.app.clone().oneshot(request).await.expect("response");
+    assert_eq!(response.status(), StatusCode::OK);
+    response.into_body()
+}
+
+#[tokio::test]
+async fn the_event_stream_tells_only_people_inside_a_restricted_incident_and_ends_at_sign_out() {
+    let quiet = std::time::Duration::from_millis(1500);
+    for server in servers().await {
+        let admin = server.set_up().await;
+        let (_, ivy) = member(&server, &admin, "Ivy", "responder").await;
+        let (_, obi) = member(&server, &admin, "Obi", "responder").await;
+        let mut inside = open_events(&server, &ivy).await;
+        let mut outside = open_events(&server, &obi).await;
+        read_events(&mut inside, "connected", quiet).await;
+        read_events(&mut outside, "connected", quiet).await;
+        declare_restricted(&server, &ivy).await;
+        let heard = read_events(&mut inside, "incident:1", quiet).await;
+        assert!(heard.contains("incident:1"), "{}: {heard}", server.db.backend());
+        let note = server
+            .call(
+                "add_timeline_note",
+                Some(&ivy),
+                &[("number", "1"), ("body", "Export bucket was public")],
+            )
+            .await;
+        assert_eq!(note.status, StatusCode::OK, "{}", note.body);
+        let overheard = read_events(&mut outside, "incident:1", quiet).await;
+        assert!(
+            !overheard.contains("incident:1"),
+            "{}: an outsider heard {overheard}",
+            server.db.backend()
+        );
+
+        // Signing out ends the open stream: nothing more reaches it.
+        server.call("sign_out", Some(&ivy), &[]).await;
+        declare(&server, &admin).await;
+        let after = read_events(&mut inside, "incident:2", quiet).await;
+        assert!(
+            !after.contains("incident:2"),
+            "{}: a signed-out stream heard {after}",
+            server.db.backend()
+        );
+    }
+}
+
+#[tokio::test]
+async fn internal_updates_of_a_restricted_incident_reach_no_company_wide_webhook() {
+    for server in servers().await {
+        let admin = server.set_up().await;
+        let (_, ivy) = member(&server, &admin, "Ivy", "responder").await;
+        declare_restricted(&server, &ivy).await;
+        let add = server
+            .call(
+                "add_webhook",
+                Some(&admin),
+                &[
+                    ("name", "Company channel"),
+                    ("kind", "slack"),
+                    ("url", "http://127.0.0.1:9/hook"),
+                    ("all_updates", "on"),
+                ],
+            )
+            .await;
+        assert_eq!(add.status, StatusCode::OK, "{}", add.body);
+        let published = server
+            .publish(
+                &ivy,
+                "initial_internal",
+                serde_json::json!({
+                    "severity": "Sev1",
+                    "impact": "Invoices may be exposed",
+                    "status": "Investigating",
+                    "known": "A bucket was public",
+                    "next_steps": "Close the bucket",
+                }),
+                true,
+            )
+            .await;
+        assert_eq!(published.status, StatusCode::OK, "{}", published.body);
+        let hooks = app::store::webhooks::webhooks(&server.db).await.expect("hooks");
+        let deliveries = app::store::webhooks::deliveries(&server.db, hooks[0].id, 10)
+            .await
+            .expect("deliveries");
+        assert!(
+            deliveries.is_empty(),
+            "{}: {} deliveries",
+            server.db.backend(),
+            deliveries.len()
+        );
+    }
+}
+
+#[tokio::test]
+async fn public_readers_get_the_last_good_copy_while_a_rebuild_waits_on_the_database() {
+    for server in servers().await {
+        let Db::Postgres(pool) = &server.db else {
+            continue;
+        };
+        let admin = server.set_up().await;
+        let first = server.get("/status", None).await;
+        assert_eq!(first.status, StatusCode::OK);
+        // Hold the component table so any rebuild blocks on it.
+        let mut blocker = pool.begin().await.expect("transaction");
+        sqlx::query("LOCK TABLE components IN ACCESS EXCLUSIVE MODE")
+            .execute(&mut *blocker)
+            .await
+            .expect("lock");
+        // A public change announced while the table is locked.
+        server.events.publish(app::live::Change::Status);
+        for path in ["/status", "/api/v2/summary.json"] {
+            let request = Request::get(path).body(Body::empty()).expect("request");
+            let answer = tokio::time::timeout(
+                std::time::Duration::from_secs(5),
+                server.app.clone().oneshot(request),
+            )
+            .await
+            .unwrap_or_else(|_| panic!("{path} waited on the rebuild"))
+            .expect("response");
+            assert_eq!(answer.status(), StatusCode::OK, "{path}");
+        }
+        blocker.rollback().await.expect("release");
+        let add = server
+            .call(
+                "add_component",
+                Some(&admin),
+                &[("name", "Search"), ("group_name", ""), ("description", "")],
+            )
+            .await;
+        assert_eq!(add.status, StatusCode::OK, "{}", add.body);
+        let fresh = server.public_once("/status", |b| b.contains("Search")).await;
+        assert!(fresh.body.contains("Search"), "the rebuild catches up");
+    }
+}
+
+#[tokio::test]
+async fn an_active_session_is_renewed_instead_of_ending_at_a_fixed_time() {
+    use tower_sessions::SessionStore;
+    for server in servers().await {
+        let admin = server.set_up().await;
+        let value = admin
+            .split_once('=')
+            .map(|(_, v)| v.to_owned())
+            .expect("cookie value");
+        let id: tower_sessions::session::Id = value.parse().expect("session id");
+        let mut record = server
+            .sessions
+            .load(&id)
+            .await
+            .expect("load")
+            .expect("record");
+        // As if signed in long ago: two minutes of the idle time are left.
+        let now = tower_sessions::cookie::time::OffsetDateTime::now_utc();
+        record.expiry_date = now + tower_sessions::cookie::time::Duration::minutes(2);
+        record.data.insert(
+            "seen_at".to_owned(),
+            serde_json::json!(chrono::Utc::now().timestamp() - 3600),
+        );
+        server.sessions.save(&record).await.expect("save");
+
+        assert_eq!(
+            server.signed_in_as(&admin).await.as_deref(),
+            Some("ada@example.com")
+        );
+        let renewed = server
+            .sessions
+            .load(&id)
+            .await
+            .expect("load")
+            .expect("still signed in");
+        assert!(
+            renewed.expiry_date > now + tower_sessions::cookie::time::Duration::minutes(55),
+            "{}: the session still ends at {}",
+            server.db.backend(),
+            renewed.expiry_date
+        );
+    }
+}
+
+#[tokio::test]
+async fn writes_from_another_site_or_as_plain_text_are_refused() {
+    for server in servers().await {
+        let admin = server.set_up().await;
+        let note = |origin: Option<&'static str>, site: Option<&'static str>, content_type: &'static str| {
+            let mut request = Request::post("/api/declare_incident")
+                .header(header::CONTENT_TYPE, content_type)
+                .header(header::HOST, "127.0.0.1:3000")
+                .header(header::COOKIE, &admin);
+            if let Some(origin) = origin {
+                request = request.header(header::ORIGIN, origin);
+            }
+            if let Some(site) = site {
+                request = request.header("sec-fetch-site", site);
+            }
+            request
+                .body(Body::from(form(&[
+                    ("title", "Planted incident"),
+                    ("severity", "sev4"),
+                    ("impact", ""),
+                    ("best_guess", ""),
+                ])))
+                .expect("request")
+        };
+        let form_type = "application/x-www-form-urlencoded";
+        for (origin, site) in [
+            (Some("http://127.0.0.1:8080"), None),
+            (Some("http://evil.example"), Some("cross-site")),
+            (None, Some("same-site")),
+        ] {
+            let reply = server.send(note(origin, site, form_type)).await;
+            assert_eq!(reply.status, StatusCode::FORBIDDEN, "{origin:?} {site:?}");
+        }
+        let plain = server.send(note(None, None, "text/plain")).await;
+        assert_eq!(plain.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        let list = server.call("list_incidents", Some(&admin), &[]).await;
+        assert!(!list.body.contains("Planted incident"), "{}", list.body);
+
+        let own = server
+            .send(note(Some("http://127.0.0.1:3000"), Some("same-origin"), form_type))
+            .await;
+        assert!(
+            own.status.is_success() || own.status.is_redirection(),
+            "{}: {}",
+            own.status,
+            own.body
+        );
+    }
+}
+
+#[tokio::test]
+async fn signed_in_answers_are_not_stored_and_https_instances_insist_on_https() {
+    for server in servers_with(true).await {
+        let admin = server.set_up().await;
+        let request = Request::post("/api/list_incidents")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, &admin)
+            .body(Body::empty())
+            .expect("request");
+        let response = server.app.clone().oneshot(request).await.expect("response");
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            response.headers().get(header::CACHE_CONTROL).map(|v| v.as_bytes()),
+            Some(&b"no-store"[..])
+        );
+        assert!(response
+            .headers()
+            .contains_key(header::STRICT_TRANSPORT_SECURITY));
+        // The public page stays cacheable.
+        let request = Request::get("/status").body(Body::empty()).expect("request");
+        let response = server.app.clone().oneshot(request).await.expect("response");
+        let cache = response
+            .headers()
+            .get(header::CACHE_CONTROL)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        assert!(cache.starts_with("public"), "{cache}");
     }
 }

@@ -119,19 +119,26 @@ pub async fn sign_in(email: String, password: String) -> Result<(), ApiError> {
         let state = state()?;
         let now = Utc::now();
         let account_key = format!("account:{}", email.trim().to_lowercase());
-        let mut keys = vec![account_key.clone()];
-        let mut policies = vec![throttle::PER_ACCOUNT];
-        if let Some(address) = client_address().await {
-            keys.push(format!("address:{address}"));
-            policies.push(throttle::PER_ADDRESS);
+        // The attempt is reserved (counted as a failure) before any hashing, so
+        // concurrent attempts on one account cannot slip past the limit.
+        if let ThrottleDecision::Wait { retry_after } =
+            store::sign_in_failures::reserve(&state.db, &account_key, throttle::PER_ACCOUNT, now)
+                .await?
+        {
+            return Err(ApiError::TooManyRequests(throttle::retry_message(
+                retry_after,
+            )));
         }
-        for (key, policy) in keys.iter().zip(&policies) {
+        // Past the per-address limit only a correct password gets through, so one
+        // client behind a shared address cannot lock everyone else out.
+        let address_key = client_address().await.map(|a| format!("address:{a}"));
+        let mut address_wait = None;
+        if let Some(key) = &address_key {
+            let policy = throttle::PER_ADDRESS;
             let recent =
                 store::sign_in_failures::recent(&state.db, key, policy.window_start(now)).await?;
             if let ThrottleDecision::Wait { retry_after } = policy.decide(recent, now) {
-                return Err(ApiError::TooManyRequests(throttle::retry_message(
-                    retry_after,
-                )));
+                address_wait = Some(retry_after);
             }
         }
 
@@ -154,8 +161,15 @@ pub async fn sign_in(email: String, password: String) -> Result<(), ApiError> {
                 Ok(())
             }
             _ => {
-                store::sign_in_failures::record(&state.db, &keys, now).await?;
-                Err(ApiError::BadCredentials)
+                if let Some(key) = address_key {
+                    store::sign_in_failures::record(&state.db, &[key], now).await?;
+                }
+                match address_wait {
+                    Some(retry_after) => Err(ApiError::TooManyRequests(throttle::retry_message(
+                        retry_after,
+                    ))),
+                    None => Err(ApiError::BadCredentials),
+                }
             }
         }
     })

@@ -15,6 +15,7 @@ use {
     super::session::{require_user, require_writer, respond, state, AppState},
     crate::domain::incidents::{bounded_text, IncidentId, IncidentTitle},
     crate::domain::rhythm::{self, ItemState},
+    crate::domain::access::Capability,
     crate::domain::roles::Actor,
     crate::domain::users::{OrgRole, UserId},
     crate::live::Change,
@@ -148,6 +149,8 @@ pub struct WarRoomView {
     pub responders: Vec<PersonView>,
     pub approvals: Vec<super::leadership::ApprovalView>,
     pub blockers: Vec<super::leadership::BlockerView>,
+    /// Resolved while the public page still shows it ongoing: the resolution is due.
+    pub resolution_due: bool,
 }
 
 #[cfg(feature = "ssr")]
@@ -175,13 +178,7 @@ pub(crate) async fn visible_incident(
     user: &User,
     number: i64,
 ) -> Result<store::incidents::Incident, ApiError> {
-    let incident = store::incidents::find_by_number(&state.db, number)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    if incident.restricted && !store::leadership::can_see(&state.db, incident.id, user).await? {
-        return Err(ApiError::NotFound);
-    }
-    Ok(incident)
+    Ok(super::access::open(state, user, number).await?.incident)
 }
 
 /// The war room of incident `number` as `user` may see it (not-found like [`visible_incident`]).
@@ -191,14 +188,10 @@ pub(crate) async fn visible_room(
     user: &User,
     number: i64,
 ) -> Result<store::incidents::WarRoom, ApiError> {
-    let room = store::incidents::war_room(&state.db, number)
+    super::access::open(state, user, number).await?;
+    store::incidents::war_room(&state.db, number)
         .await?
-        .ok_or(ApiError::NotFound)?;
-    let id = room.incident.id;
-    if room.incident.restricted && !store::leadership::can_see(&state.db, id, user).await? {
-        return Err(ApiError::NotFound);
-    }
-    Ok(room)
+        .ok_or(ApiError::NotFound)
 }
 
 #[cfg(feature = "ssr")]
@@ -224,19 +217,51 @@ pub(crate) async fn actor(
     })
 }
 
-/// Runs one change of incident `number` as a writer and announces it.
+/// Runs one change of incident `number` as a writer and announces it. The store
+/// checks the role rules inside its transaction; use [`change_as`] where the
+/// access rule itself decides.
 #[cfg(feature = "ssr")]
 pub(crate) async fn change<T, F, Fut>(number: i64, work: F) -> Result<T, ApiError>
 where
     F: FnOnce(AppState, User, IncidentId) -> Fut,
     Fut: std::future::Future<Output = Result<T, ApiError>>,
 {
+    change_as(number, Capability::See, work).await
+}
+
+/// Runs one change of incident `number` by a writer who may do `what` there,
+/// then announces it (to those who may see it).
+#[cfg(feature = "ssr")]
+pub(crate) async fn change_as<T, F, Fut>(number: i64, what: Capability, work: F) -> Result<T, ApiError>
+where
+    F: FnOnce(AppState, User, IncidentId) -> Fut,
+    Fut: std::future::Future<Output = Result<T, ApiError>>,
+{
     let state = state()?;
     let user = require_writer(&state).await?;
-    let id = incident_id(&state, &user, number).await?;
-    let out = work(state.clone(), user, id).await?;
-    state.events.publish(Change::Incident(number));
+    let access = super::access::open(&state, &user, number).await?;
+    access.require(what)?;
+    let out = work(state.clone(), user, access.id()).await?;
+    announce(&state, number).await;
     Ok(out)
+}
+
+/// Tells live pages that incident `number` changed: everyone for an ordinary
+/// incident, only those who may see it for a restricted one (read after the
+/// change, so an incident restricted just now is announced as restricted).
+/// The public page is told too when the incident shows there.
+#[cfg(feature = "ssr")]
+pub(crate) async fn announce(state: &AppState, number: i64) {
+    let (restricted, public) = match store::status::publicity(&state.db, number).await {
+        Ok(Some(found)) => found,
+        Ok(None) => (false, false),
+        // When in doubt, tell only those who may see it, and refresh the public page.
+        Err(_) => (true, true),
+    };
+    state.events.publish(Change::incident(number, restricted));
+    if public {
+        state.events.publish(Change::Status);
+    }
 }
 
 #[server(endpoint = "declare_incident")]
@@ -270,7 +295,7 @@ pub async fn declare_incident(
         )
         .await
         .map_err(refused)?;
-        state.events.publish(Change::Incident(incident.number));
+        announce(&state, incident.number).await;
         tracing::info!(number = incident.number, "incident declared");
         leptos_axum::redirect(&format!("/incidents/{}", incident.number));
         Ok(incident.number)
@@ -533,6 +558,11 @@ pub async fn get_war_room(number: i64) -> Result<WarRoomView, ApiError> {
                 .collect(),
             approvals,
             blockers,
+            resolution_due: !incident.status.is_active()
+                && updates
+                    .iter()
+                    .find(|u| u.kind == crate::domain::updates::TemplateKind::CustomerFacing)
+                    .is_some_and(|u| u.public_status != "resolved"),
         })
     })
     .await

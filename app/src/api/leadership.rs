@@ -18,7 +18,6 @@ use {
     crate::domain::incidents::bounded_text,
     crate::domain::leadership,
     crate::domain::users::UserId,
-    crate::live::Change,
     crate::store::{self, users::User},
 };
 
@@ -112,7 +111,7 @@ where
     let user = require_user(&state).await?;
     let id = super::incidents::incident_id(&state, &user, number).await?;
     let out = work(state.clone(), user, id).await?;
-    state.events.publish(Change::Incident(number));
+    super::incidents::announce(&state, number).await;
     Ok(out)
 }
 

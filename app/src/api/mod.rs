@@ -1,9 +1,13 @@
 //! Server functions: parse input into domain types, check permission, call the store.
 
+#[cfg(feature = "ssr")]
+mod access;
 pub mod auth;
 mod error;
 pub mod incidents;
 pub mod leadership;
+#[cfg(feature = "ssr")]
+pub mod markdown;
 #[cfg(feature = "ssr")]
 mod passwords;
 pub mod postmortems;
@@ -17,4 +21,6 @@ pub use error::ApiError;
 #[cfg(feature = "ssr")]
 pub use passwords::{bootstrap_admin, warm_up as warm_up_passwords};
 #[cfg(feature = "ssr")]
-pub use session::{session_user, AppState};
+pub use access::may_see_incident;
+#[cfg(feature = "ssr")]
+pub use session::{session_user, user_of_record, AppState};

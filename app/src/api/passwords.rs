@@ -23,13 +23,73 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
     hash_now(&secret).unwrap_or_default()
 });
 
+/// How many passwords are hashed at once. argon2id takes 19 MiB per hash: a
+/// burst of sign-ins queues here instead of taking the machine's memory.
+const HASHERS: usize = 2;
+/// How many hashes may wait for a hasher before sign-ins are told to retry.
+const HASH_QUEUE: usize = 64;
+
+type HashJob = Box<dyn FnOnce() + Send>;
+
+/// A small pool of threads that do nothing but hash, so memory for at most
+/// [`HASHERS`] hashes is ever in use (and kept by the allocator).
+static HASH_POOL: LazyLock<Option<std::sync::mpsc::SyncSender<HashJob>>> = LazyLock::new(|| {
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<HashJob>(HASH_QUEUE);
+    let receiver = std::sync::Arc::new(std::sync::Mutex::new(receiver));
+    for n in 0..HASHERS {
+        let receiver = receiver.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("password-hasher-{n}"))
+            .spawn(move || loop {
+                let job = match receiver.lock() {
+                    Ok(receiver) => receiver.recv(),
+                    Err(_) => return,
+                };
+                match job {
+                    Ok(job) => job(),
+                    Err(_) => return,
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "cannot start a password hashing thread");
+            return None;
+        }
+    }
+    Some(sender)
+});
+
+/// Runs `work` on the hashing pool; a full queue answers 429 at once.
+async fn on_hasher<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    let (done, result) = tokio::sync::oneshot::channel();
+    let job: HashJob = Box::new(move || {
+        let _ = done.send(work());
+    });
+    let Some(pool) = HASH_POOL.as_ref() else {
+        return Err(ApiError::Internal);
+    };
+    match pool.try_send(job) {
+        Ok(()) => {}
+        Err(std::sync::mpsc::TrySendError::Full(_)) => {
+            return Err(ApiError::TooManyRequests(
+                "Many people are signing in right now. Try again in a few seconds.".to_owned(),
+            ))
+        }
+        Err(std::sync::mpsc::TrySendError::Disconnected(_)) => {
+            tracing::error!("password hashing threads are gone");
+            return Err(ApiError::Internal);
+        }
+    }
+    result.await.map_err(|e| {
+        tracing::error!(error = %e, "hashing job dropped");
+        ApiError::Internal
+    })
+}
+
 pub(crate) async fn hash(password: NewPassword) -> Result<String, ApiError> {
-    tokio::task::spawn_blocking(move || hash_now(password.expose()))
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "hashing task failed");
-            ApiError::Internal
-        })?
+    on_hasher(move || hash_now(password.expose()))
+        .await?
         .map_err(|e| {
             tracing::error!(error = %e, "argon2 hashing failed");
             ApiError::Internal
@@ -38,7 +98,7 @@ pub(crate) async fn hash(password: NewPassword) -> Result<String, ApiError> {
 
 /// Whether `candidate` matches `stored`; with no stored hash, checks a dummy and says no.
 pub(crate) async fn verify(stored: Option<String>, candidate: String) -> Result<bool, ApiError> {
-    tokio::task::spawn_blocking(move || {
+    on_hasher(move || {
         let known = stored.is_some();
         let hash = stored.unwrap_or_else(|| DUMMY_HASH.clone());
         let matches = PasswordHash::new(&hash)
@@ -51,10 +111,6 @@ pub(crate) async fn verify(stored: Option<String>, candidate: String) -> Result<
         known && matches
     })
     .await
-    .map_err(|e| {
-        tracing::error!(error = %e, "verification task failed");
-        ApiError::Internal
-    })
 }
 
 /// Pays for the dummy hash at start, not on the first unknown sign-in.

@@ -15,14 +15,14 @@ use std::collections::BTreeMap;
 
 #[cfg(feature = "ssr")]
 use {
-    super::incidents::{change, incident_id, refused},
+    super::incidents::{change_as, incident_id, refused},
+    crate::domain::access::Capability,
     super::session::{require_user, require_writer, respond, state, AppState},
     crate::domain::incidents::bounded_text,
     crate::domain::postmortems::{
         self as rules, lint, parse_item, response_times, ItemInput, LintInput, MAX_SECTION_CHARS,
     },
     crate::domain::users::{FieldError, OrgRole, UserId},
-    crate::live::Change,
     crate::store::{self, postmortems::Steward, users::User},
 };
 
@@ -139,18 +139,9 @@ pub enum PublishPostmortemOutcome {
     },
 }
 
-/// Markdown to sanitised HTML: pulldown-cmark renders, ammonia strips
-/// anything that could run script or reach outside the page.
+/// Markdown to sanitised HTML (see [`super::markdown`]).
 #[cfg(feature = "ssr")]
-pub fn render_markdown(text: &str) -> String {
-    use pulldown_cmark::{html, Options, Parser};
-    let mut raw = String::new();
-    html::push_html(
-        &mut raw,
-        Parser::new_ext(text, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH),
-    );
-    ammonia::clean(&raw)
-}
+pub use super::markdown::render_markdown;
 
 #[cfg(feature = "ssr")]
 fn item_view(item: store::postmortems::Item, today: NaiveDate) -> ItemView {
@@ -202,7 +193,7 @@ pub async fn load(
     user: &User,
     number: i64,
 ) -> Result<PostmortemScreen, ApiError> {
-    super::incidents::visible_incident(state, user, number).await?;
+    let access = super::access::open(state, user, number).await?;
     let viewer = user.org_role == OrgRole::Viewer;
     let Some(pm) = store::postmortems::find(&state.db, number).await? else {
         if viewer {
@@ -237,6 +228,14 @@ pub async fn load(
     let minutes = |d: Option<chrono::Duration>| d.map(|d| d.num_minutes());
     let can_steward = !viewer && steward(state, user, pm.incident.id).await?.is_admin;
     let today = Utc::now().date_naive();
+    let mut sections = Vec::with_capacity(pm.sections.len());
+    for (section, text) in &pm.sections {
+        sections.push(SectionView {
+            section: *section,
+            text: text.clone(),
+            html: super::markdown::render(text).await.to_string(),
+        });
+    }
     Ok(PostmortemScreen::Document(Box::new(PostmortemView {
         number,
         title: pm.incident.title.clone(),
@@ -244,15 +243,7 @@ pub async fn load(
         declared_at: pm.incident.declared_at,
         resolved_at: pm.incident.resolved_at,
         status: pm.status,
-        sections: pm
-            .sections
-            .iter()
-            .map(|(section, text)| SectionView {
-                section: *section,
-                text: text.clone(),
-                html: render_markdown(text),
-            })
-            .collect(),
+        sections,
         users_affected: pm.numbers.users_affected.clone(),
         failed_requests: pm.numbers.failed_requests.clone(),
         slo_budget_spent: pm.numbers.slo_budget_spent.clone(),
@@ -293,7 +284,7 @@ pub async fn load(
         items: pm.items.into_iter().map(|i| item_view(i, today)).collect(),
         checks,
         can_steward,
-        can_write: !viewer,
+        can_write: access.allows(Capability::Write),
         people: users
             .into_iter()
             .filter(|u| !u.disabled)
@@ -426,7 +417,7 @@ pub async fn get_postmortem(number: i64) -> Result<PostmortemScreen, ApiError> {
 
 #[server(endpoint = "start_postmortem")]
 pub async fn start_postmortem(number: i64) -> Result<(), ApiError> {
-    respond(change(number, move |state, user, id| async move {
+    respond(change_as(number, Capability::Steward, move |state, user, id| async move {
         let by = steward(&state, &user, id).await?;
         store::postmortems::start(&state.db, number, by, Utc::now())
             .await
@@ -441,7 +432,8 @@ pub async fn preview_markdown(text: String) -> Result<String, ApiError> {
     respond(async move {
         let state = state()?;
         require_writer(&state).await?;
-        Ok(render_markdown(&text))
+        super::markdown::check("text", &text)?;
+        Ok(super::markdown::render(&text).await.to_string())
     })
     .await
 }
@@ -466,7 +458,7 @@ pub async fn save_postmortem(
     version: i64,
     fields: BTreeMap<String, String>,
 ) -> Result<(), ApiError> {
-    respond(change(number, move |state, _user, id| async move {
+    respond(change_as(number, Capability::Write, move |state, _user, id| async move {
         let get = |name: &str| fields.get(name).map(String::as_str).unwrap_or("");
         let mut sections = Vec::new();
         for section in Section::ALL {
@@ -476,6 +468,7 @@ pub async fn save_postmortem(
                 MAX_SECTION_CHARS,
                 None,
             )?;
+            super::markdown::check(section.as_str(), &text)?;
             sections.push((section, text));
         }
         let numbers = store::postmortems::ImpactNumbers {
@@ -513,7 +506,7 @@ pub async fn save_postmortem(
 
 #[server(endpoint = "exclude_line")]
 pub async fn exclude_line(number: i64, line: i64, excluded: bool) -> Result<(), ApiError> {
-    respond(change(number, move |state, _user, id| async move {
+    respond(change_as(number, Capability::Write, move |state, _user, id| async move {
         store::postmortems::set_line_excluded(&state.db, id, line, excluded)
             .await
             .map_err(refused)
@@ -552,7 +545,7 @@ pub async fn add_action_item(
     verification: String,
     top: Option<String>,
 ) -> Result<(), ApiError> {
-    respond(change(number, move |state, user, id| async move {
+    respond(change_as(number, Capability::Write, move |state, user, id| async move {
         let draft = parse_item(&ItemInput {
             title: &title,
             kind: &kind,
@@ -576,17 +569,21 @@ pub async fn add_action_item(
     .await
 }
 
-/// Runs one change of an action item as a writer and announces its incident.
+/// Runs one change of action item `item` by a writer who may do `what` on its
+/// incident, then announces the incident. An item of an incident hidden from
+/// the caller answers exactly like a missing one.
 #[cfg(feature = "ssr")]
-async fn item_change<F, Fut>(work: F) -> Result<(), ApiError>
+async fn item_change<F, Fut>(item: i64, what: Capability, work: F) -> Result<(), ApiError>
 where
     F: FnOnce(AppState, User) -> Fut,
     Fut: std::future::Future<Output = Result<i64, ApiError>>,
 {
     let state = state()?;
     let user = require_writer(&state).await?;
+    let access = super::access::open_item(&state, &user, item).await?;
+    access.require(what)?;
     let number = work(state.clone(), user).await?;
-    state.events.publish(Change::Incident(number));
+    super::incidents::announce(&state, number).await;
     Ok(())
 }
 
@@ -599,7 +596,7 @@ pub async fn reassign_action_item(
     due: String,
     top: Option<String>,
 ) -> Result<(), ApiError> {
-    respond(item_change(move |state, _user| async move {
+    respond(item_change(item, Capability::Write, move |state, _user| async move {
         let owner = parse_owner(&owner)?;
         let due = rules::parse_due(&due)?;
         store::postmortems::reassign_item(&state.db, item, version, owner, due, top.is_some())
@@ -616,7 +613,7 @@ pub async fn move_action_item(
     status: String,
     evidence: String,
 ) -> Result<(), ApiError> {
-    respond(item_change(move |state, user| async move {
+    respond(item_change(item, Capability::WorkItem, move |state, user| async move {
         let next = ActionStatus::parse(status.trim())
             .ok_or_else(|| ApiError::invalid("status", "Choose a status from the list."))?;
         let evidence = bounded_text(
@@ -643,7 +640,7 @@ pub async fn move_action_item(
 
 #[server(endpoint = "confirm_action_item")]
 pub async fn confirm_action_item(item: i64, version: i64) -> Result<(), ApiError> {
-    respond(item_change(move |state, _user| async move {
+    respond(item_change(item, Capability::Write, move |state, _user| async move {
         store::postmortems::confirm_item(&state.db, item, version, Utc::now())
             .await
             .map_err(refused)
@@ -653,7 +650,7 @@ pub async fn confirm_action_item(item: i64, version: i64) -> Result<(), ApiError
 
 #[server(endpoint = "send_for_review")]
 pub async fn send_for_review(number: i64, in_review: bool) -> Result<(), ApiError> {
-    respond(change(number, move |state, user, id| async move {
+    respond(change_as(number, Capability::Steward, move |state, user, id| async move {
         let by = steward(&state, &user, id).await?;
         store::postmortems::set_review(&state.db, id, in_review, by, Utc::now())
             .await
@@ -668,7 +665,7 @@ pub async fn record_meeting(
     held_at: String,
     attendees: String,
 ) -> Result<(), ApiError> {
-    respond(change(number, move |state, _user, id| async move {
+    respond(change_as(number, Capability::Write, move |state, _user, id| async move {
         let held_at = parse_time("held_at", &held_at)?
             .ok_or_else(|| ApiError::invalid("held_at", "Give the meeting's date and time."))?;
         let attendees = bounded_text(
@@ -715,7 +712,7 @@ pub async fn publish_postmortem(
         store::postmortems::publish(&state.db, id, version, &overridden, by, Utc::now())
             .await
             .map_err(refused)?;
-        state.events.publish(Change::Incident(number));
+        super::incidents::announce(&state, number).await;
         Ok(PublishPostmortemOutcome::Published)
     })
     .await
@@ -925,12 +922,16 @@ pub struct InsightsView {
 pub async fn get_insights(from: String, to: String) -> Result<InsightsView, ApiError> {
     respond(async move {
         let state = state()?;
-        require_writer(&state).await?;
+        let user = require_writer(&state).await?;
         let today = Utc::now().date_naive();
         let date = |field: &'static str, raw: &str, default: NaiveDate| match raw.trim() {
             "" => Ok(default),
             raw => NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-                .map_err(|_| ApiError::invalid(field, "Give the date as YYYY-MM-DD.")),
+                .ok()
+                .filter(|d| rules::plausible_date(*d))
+                .ok_or_else(|| {
+                    ApiError::invalid(field, "Give a date from 2000 to 2199 as YYYY-MM-DD.")
+                }),
         };
         let to = date("to", &to, today)?;
         let from = date("from", &from, to - chrono::Duration::days(90))?;
@@ -944,7 +945,8 @@ pub async fn get_insights(from: String, to: String) -> Result<InsightsView, ApiE
         let end = (to + chrono::Duration::days(1))
             .and_time(chrono::NaiveTime::MIN)
             .and_utc();
-        let data = store::postmortems::insight_data(&state.db, start, end).await?;
+        let hidden = store::leadership::hidden_from(&state.db, &user).await?;
+        let data = store::postmortems::insight_data(&state.db, start, end, &hidden).await?;
         let by_severity = Severity::ALL
             .into_iter()
             .map(|s| (s, data.incidents.iter().filter(|i| i.severity == s).count()))

@@ -16,6 +16,25 @@ pub struct AppState {
 }
 
 const USER_ID_KEY: &str = "user_id";
+/// When the session was last renewed (Unix seconds).
+const SEEN_KEY: &str = "seen_at";
+/// A request renews its session (and so its idle timeout) at most this often,
+/// so an active responder stays signed in without a write per request.
+const RENEW_AFTER_SECS: i64 = 60;
+
+/// Marks the session as used now when the last mark is older than a minute:
+/// the change makes the session layer save it with a fresh idle expiry.
+async fn renew(session: &Session) -> Result<(), ApiError> {
+    let now = chrono::Utc::now().timestamp();
+    let seen = session.get::<i64>(SEEN_KEY).await.map_err(session_error)?;
+    if seen.is_none_or(|seen| now - seen >= RENEW_AFTER_SECS) {
+        session
+            .insert(SEEN_KEY, now)
+            .await
+            .map_err(session_error)?;
+    }
+    Ok(())
+}
 
 pub(crate) fn state() -> Result<AppState, ApiError> {
     use_context::<AppState>().ok_or_else(|| {
@@ -75,6 +94,24 @@ pub async fn session_user(state: &AppState, session: &Session) -> Option<User> {
         .filter(|user| !user.disabled)
 }
 
+/// The user a stored session record belongs to, when that record has not
+/// expired and the user is still enabled (the event stream rechecks this, so
+/// signing out or being disabled ends it).
+pub async fn user_of_record(
+    state: &AppState,
+    record: &tower_sessions::session::Record,
+) -> Option<User> {
+    if record.expiry_date <= tower_sessions::cookie::time::OffsetDateTime::now_utc() {
+        return None;
+    }
+    let id = record.data.get(USER_ID_KEY)?.as_i64()?;
+    store::users::find(&state.db, UserId(id))
+        .await
+        .ok()
+        .flatten()
+        .filter(|user| !user.disabled)
+}
+
 /// The signed-in user, if any. A user disabled since signing in is signed out here,
 /// so disabling takes effect on their very next request.
 pub(crate) async fn signed_in_user(state: &AppState) -> Result<Option<User>, ApiError> {
@@ -87,7 +124,10 @@ pub(crate) async fn signed_in_user(state: &AppState) -> Result<Option<User>, Api
         return Ok(None);
     };
     match store::users::find(&state.db, UserId(id)).await? {
-        Some(user) if !user.disabled => Ok(Some(user)),
+        Some(user) if !user.disabled => {
+            renew(&session).await?;
+            Ok(Some(user))
+        }
         _ => {
             end_session(&session).await?;
             Ok(None)

@@ -82,6 +82,9 @@ pub struct CommsView {
     /// The question queue (only for whoever speaks for the incident).
     pub questions: Vec<QuestionView>,
     pub components: Vec<AffectedComponent>,
+    /// Resolved, while the public page still shows the incident as ongoing: the
+    /// customer-facing update is pre-filled as its resolution.
+    pub resolution_due: bool,
 }
 
 /// What publishing did: published, or stopped at the guards' warnings.
@@ -226,6 +229,23 @@ pub async fn get_comms(number: i64) -> Result<CommsView, ApiError> {
                 group_name: c.group_name,
             })
             .collect();
+        let last_public = updates
+            .iter()
+            .find(|u| u.kind == TemplateKind::CustomerFacing);
+        let resolution_due = !incident.status.is_active()
+            && last_public.is_some_and(|u| u.public_status != "resolved");
+        let mut prefill: Vec<(TemplateKind, BTreeMap<String, String>)> = TemplateKind::ALL
+            .into_iter()
+            .map(|k| (k, updates::prefill(k, &facts)))
+            .collect();
+        if let (true, Some(last)) = (resolution_due, last_public) {
+            if let Some((_, values)) = prefill
+                .iter_mut()
+                .find(|(k, _)| *k == TemplateKind::CustomerFacing)
+            {
+                *values = updates::resolution_prefill(&last.title);
+            }
+        }
         Ok(CommsView {
             number,
             title: incident.title.clone(),
@@ -235,10 +255,8 @@ pub async fn get_comms(number: i64) -> Result<CommsView, ApiError> {
             speaker_role: speaker_role.to_owned(),
             can_speak,
             templates,
-            prefill: TemplateKind::ALL
-                .into_iter()
-                .map(|k| (k, updates::prefill(k, &facts)))
-                .collect(),
+            prefill,
+            resolution_due,
             next_update: next_update_due(incident, &updates),
             update_cadence_minutes: incident.update_cadence_minutes,
             updates: updates.into_iter().map(update_view).collect(),
@@ -324,10 +342,8 @@ pub async fn publish_update(
         )
         .await
         .map_err(refused)?;
-        state.events.publish(Change::Incident(number));
-        if kind.audience() == updates::Audience::Customer {
-            state.events.publish(Change::Status);
-        }
+        // Announces the public page too: a customer update makes the incident public.
+        super::incidents::announce(&state, number).await;
         tracing::info!(number, kind = kind.as_str(), "update published");
         Ok(PublishOutcome::Published { id: update.id })
     })
@@ -360,7 +376,8 @@ pub async fn set_affected_component(
         )
         .await
         .map_err(refused)?;
-        state.events.publish(Change::Incident(number));
+        super::incidents::announce(&state, number).await;
+        // Clearing the last affected component takes the incident off the public page.
         state.events.publish(Change::Status);
         Ok(())
     })
@@ -410,7 +427,7 @@ pub async fn ask_question(number: i64, question: String) -> Result<(), ApiError>
         )?;
         let id = incident_id(&state, &user, number).await?;
         store::updates::ask(&state.db, id, user.id, &question, Utc::now()).await?;
-        state.events.publish(Change::Incident(number));
+        super::incidents::announce(&state, number).await;
         Ok(())
     })
     .await
@@ -443,7 +460,7 @@ pub async fn answer_question(
         )
         .await
         .map_err(refused)?;
-        state.events.publish(Change::Incident(number));
+        super::incidents::announce(&state, number).await;
         Ok(())
     })
     .await
@@ -459,7 +476,7 @@ pub async fn dismiss_question(number: i64, question_id: i64) -> Result<(), ApiEr
         store::updates::handle_question(&state.db, id, question_id, None, user.id, Utc::now())
             .await
             .map_err(refused)?;
-        state.events.publish(Change::Incident(number));
+        super::incidents::announce(&state, number).await;
         Ok(())
     })
     .await

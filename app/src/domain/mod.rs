@@ -1,5 +1,6 @@
 //! Pure rules and types of the product: no I/O, no database, no browser.
 
+pub mod access;
 pub mod incidents;
 pub mod leadership;
 pub mod milestones;

@@ -5,7 +5,7 @@
 use super::incidents::bounded_text;
 use super::updates::mentions_person;
 use super::users::FieldError;
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 /// What an action item is for.
@@ -234,9 +234,19 @@ pub fn parse_due(raw: &str) -> Result<Option<NaiveDate>, FieldError> {
     match raw.trim() {
         "" => Ok(None),
         raw => NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+            .ok()
+            .filter(|d| plausible_date(*d))
             .map(Some)
-            .map_err(|_| FieldError::new("due", "Give the due date as YYYY-MM-DD.")),
+            .ok_or_else(|| {
+                FieldError::new("due", "Give the due date as YYYY-MM-DD, from 2000 to 2199.")
+            }),
     }
+}
+
+/// Dates people type (due dates, report periods) stay within 2000-2199: a
+/// year like +262142 is a typo or an attack, and breaks calendars and sums.
+pub fn plausible_date(date: NaiveDate) -> bool {
+    (2000..2200).contains(&date.year())
 }
 
 /// An action item's fields as typed, checked at their fields.
@@ -808,5 +818,14 @@ mod tests {
         for s in Section::ALL {
             assert_eq!(Section::parse(s.as_str()), Some(s));
         }
+    }
+
+    #[test]
+    fn a_due_date_far_outside_this_era_is_refused_at_its_field() {
+        for raw in ["+262142-12-31", "9999-01-01", "1970-01-01"] {
+            let err = parse_due(raw).expect_err(raw);
+            assert_eq!(err.field, "due", "{raw}");
+        }
+        assert!(parse_due("2027-03-01").expect("plausible").is_some());
     }
 }

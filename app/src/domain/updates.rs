@@ -285,14 +285,21 @@ impl Template {
     /// leave no dangling labels.
     pub fn render(&self, values: &BTreeMap<String, String>) -> String {
         let mut lines = Vec::new();
+        let value_of = |name: &str| values.get(name).map(|v| v.trim()).unwrap_or("");
+        let empty = |text: &str| {
+            let names = placeholders(text);
+            !names.is_empty() && names.iter().all(|n| value_of(n).is_empty())
+        };
         for line in self.body.lines() {
-            let names = placeholders(line);
-            let value_of = |name: &str| values.get(name).map(|v| v.trim()).unwrap_or("");
-            if !names.is_empty() && names.iter().all(|n| value_of(n).is_empty()) {
+            // A sentence whose every placeholder is empty is left out ("Next update by ."),
+            // and so is a line left with nothing.
+            let kept: Vec<&str> = sentences(line).into_iter().filter(|s| !empty(s)).collect();
+            if kept.is_empty() {
                 continue;
             }
+            let line = kept.join(" ");
             let mut out = String::new();
-            let mut rest = line;
+            let mut rest = line.as_str();
             while let Some(start) = rest.find("{{") {
                 out.push_str(&rest[..start]);
                 match rest[start..].find("}}") {
@@ -312,6 +319,20 @@ impl Template {
         }
         lines.join("\n").trim().to_owned()
     }
+}
+
+/// The sentences of one template line, split after ". ", each trimmed.
+fn sentences(line: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = line;
+    while let Some(at) = rest.find(". ") {
+        out.push(rest[..=at].trim());
+        rest = &rest[at + 2..];
+    }
+    if !rest.trim().is_empty() || out.is_empty() {
+        out.push(rest.trim());
+    }
+    out
 }
 
 /// The names inside `{{...}}` in `text`, in order.
@@ -402,6 +423,22 @@ pub fn prefill(kind: TemplateKind, facts: &IncidentFacts) -> BTreeMap<String, St
         TemplateKind::CustomerFacing => {}
     }
     values
+}
+
+/// The customer-facing resolution of an incident that was public as `issue`:
+/// it says the issue is over and whether data was lost, for the speaker to check.
+pub fn resolution_prefill(issue: &str) -> BTreeMap<String, String> {
+    [
+        ("issue", issue.to_owned()),
+        (
+            "impact",
+            "This issue is resolved and the service is working normally again.".to_owned(),
+        ),
+        ("mitigation", "No customer data was lost.".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
 }
 
 /// Something in an update that the person publishing should look at twice.
@@ -975,5 +1012,22 @@ mod tests {
 
         let internal = values(&[("changes", "Grace restarted db-03 (10.2.0.17)")]);
         assert!(check(TemplateKind::OngoingInternal, &internal, &context).is_empty());
+    }
+
+    #[test]
+    fn a_customer_update_without_a_next_update_drops_that_sentence_only() {
+        let template = Template::default_for(TemplateKind::CustomerFacing);
+        let values: BTreeMap<String, String> = [
+            ("impact", "Card payments failed."),
+            ("mitigation", "We fixed the cause."),
+            ("time", "14:05 UTC"),
+            ("next_update", ""),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let body = template.render(&values);
+        assert!(body.ends_with("Posted 14:05 UTC."), "{body}");
+        assert!(!body.contains("Next update"), "{body}");
     }
 }

@@ -139,6 +139,12 @@ fn CommsHeader(view: CommsView, now: ReadSignal<DateTime<Utc>>) -> AnyView {
                 </p>
             })}
             <a class="button-quiet" href=format!("/incidents/{number}")>"Back to the war room"</a>
+            {view.resolution_due.then(|| view! {
+                <p class="notice notice-warn resolution-due" role="alert" data-testid="resolution-due">
+                    <strong>"Resolved, but the status page still says it is ongoing."</strong>
+                    " Publish the resolution: the customer-facing update below is filled in. Check what it says about data loss first."
+                </p>
+            })}
         </header>
     }
     .into_any()
@@ -177,7 +183,9 @@ fn Composer(
     let number = view.number;
     let cadence = view.update_cadence_minutes;
     let active = view.status.is_active();
-    let first_kind = if view.updates.is_empty() {
+    let first_kind = if view.resolution_due {
+        TemplateKind::CustomerFacing
+    } else if view.updates.is_empty() {
         TemplateKind::InitialInternal
     } else {
         TemplateKind::OngoingInternal

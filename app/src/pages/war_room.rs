@@ -221,6 +221,12 @@ fn Header(view: WarRoomView, now: ReadSignal<DateTime<Utc>>, actions: Actions) -
                 {view.postmortem_due_on
                     .map(|due| view! { <span class="hint">{format!("postmortem due {}", due.format("%a %-d %b"))}</span> })}
             </div>
+            {view.resolution_due.then(|| view! {
+                <p class="notice notice-warn resolution-due" role="alert" data-testid="resolution-due">
+                    "The status page still shows this incident as ongoing. "
+                    <a href=format!("/incidents/{number}/comms")>"Publish the resolution"</a>
+                </p>
+            })}
             {(view.can_edit)
                 .then(|| {
                     view! {

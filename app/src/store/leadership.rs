@@ -8,6 +8,7 @@ use super::incidents::{
 };
 use super::users::User;
 use super::{read, write_tx, Db, StoreError};
+use crate::domain::access::Involvement;
 use crate::domain::incidents::{IncidentId, Severity};
 use crate::domain::leadership::{self, ApprovalStatus, DeadlineDays};
 use crate::domain::postmortems::PostmortemStatus;
@@ -128,6 +129,61 @@ pub async fn can_see(db: &Db, id: IncidentId, user: &User) -> Result<bool, Store
     Ok(row.is_some_and(|(restricted, participant)| {
         leadership::may_see(restricted, user.org_role, participant)
     }))
+}
+
+/// Where `user` stands on incident `id` (`None` when there is no such incident).
+pub async fn involvement(
+    db: &Db,
+    id: IncidentId,
+    user: UserId,
+) -> Result<Option<Involvement>, StoreError> {
+    let row: Option<(bool, bool, bool, bool, bool, bool, bool)> = read!(db, pool => {
+        sqlx::query_as(&format!(
+            "SELECT i.restricted, {PARTICIPANT_SQL}, \
+             EXISTS (SELECT 1 FROM role_assignments r WHERE r.incident_id = i.id AND r.user_id = $1 AND r.released_at IS NULL), \
+             EXISTS (SELECT 1 FROM incident_responders m WHERE m.incident_id = i.id AND m.user_id = $1 AND m.removed_at IS NULL), \
+             EXISTS (SELECT 1 FROM role_assignments r WHERE r.incident_id = i.id AND r.user_id = $1 AND r.role = 'ic' AND r.released_at IS NULL), \
+             EXISTS (SELECT 1 FROM role_assignments r WHERE r.incident_id = i.id AND r.user_id = $1 AND r.role = 'comms_lead' AND r.released_at IS NULL), \
+             EXISTS (SELECT 1 FROM role_assignments r WHERE r.incident_id = i.id AND r.role = 'comms_lead' AND r.released_at IS NULL) \
+             FROM incidents i WHERE i.id = $2"
+        ))
+        .bind(user.0)
+        .bind(id.0)
+        .fetch_optional(pool)
+        .await?
+    });
+    Ok(row.map(
+        |(restricted, participant, holds_role, added, is_ic, is_comms_lead, comms_lead_filled)| {
+            Involvement {
+                restricted,
+                participant,
+                holds_role,
+                added,
+                is_ic,
+                is_comms_lead,
+                comms_lead_filled,
+                owns_item: false,
+            }
+        },
+    ))
+}
+
+/// The incident an action item belongs to, and its owner (`None`: no such item).
+pub async fn item_incident(
+    db: &Db,
+    item: i64,
+) -> Result<Option<(IncidentId, i64, Option<UserId>)>, StoreError> {
+    let row: Option<(i64, i64, Option<i64>)> = read!(db, pool => {
+        sqlx::query_as(
+            "SELECT i.id, i.number, a.owner_id FROM action_items a \
+             JOIN postmortems p ON p.id = a.postmortem_id \
+             JOIN incidents i ON i.id = p.incident_id WHERE a.id = $1",
+        )
+        .bind(item)
+        .fetch_optional(pool)
+        .await?
+    });
+    Ok(row.map(|(id, number, owner)| (IncidentId(id), number, owner.map(UserId))))
 }
 
 /// Someone the IC added as a responder.

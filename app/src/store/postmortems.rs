@@ -732,7 +732,7 @@ pub async fn record_meeting(
     attendees: &str,
 ) -> Result<(), IncidentChangeError> {
     write_tx!(db, tx => {
-        let (pm, _) = postmortem_for_change!(tx, id, false);
+        let (pm, _) = postmortem_for_change!(tx, id, true);
         sqlx::query("UPDATE postmortems SET meeting_at = $2, attendees = $3, version = version + 1 WHERE id = $1")
             .bind(pm)
             .bind(held_at)
@@ -855,11 +855,13 @@ pub struct InsightData {
     pub items: Vec<Item>,
 }
 
-/// Loads what insights draw for incidents declared in `[from, to)`.
+/// Loads what insights draw for incidents declared in `[from, to)`, leaving
+/// out the restricted incidents in `hidden` (those the reader may not see).
 pub async fn insight_data(
     db: &Db,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
+    hidden: &super::leadership::Hidden,
 ) -> Result<InsightData, StoreError> {
     type Row = (
         i64,
@@ -885,6 +887,10 @@ pub async fn insight_data(
         .fetch_all(pool)
         .await?
     });
+    let rows: Vec<Row> = rows
+        .into_iter()
+        .filter(|r| !hidden.hides(IncidentId(r.0)))
+        .collect();
     let mut incidents = Vec::new();
     for r in &rows {
         incidents.push(IncidentFigures {
@@ -911,6 +917,10 @@ pub async fn insight_data(
         .fetch_all(pool)
         .await?
     });
+    let published: Vec<_> = published
+        .into_iter()
+        .filter(|u| !hidden.hides(IncidentId(u.0)))
+        .collect();
     let mut updates = Vec::new();
     for pair in published.windows(2) {
         let (prev, next) = (&pair[0], &pair[1]);
@@ -1392,7 +1402,12 @@ mod tests {
             let late = on_time + cadence + chrono::Duration::minutes(4);
             update(late).await;
             let day = chrono::Duration::days(1);
-            let data = insight_data(&db, incident.declared_at - day, incident.declared_at + day)
+            let data = insight_data(
+                &db,
+                incident.declared_at - day,
+                incident.declared_at + day,
+                &Default::default(),
+            )
                 .await
                 .expect("data");
             assert_eq!(data.incidents.len(), 1);
@@ -1409,6 +1424,7 @@ mod tests {
                 &db,
                 incident.declared_at + day,
                 incident.declared_at + day * 2,
+                &Default::default(),
             )
             .await
             .expect("data");

@@ -8,7 +8,12 @@ use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 /// The tower-sessions store for whichever database is in use.
 #[derive(Clone, Debug)]
 pub enum Sessions {
-    Sqlite(SqliteStore),
+    /// Loads go to the read pool, so a session read never queues behind the
+    /// single writer; saves and deletes go to the writer.
+    Sqlite {
+        read: SqliteStore,
+        write: SqliteStore,
+    },
     Postgres(PostgresStore),
 }
 
@@ -16,11 +21,14 @@ impl Sessions {
     /// Creates the session table when missing.
     pub async fn open(db: &Db) -> Result<Sessions, StoreError> {
         let sessions = match db {
-            Db::Sqlite { write, .. } => Sessions::Sqlite(SqliteStore::new(write.clone())),
+            Db::Sqlite { read, write } => Sessions::Sqlite {
+                read: SqliteStore::new(read.clone()),
+                write: SqliteStore::new(write.clone()),
+            },
             Db::Postgres(pool) => Sessions::Postgres(PostgresStore::new(pool.clone())),
         };
         match &sessions {
-            Sessions::Sqlite(store) => store.migrate().await?,
+            Sessions::Sqlite { write, .. } => write.migrate().await?,
             Sessions::Postgres(store) => store.migrate().await?,
         }
         Ok(sessions)
@@ -29,7 +37,7 @@ impl Sessions {
     /// Removes sessions past their expiry.
     pub async fn delete_expired(&self) -> session_store::Result<()> {
         match self {
-            Sessions::Sqlite(store) => store.delete_expired().await,
+            Sessions::Sqlite { write, .. } => write.delete_expired().await,
             Sessions::Postgres(store) => store.delete_expired().await,
         }
     }
@@ -39,28 +47,28 @@ impl Sessions {
 impl SessionStore for Sessions {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         match self {
-            Sessions::Sqlite(store) => store.create(record).await,
+            Sessions::Sqlite { write, .. } => write.create(record).await,
             Sessions::Postgres(store) => store.create(record).await,
         }
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         match self {
-            Sessions::Sqlite(store) => store.save(record).await,
+            Sessions::Sqlite { write, .. } => write.save(record).await,
             Sessions::Postgres(store) => store.save(record).await,
         }
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         match self {
-            Sessions::Sqlite(store) => store.load(id).await,
+            Sessions::Sqlite { read, .. } => read.load(id).await,
             Sessions::Postgres(store) => store.load(id).await,
         }
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         match self {
-            Sessions::Sqlite(store) => store.delete(id).await,
+            Sessions::Sqlite { write, .. } => write.delete(id).await,
             Sessions::Postgres(store) => store.delete(id).await,
         }
     }

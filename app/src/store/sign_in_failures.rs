@@ -1,7 +1,7 @@
 //! Failed sign-ins, counted per throttle key (an account or a client address).
 
 use super::{read, write_tx, Db, StoreError};
-use crate::domain::throttle::RecentFailures;
+use crate::domain::throttle::{RecentFailures, ThrottleDecision, ThrottlePolicy};
 use chrono::{DateTime, Duration, Utc};
 
 /// Failures at or after `since` for `key`.
@@ -21,6 +21,59 @@ pub async fn recent(
         .await?
     });
     Ok(RecentFailures { count, oldest })
+}
+
+/// Reserves one sign-in attempt for `key` when `policy` allows another at `now`,
+/// before any password is checked. The reservation counts as a failure until
+/// [`clear`] forgets it after a correct password. Count and insert happen in
+/// one transaction holding a per-key lock (the single SQLite writer; an
+/// advisory lock on PostgreSQL), so concurrent attempts cannot all pass.
+pub async fn reserve(
+    db: &Db,
+    key: &str,
+    policy: ThrottlePolicy,
+    now: DateTime<Utc>,
+) -> Result<ThrottleDecision, StoreError> {
+    macro_rules! reserve_in {
+        ($tx:ident) => {{
+            let (count, oldest): (i64, Option<DateTime<Utc>>) = sqlx::query_as(
+                "SELECT COUNT(*), MIN(failed_at) FROM sign_in_failures \
+                 WHERE throttle_key = $1 AND failed_at >= $2",
+            )
+            .bind(key)
+            .bind(policy.window_start(now))
+            .fetch_one(&mut *$tx)
+            .await?;
+            let decision = policy.decide(RecentFailures { count, oldest }, now);
+            if decision == ThrottleDecision::Allow {
+                sqlx::query("INSERT INTO sign_in_failures (throttle_key, failed_at) VALUES ($1, $2)")
+                    .bind(key)
+                    .bind(now)
+                    .execute(&mut *$tx)
+                    .await?;
+            }
+            decision
+        }};
+    }
+    let decision = match db {
+        Db::Sqlite { write, .. } => {
+            let mut tx = write.begin().await?;
+            let decision = reserve_in!(tx);
+            tx.commit().await?;
+            decision
+        }
+        Db::Postgres(pool) => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+                .bind(key)
+                .execute(&mut *tx)
+                .await?;
+            let decision = reserve_in!(tx);
+            tx.commit().await?;
+            decision
+        }
+    };
+    Ok(decision)
 }
 
 /// Records one failure under each key, and forgets failures older than a day.
@@ -55,7 +108,26 @@ pub async fn clear(db: &Db, key: &str) -> Result<(), StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::throttle::PER_ACCOUNT;
     use crate::store::testing::fresh_databases;
+
+    #[tokio::test]
+    async fn forty_concurrent_attempts_on_one_account_reserve_only_five() {
+        for db in fresh_databases().await {
+            let now = Utc::now();
+            let attempts = (0..40).map(|_| {
+                let db = db.clone();
+                tokio::spawn(async move { reserve(&db, "account:a@example.com", PER_ACCOUNT, now).await })
+            });
+            let mut allowed = 0;
+            for attempt in attempts {
+                if attempt.await.expect("task").expect("reserve") == ThrottleDecision::Allow {
+                    allowed += 1;
+                }
+            }
+            assert_eq!(allowed, 5, "{}", db.backend());
+        }
+    }
 
     #[tokio::test]
     async fn failures_are_counted_per_key_inside_the_window() {

@@ -232,11 +232,13 @@ pub async fn publish(
         sqlx::query(
             "INSERT INTO webhook_deliveries (webhook_id, update_id, state, attempts, next_attempt_at, created_at) \
              SELECT id, $1, 'pending', 0, $2, $2 FROM webhooks \
-             WHERE active = TRUE AND (audience = 'all' OR $3 = 'customer')",
+             WHERE active = TRUE AND ($3 = 'customer' OR (audience = 'all' AND NOT $4))",
         )
         .bind(update_id)
         .bind(now)
         .bind(audience)
+        // Internal updates of a restricted incident stay inside it: no company-wide channel.
+        .bind(incident.restricted)
         .execute(&mut *tx)
         .await?;
         let row: UpdateRow = sqlx::query_as(&format!("{UPDATE_SELECT} WHERE u.id = $1"))

@@ -74,28 +74,83 @@ impl PublicSite {
         }
     }
 
-    fn fresh(&self, generation: u64) -> Option<Arc<Rendered>> {
-        let current = self.current.read().ok()?;
-        current
-            .as_ref()
-            .filter(|r| r.generation == generation && r.built.elapsed() < MAX_AGE)
-            .cloned()
+    fn current(&self) -> Option<Arc<Rendered>> {
+        self.current.read().ok()?.clone()
     }
 
-    /// The rendered site, rebuilt when a change was announced since (one
-    /// rebuild at a time; everyone else waits for it, then shares it).
+    /// The rendered site. Readers never wait on a rebuild: when a public change
+    /// was announced since (or the copy is older than [`MAX_AGE`]), one rebuild
+    /// starts in the background and everyone is served the last good copy
+    /// meanwhile. Only the very first request, before any copy exists, waits.
     pub async fn rendered(&self, db: &Db, events: &Events) -> Result<Arc<Rendered>, StoreError> {
-        let generation = events.generation();
-        if let Some(rendered) = self.fresh(generation) {
-            return Ok(rendered);
+        let generation = events.public_generation();
+        match self.current() {
+            Some(current) => {
+                if current.generation != generation || current.built.elapsed() >= MAX_AGE {
+                    self.rebuild_in_background(db, events);
+                }
+                Ok(current)
+            }
+            None => {
+                let _guard = self.rebuilding.lock().await;
+                if let Some(current) = self.current() {
+                    return Ok(current);
+                }
+                self.rebuild(db, generation).await
+            }
         }
-        let _guard = self.rebuilding.lock().await;
-        let generation = events.generation();
-        if let Some(rendered) = self.fresh(generation) {
-            return Ok(rendered);
-        }
+    }
+
+    /// Starts one rebuild unless one is already running.
+    fn rebuild_in_background(&self, db: &Db, events: &Events) {
+        let Ok(guard) = self.rebuilding.clone().try_lock_owned() else {
+            return;
+        };
+        let site = self.clone();
+        let db = db.clone();
+        let events = events.clone();
+        tokio::spawn(async move {
+            let _guard = guard;
+            // Changes announced during a rebuild are caught by the next round.
+            loop {
+                let generation = events.public_generation();
+                if let Err(e) = site.rebuild(&db, generation).await {
+                    tracing::warn!(error = %e, "public status: rebuild failed; serving the last good copy");
+                    break;
+                }
+                if events.public_generation() == generation {
+                    break;
+                }
+            }
+        });
+    }
+
+    /// Rebuilds in the background as soon as a public change is announced, so
+    /// the first reader after a change already gets the new copy.
+    pub fn follow(&self, db: Db, events: Events) -> tokio::task::JoinHandle<()> {
+        let site = self.clone();
+        let mut changes = events.subscribe();
+        tokio::spawn(async move {
+            loop {
+                match changes.recv().await {
+                    Ok(change) if !change.is_public() => {}
+                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        site.rebuild_in_background(&db, &events);
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                }
+            }
+        })
+    }
+
+    /// Reads the snapshot, renders it off the async threads, and keeps it.
+    async fn rebuild(&self, db: &Db, generation: u64) -> Result<Arc<Rendered>, StoreError> {
         let snapshot = app::store::status::public_snapshot(db, Utc::now()).await?;
-        let rendered = Arc::new(self.render(&snapshot, generation));
+        let site = self.clone();
+        let rendered = tokio::task::spawn_blocking(move || site.render(&snapshot, generation))
+            .await
+            .map(Arc::new)
+            .map_err(|e| StoreError::Corrupt(format!("rendering the status page failed: {e}")))?;
         if let Ok(mut current) = self.current.write() {
             *current = Some(rendered.clone());
         }

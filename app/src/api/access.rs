@@ -1,0 +1,92 @@
+//! The access rule at the boundary: [`open`] is the only way to get an
+//! [`Access`], the proof that the caller may see one incident, and every
+//! incident-scoped server function asks it for what it wants to do.
+
+use super::ApiError;
+use crate::domain::access::{decide, Capability, Denied, Involvement, Person};
+use crate::domain::incidents::IncidentId;
+use crate::store::{self, incidents::Incident, users::User};
+use super::session::AppState;
+
+/// Proof that `user` may see `incident`, with where they stand on it.
+#[derive(Debug, Clone)]
+pub(crate) struct Access {
+    pub incident: Incident,
+    pub user: User,
+    on: Involvement,
+}
+
+impl Access {
+    pub fn id(&self) -> IncidentId {
+        self.incident.id
+    }
+
+    /// Refuses (403 with the rule's words) unless the caller may do `what`.
+    pub fn require(&self, what: Capability) -> Result<(), ApiError> {
+        decide(person(&self.user), self.on, what).map_err(denied)
+    }
+
+    /// Whether the caller may do `what` (for the flags a page shows).
+    pub fn allows(&self, what: Capability) -> bool {
+        self.require(what).is_ok()
+    }
+}
+
+pub(crate) fn person(user: &User) -> Person {
+    Person {
+        org_role: user.org_role,
+        can_lead: user.can_lead,
+    }
+}
+
+fn denied(d: Denied) -> ApiError {
+    match d {
+        Denied::Hidden => ApiError::NotFound,
+        Denied::Refused(refusal) => ApiError::Forbidden(refusal.message().to_owned()),
+    }
+}
+
+/// Opens incident `number` for `user`: not found when it is missing or hidden from them.
+pub(crate) async fn open(state: &AppState, user: &User, number: i64) -> Result<Access, ApiError> {
+    let incident = store::incidents::find_by_number(&state.db, number)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    open_incident(state, user, incident, false).await
+}
+
+/// Opens the incident of action item `item` for `user`, who may own the item.
+/// A missing item and an item of a hidden incident answer alike: not found.
+pub(crate) async fn open_item(state: &AppState, user: &User, item: i64) -> Result<Access, ApiError> {
+    let (_, number, owner) = store::leadership::item_incident(&state.db, item)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let incident = store::incidents::find_by_number(&state.db, number)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    open_incident(state, user, incident, owner == Some(user.id)).await
+}
+
+async fn open_incident(
+    state: &AppState,
+    user: &User,
+    incident: Incident,
+    owns_item: bool,
+) -> Result<Access, ApiError> {
+    let on = store::leadership::involvement(&state.db, incident.id, user.id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let on = Involvement { owns_item, ..on };
+    let access = Access {
+        incident,
+        user: user.clone(),
+        on,
+    };
+    access.require(Capability::See)?;
+    Ok(access)
+}
+
+/// Whether `user` may see incident `number` (for the event stream, which is
+/// not a server function). Errors answer no.
+pub async fn may_see_incident(state: &AppState, user: &User, number: i64) -> bool {
+    open(state, user, number).await.is_ok()
+}
