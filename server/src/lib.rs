@@ -52,7 +52,7 @@ impl FromRef<ServerState> for LeptosOptions {
 }
 
 /// How session cookies behave.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct SessionSettings {
     /// Send the cookie only over https.
     pub secure: bool,
