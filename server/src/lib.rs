@@ -15,10 +15,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
 use futures::StreamExt;
-use std::sync::Arc;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::sync::Arc;
 use tokio_stream::wrappers::BroadcastStream;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_sessions::cookie::{time::Duration, SameSite};
@@ -194,7 +194,11 @@ async fn same_origin_writes(
     }
     if request.uri().path().starts_with("/api/") {
         let content_type = text(header::CONTENT_TYPE).unwrap_or_default();
-        let accepted = ["application/x-www-form-urlencoded", "application/json", "multipart/form-data"];
+        let accepted = [
+            "application/x-www-form-urlencoded",
+            "application/json",
+            "multipart/form-data",
+        ];
         if !accepted.iter().any(|a| content_type.starts_with(a)) {
             return (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,

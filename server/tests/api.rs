@@ -1385,7 +1385,9 @@ async fn the_feeds_parse_with_a_feed_parser_and_keep_entry_ids() {
             .publish(&cory, "customer", customer_update(), false)
             .await;
         let again = server
-            .public_once("/status/history.atom", |b| b.matches("<entry>").count() == 2)
+            .public_once("/status/history.atom", |b| {
+                b.matches("<entry>").count() == 2
+            })
             .await;
         let feed = feed_rs::parser::parse(again.body.as_bytes()).expect("atom");
         assert_eq!(feed.entries.len(), 2);
@@ -1610,7 +1612,9 @@ async fn the_public_page_answers_from_its_cache_and_a_change_refreshes_it() {
             )
             .await;
         assert_eq!(add.status, StatusCode::OK, "{}", add.body);
-        let page = server.public_once("/status", |b| b.contains("Search")).await;
+        let page = server
+            .public_once("/status", |b| b.contains("Search"))
+            .await;
         assert!(page.body.contains("Search"), "{}", server.db.backend());
 
         // With nothing changed, readers are served without the database.
@@ -2251,9 +2255,17 @@ async fn an_outsider_can_neither_change_nor_detect_the_action_items_of_a_restric
             ),
             (
                 "reassign_action_item",
-                vec![("item", &item), ("version", "1"), ("owner", ""), ("due", "")],
+                vec![
+                    ("item", &item),
+                    ("version", "1"),
+                    ("owner", ""),
+                    ("due", ""),
+                ],
             ),
-            ("confirm_action_item", vec![("item", &item), ("version", "1")]),
+            (
+                "confirm_action_item",
+                vec![("item", &item), ("version", "1")],
+            ),
         ];
         for (function, pairs) in &attempts {
             let real = server.call(function, Some(&obi), pairs).await;
@@ -2455,7 +2467,12 @@ async fn markdown_nested_too_deep_is_refused_at_its_field_and_never_loads_remote
         let reply = server
             .call("preview_markdown", Some(&admin), &[("text", &deep)])
             .await;
-        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            reply.body
+        );
         assert_eq!(json(&reply)["Invalid"]["field"], "text");
         let image = server
             .call(
@@ -2511,7 +2528,11 @@ async fn the_event_stream_tells_only_people_inside_a_restricted_incident_and_end
         read_events(&mut outside, "connected", quiet).await;
         declare_restricted(&server, &ivy).await;
         let heard = read_events(&mut inside, "incident:1", quiet).await;
-        assert!(heard.contains("incident:1"), "{}: {heard}", server.db.backend());
+        assert!(
+            heard.contains("incident:1"),
+            "{}: {heard}",
+            server.db.backend()
+        );
         let note = server
             .call(
                 "add_timeline_note",
@@ -2573,7 +2594,9 @@ async fn internal_updates_of_a_restricted_incident_reach_no_company_wide_webhook
             )
             .await;
         assert_eq!(published.status, StatusCode::OK, "{}", published.body);
-        let hooks = app::store::webhooks::webhooks(&server.db).await.expect("hooks");
+        let hooks = app::store::webhooks::webhooks(&server.db)
+            .await
+            .expect("hooks");
         let deliveries = app::store::webhooks::deliveries(&server.db, hooks[0].id, 10)
             .await
             .expect("deliveries");
@@ -2623,7 +2646,9 @@ async fn public_readers_get_the_last_good_copy_while_a_rebuild_waits_on_the_data
             )
             .await;
         assert_eq!(add.status, StatusCode::OK, "{}", add.body);
-        let fresh = server.public_once("/status", |b| b.contains("Search")).await;
+        let fresh = server
+            .public_once("/status", |b| b.contains("Search"))
+            .await;
         assert!(fresh.body.contains("Search"), "the rebuild catches up");
     }
 }
@@ -2676,7 +2701,9 @@ async fn an_active_session_is_renewed_instead_of_ending_at_a_fixed_time() {
 async fn writes_from_another_site_or_as_plain_text_are_refused() {
     for server in servers().await {
         let admin = server.set_up().await;
-        let note = |origin: Option<&'static str>, site: Option<&'static str>, content_type: &'static str| {
+        let note = |origin: Option<&'static str>,
+                    site: Option<&'static str>,
+                    content_type: &'static str| {
             let mut request = Request::post("/api/declare_incident")
                 .header(header::CONTENT_TYPE, content_type)
                 .header(header::HOST, "127.0.0.1:3000")
@@ -2711,7 +2738,11 @@ async fn writes_from_another_site_or_as_plain_text_are_refused() {
         assert!(!list.body.contains("Planted incident"), "{}", list.body);
 
         let own = server
-            .send(note(Some("http://127.0.0.1:3000"), Some("same-origin"), form_type))
+            .send(note(
+                Some("http://127.0.0.1:3000"),
+                Some("same-origin"),
+                form_type,
+            ))
             .await;
         assert!(
             own.status.is_success() || own.status.is_redirection(),
@@ -2734,14 +2765,19 @@ async fn signed_in_answers_are_not_stored_and_https_instances_insist_on_https() 
         let response = server.app.clone().oneshot(request).await.expect("response");
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(
-            response.headers().get(header::CACHE_CONTROL).map(|v| v.as_bytes()),
+            response
+                .headers()
+                .get(header::CACHE_CONTROL)
+                .map(|v| v.as_bytes()),
             Some(&b"no-store"[..])
         );
         assert!(response
             .headers()
             .contains_key(header::STRICT_TRANSPORT_SECURITY));
         // The public page stays cacheable.
-        let request = Request::get("/status").body(Body::empty()).expect("request");
+        let request = Request::get("/status")
+            .body(Body::empty())
+            .expect("request");
         let response = server.app.clone().oneshot(request).await.expect("response");
         let cache = response
             .headers()

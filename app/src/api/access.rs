@@ -2,11 +2,11 @@
 //! [`Access`], the proof that the caller may see one incident, and every
 //! incident-scoped server function asks it for what it wants to do.
 
+use super::session::AppState;
 use super::ApiError;
 use crate::domain::access::{decide, Capability, Denied, Involvement, Person};
 use crate::domain::incidents::IncidentId;
 use crate::store::{self, incidents::Incident, users::User};
-use super::session::AppState;
 
 /// Proof that `user` may see `incident`, with where they stand on it.
 #[derive(Debug, Clone)]
@@ -56,7 +56,11 @@ pub(crate) async fn open(state: &AppState, user: &User, number: i64) -> Result<A
 
 /// Opens the incident of action item `item` for `user`, who may own the item.
 /// A missing item and an item of a hidden incident answer alike: not found.
-pub(crate) async fn open_item(state: &AppState, user: &User, item: i64) -> Result<Access, ApiError> {
+pub(crate) async fn open_item(
+    state: &AppState,
+    user: &User,
+    item: i64,
+) -> Result<Access, ApiError> {
     let (_, number, owner) = store::leadership::item_incident(&state.db, item)
         .await?
         .ok_or(ApiError::NotFound)?;

@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "ssr")]
 use {
     super::session::{require_user, require_writer, respond, state, AppState},
+    crate::domain::access::Capability,
     crate::domain::incidents::{bounded_text, IncidentId, IncidentTitle},
     crate::domain::rhythm::{self, ItemState},
-    crate::domain::access::Capability,
     crate::domain::roles::Actor,
     crate::domain::users::{OrgRole, UserId},
     crate::live::Change,
@@ -232,7 +232,11 @@ where
 /// Runs one change of incident `number` by a writer who may do `what` there,
 /// then announces it (to those who may see it).
 #[cfg(feature = "ssr")]
-pub(crate) async fn change_as<T, F, Fut>(number: i64, what: Capability, work: F) -> Result<T, ApiError>
+pub(crate) async fn change_as<T, F, Fut>(
+    number: i64,
+    what: Capability,
+    work: F,
+) -> Result<T, ApiError>
 where
     F: FnOnce(AppState, User, IncidentId) -> Fut,
     Fut: std::future::Future<Output = Result<T, ApiError>>,

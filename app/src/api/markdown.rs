@@ -135,7 +135,10 @@ pub async fn render(text: &str) -> Arc<str> {
     let html: Arc<str> = match tokio::time::timeout(BUDGET, job).await {
         Ok(Ok(html)) => html.into(),
         _ => {
-            tracing::warn!(chars = text.len(), "Markdown render over budget; shown as plain text");
+            tracing::warn!(
+                chars = text.len(),
+                "Markdown render over budget; shown as plain text"
+            );
             plain(text).into()
         }
     };

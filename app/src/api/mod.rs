@@ -17,10 +17,10 @@ pub mod status;
 pub mod updates;
 pub mod users;
 
+#[cfg(feature = "ssr")]
+pub use access::may_see_incident;
 pub use error::ApiError;
 #[cfg(feature = "ssr")]
 pub use passwords::{bootstrap_admin, warm_up as warm_up_passwords};
-#[cfg(feature = "ssr")]
-pub use access::may_see_incident;
 #[cfg(feature = "ssr")]
 pub use session::{session_user, user_of_record, AppState};

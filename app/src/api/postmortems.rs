@@ -16,8 +16,8 @@ use std::collections::BTreeMap;
 #[cfg(feature = "ssr")]
 use {
     super::incidents::{change_as, incident_id, refused},
-    crate::domain::access::Capability,
     super::session::{require_user, require_writer, respond, state, AppState},
+    crate::domain::access::Capability,
     crate::domain::incidents::bounded_text,
     crate::domain::postmortems::{
         self as rules, lint, parse_item, response_times, ItemInput, LintInput, MAX_SECTION_CHARS,
@@ -417,12 +417,16 @@ pub async fn get_postmortem(number: i64) -> Result<PostmortemScreen, ApiError> {
 
 #[server(endpoint = "start_postmortem")]
 pub async fn start_postmortem(number: i64) -> Result<(), ApiError> {
-    respond(change_as(number, Capability::Steward, move |state, user, id| async move {
-        let by = steward(&state, &user, id).await?;
-        store::postmortems::start(&state.db, number, by, Utc::now())
-            .await
-            .map_err(refused)
-    }))
+    respond(change_as(
+        number,
+        Capability::Steward,
+        move |state, user, id| async move {
+            let by = steward(&state, &user, id).await?;
+            store::postmortems::start(&state.db, number, by, Utc::now())
+                .await
+                .map_err(refused)
+        },
+    ))
     .await
 }
 
@@ -458,59 +462,77 @@ pub async fn save_postmortem(
     version: i64,
     fields: BTreeMap<String, String>,
 ) -> Result<(), ApiError> {
-    respond(change_as(number, Capability::Write, move |state, _user, id| async move {
-        let get = |name: &str| fields.get(name).map(String::as_str).unwrap_or("");
-        let mut sections = Vec::new();
-        for section in Section::ALL {
-            let text = bounded_text(
-                section.as_str(),
-                get(section.as_str()),
-                MAX_SECTION_CHARS,
-                None,
-            )?;
-            super::markdown::check(section.as_str(), &text)?;
-            sections.push((section, text));
-        }
-        let numbers = store::postmortems::ImpactNumbers {
-            users_affected: bounded_text("users_affected", get("users_affected"), 100, None)?,
-            failed_requests: bounded_text("failed_requests", get("failed_requests"), 100, None)?,
-            slo_budget_spent: bounded_text("slo_budget_spent", get("slo_budget_spent"), 100, None)?,
-        };
-        let impact_started_at = parse_time("impact_started_at", get("impact_started_at"))?;
-        if let (Some(start), Some(incident)) = (
-            impact_started_at,
-            store::incidents::find_by_number(&state.db, number).await?,
-        ) {
-            if start > incident.declared_at {
-                return Err(ApiError::invalid(
-                    "impact_started_at",
-                    "Impact starts at or before the declaration.",
-                ));
+    respond(change_as(
+        number,
+        Capability::Write,
+        move |state, _user, id| async move {
+            let get = |name: &str| fields.get(name).map(String::as_str).unwrap_or("");
+            let mut sections = Vec::new();
+            for section in Section::ALL {
+                let text = bounded_text(
+                    section.as_str(),
+                    get(section.as_str()),
+                    MAX_SECTION_CHARS,
+                    None,
+                )?;
+                super::markdown::check(section.as_str(), &text)?;
+                sections.push((section, text));
             }
-        }
-        store::postmortems::save_document(
-            &state.db,
-            id,
-            &store::postmortems::DocumentEdit {
-                version,
-                sections: &sections,
-                numbers: &numbers,
+            let numbers = store::postmortems::ImpactNumbers {
+                users_affected: bounded_text("users_affected", get("users_affected"), 100, None)?,
+                failed_requests: bounded_text(
+                    "failed_requests",
+                    get("failed_requests"),
+                    100,
+                    None,
+                )?,
+                slo_budget_spent: bounded_text(
+                    "slo_budget_spent",
+                    get("slo_budget_spent"),
+                    100,
+                    None,
+                )?,
+            };
+            let impact_started_at = parse_time("impact_started_at", get("impact_started_at"))?;
+            if let (Some(start), Some(incident)) = (
                 impact_started_at,
-            },
-        )
-        .await
-        .map_err(refused)
-    }))
+                store::incidents::find_by_number(&state.db, number).await?,
+            ) {
+                if start > incident.declared_at {
+                    return Err(ApiError::invalid(
+                        "impact_started_at",
+                        "Impact starts at or before the declaration.",
+                    ));
+                }
+            }
+            store::postmortems::save_document(
+                &state.db,
+                id,
+                &store::postmortems::DocumentEdit {
+                    version,
+                    sections: &sections,
+                    numbers: &numbers,
+                    impact_started_at,
+                },
+            )
+            .await
+            .map_err(refused)
+        },
+    ))
     .await
 }
 
 #[server(endpoint = "exclude_line")]
 pub async fn exclude_line(number: i64, line: i64, excluded: bool) -> Result<(), ApiError> {
-    respond(change_as(number, Capability::Write, move |state, _user, id| async move {
-        store::postmortems::set_line_excluded(&state.db, id, line, excluded)
-            .await
-            .map_err(refused)
-    }))
+    respond(change_as(
+        number,
+        Capability::Write,
+        move |state, _user, id| async move {
+            store::postmortems::set_line_excluded(&state.db, id, line, excluded)
+                .await
+                .map_err(refused)
+        },
+    ))
     .await
 }
 
@@ -545,27 +567,31 @@ pub async fn add_action_item(
     verification: String,
     top: Option<String>,
 ) -> Result<(), ApiError> {
-    respond(change_as(number, Capability::Write, move |state, user, id| async move {
-        let draft = parse_item(&ItemInput {
-            title: &title,
-            kind: &kind,
-            due: &due,
-            verification: &verification,
-        })?;
-        let owner = parse_owner(&owner)?;
-        store::postmortems::add_item(
-            &state.db,
-            id,
-            &draft,
-            owner,
-            top.is_some(),
-            user.id,
-            Utc::now(),
-        )
-        .await
-        .map(|_| ())
-        .map_err(owner_refused)
-    }))
+    respond(change_as(
+        number,
+        Capability::Write,
+        move |state, user, id| async move {
+            let draft = parse_item(&ItemInput {
+                title: &title,
+                kind: &kind,
+                due: &due,
+                verification: &verification,
+            })?;
+            let owner = parse_owner(&owner)?;
+            store::postmortems::add_item(
+                &state.db,
+                id,
+                &draft,
+                owner,
+                top.is_some(),
+                user.id,
+                Utc::now(),
+            )
+            .await
+            .map(|_| ())
+            .map_err(owner_refused)
+        },
+    ))
     .await
 }
 
@@ -596,13 +622,17 @@ pub async fn reassign_action_item(
     due: String,
     top: Option<String>,
 ) -> Result<(), ApiError> {
-    respond(item_change(item, Capability::Write, move |state, _user| async move {
-        let owner = parse_owner(&owner)?;
-        let due = rules::parse_due(&due)?;
-        store::postmortems::reassign_item(&state.db, item, version, owner, due, top.is_some())
-            .await
-            .map_err(owner_refused)
-    }))
+    respond(item_change(
+        item,
+        Capability::Write,
+        move |state, _user| async move {
+            let owner = parse_owner(&owner)?;
+            let due = rules::parse_due(&due)?;
+            store::postmortems::reassign_item(&state.db, item, version, owner, due, top.is_some())
+                .await
+                .map_err(owner_refused)
+        },
+    ))
     .await
 }
 
@@ -613,49 +643,61 @@ pub async fn move_action_item(
     status: String,
     evidence: String,
 ) -> Result<(), ApiError> {
-    respond(item_change(item, Capability::WorkItem, move |state, user| async move {
-        let next = ActionStatus::parse(status.trim())
-            .ok_or_else(|| ApiError::invalid("status", "Choose a status from the list."))?;
-        let evidence = bounded_text(
-            "evidence",
-            &evidence,
-            1000,
-            (next == ActionStatus::Verified)
-                .then_some("Say what shows it works: a test, an alert that fired, a drill."),
-        )?;
-        store::postmortems::move_item(
-            &state.db,
-            item,
-            version,
-            next,
-            &evidence,
-            user.id,
-            Utc::now(),
-        )
-        .await
-        .map_err(refused)
-    }))
+    respond(item_change(
+        item,
+        Capability::WorkItem,
+        move |state, user| async move {
+            let next = ActionStatus::parse(status.trim())
+                .ok_or_else(|| ApiError::invalid("status", "Choose a status from the list."))?;
+            let evidence = bounded_text(
+                "evidence",
+                &evidence,
+                1000,
+                (next == ActionStatus::Verified)
+                    .then_some("Say what shows it works: a test, an alert that fired, a drill."),
+            )?;
+            store::postmortems::move_item(
+                &state.db,
+                item,
+                version,
+                next,
+                &evidence,
+                user.id,
+                Utc::now(),
+            )
+            .await
+            .map_err(refused)
+        },
+    ))
     .await
 }
 
 #[server(endpoint = "confirm_action_item")]
 pub async fn confirm_action_item(item: i64, version: i64) -> Result<(), ApiError> {
-    respond(item_change(item, Capability::Write, move |state, _user| async move {
-        store::postmortems::confirm_item(&state.db, item, version, Utc::now())
-            .await
-            .map_err(refused)
-    }))
+    respond(item_change(
+        item,
+        Capability::Write,
+        move |state, _user| async move {
+            store::postmortems::confirm_item(&state.db, item, version, Utc::now())
+                .await
+                .map_err(refused)
+        },
+    ))
     .await
 }
 
 #[server(endpoint = "send_for_review")]
 pub async fn send_for_review(number: i64, in_review: bool) -> Result<(), ApiError> {
-    respond(change_as(number, Capability::Steward, move |state, user, id| async move {
-        let by = steward(&state, &user, id).await?;
-        store::postmortems::set_review(&state.db, id, in_review, by, Utc::now())
-            .await
-            .map_err(refused)
-    }))
+    respond(change_as(
+        number,
+        Capability::Steward,
+        move |state, user, id| async move {
+            let by = steward(&state, &user, id).await?;
+            store::postmortems::set_review(&state.db, id, in_review, by, Utc::now())
+                .await
+                .map_err(refused)
+        },
+    ))
     .await
 }
 
@@ -665,19 +707,23 @@ pub async fn record_meeting(
     held_at: String,
     attendees: String,
 ) -> Result<(), ApiError> {
-    respond(change_as(number, Capability::Write, move |state, _user, id| async move {
-        let held_at = parse_time("held_at", &held_at)?
-            .ok_or_else(|| ApiError::invalid("held_at", "Give the meeting's date and time."))?;
-        let attendees = bounded_text(
-            "attendees",
-            &attendees,
-            1000,
-            Some("Name who attended the review."),
-        )?;
-        store::postmortems::record_meeting(&state.db, id, held_at, &attendees)
-            .await
-            .map_err(refused)
-    }))
+    respond(change_as(
+        number,
+        Capability::Write,
+        move |state, _user, id| async move {
+            let held_at = parse_time("held_at", &held_at)?
+                .ok_or_else(|| ApiError::invalid("held_at", "Give the meeting's date and time."))?;
+            let attendees = bounded_text(
+                "attendees",
+                &attendees,
+                1000,
+                Some("Name who attended the review."),
+            )?;
+            store::postmortems::record_meeting(&state.db, id, held_at, &attendees)
+                .await
+                .map_err(refused)
+        },
+    ))
     .await
 }
 

@@ -28,10 +28,7 @@ async fn renew(session: &Session) -> Result<(), ApiError> {
     let now = chrono::Utc::now().timestamp();
     let seen = session.get::<i64>(SEEN_KEY).await.map_err(session_error)?;
     if seen.is_none_or(|seen| now - seen >= RENEW_AFTER_SECS) {
-        session
-            .insert(SEEN_KEY, now)
-            .await
-            .map_err(session_error)?;
+        session.insert(SEEN_KEY, now).await.map_err(session_error)?;
     }
     Ok(())
 }

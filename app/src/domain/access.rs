@@ -269,12 +269,11 @@ mod tests {
     #[test]
     fn viewers_never_write_steward_or_work_items_even_with_leadership() {
         for person in [VIEWER, LEADER] {
-            for what in [
-                Capability::Write,
-                Capability::Steward,
-                Capability::WorkItem,
-            ] {
-                assert!(decide(person, on(false), what).is_err(), "{person:?} {what:?}");
+            for what in [Capability::Write, Capability::Steward, Capability::WorkItem] {
+                assert!(
+                    decide(person, on(false), what).is_err(),
+                    "{person:?} {what:?}"
+                );
             }
         }
     }

@@ -1408,8 +1408,8 @@ mod tests {
                 incident.declared_at + day,
                 &Default::default(),
             )
-                .await
-                .expect("data");
+            .await
+            .expect("data");
             assert_eq!(data.incidents.len(), 1);
             assert_eq!(data.incidents[0].severity, Severity::Sev2);
             assert_eq!(

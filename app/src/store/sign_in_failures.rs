@@ -46,11 +46,13 @@ pub async fn reserve(
             .await?;
             let decision = policy.decide(RecentFailures { count, oldest }, now);
             if decision == ThrottleDecision::Allow {
-                sqlx::query("INSERT INTO sign_in_failures (throttle_key, failed_at) VALUES ($1, $2)")
-                    .bind(key)
-                    .bind(now)
-                    .execute(&mut *$tx)
-                    .await?;
+                sqlx::query(
+                    "INSERT INTO sign_in_failures (throttle_key, failed_at) VALUES ($1, $2)",
+                )
+                .bind(key)
+                .bind(now)
+                .execute(&mut *$tx)
+                .await?;
             }
             decision
         }};
@@ -117,7 +119,9 @@ mod tests {
             let now = Utc::now();
             let attempts = (0..40).map(|_| {
                 let db = db.clone();
-                tokio::spawn(async move { reserve(&db, "account:a@example.com", PER_ACCOUNT, now).await })
+                tokio::spawn(async move {
+                    reserve(&db, "account:a@example.com", PER_ACCOUNT, now).await
+                })
             });
             let mut allowed = 0;
             for attempt in attempts {

@@ -383,7 +383,6 @@ impl PublicSnapshot {
     }
 }
 
-
 /// Whether incident `number` shows on the public page (a customer-facing update
 /// or an affected component), and whether it is restricted: what an announcement
 /// of its change needs to know. `None` when there is no such incident.
