@@ -46,6 +46,7 @@ pub struct Auth {
     pub sign_in: ServerAction<SignIn>,
     pub sign_out: ServerAction<SignOut>,
     pub setup: ServerAction<CreateFirstAdmin>,
+    pub change_password: ServerAction<api::auth::ChangePassword>,
 }
 
 #[component]
@@ -54,12 +55,14 @@ pub fn App() -> impl IntoView {
     let sign_in = ServerAction::<SignIn>::new();
     let sign_out = ServerAction::<SignOut>::new();
     let setup = ServerAction::<CreateFirstAdmin>::new();
+    let change_password = ServerAction::<api::auth::ChangePassword>::new();
     let state = Resource::new_blocking(
         move || {
             (
                 sign_in.version().get(),
                 sign_out.version().get(),
                 setup.version().get(),
+                change_password.version().get(),
             )
         },
         |_| api::auth::get_auth_state(),
@@ -69,6 +72,7 @@ pub fn App() -> impl IntoView {
         sign_in,
         sign_out,
         setup,
+        change_password,
     });
     mark_hydrated();
 
@@ -84,17 +88,22 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=StaticSegment("") view=components::SignedInLayout>
                     <Route path=StaticSegment("") view=pages::DashboardPage />
                     <Route path=StaticSegment("incidents") view=pages::IncidentsPage />
+                    // Incident pages render whole before sending, so a missing or hidden
+                    // incident answers 404 every time, not a 200 that says "not found".
                     <Route
                         path=(StaticSegment("incidents"), ParamSegment("number"))
                         view=pages::WarRoomPage
+                        ssr=SsrMode::Async
                     />
                     <Route
                         path=(StaticSegment("incidents"), ParamSegment("number"), StaticSegment("comms"))
                         view=pages::CommsPage
+                        ssr=SsrMode::Async
                     />
                     <Route
                         path=(StaticSegment("incidents"), ParamSegment("number"), StaticSegment("postmortem"))
                         view=pages::PostmortemPage
+                        ssr=SsrMode::Async
                     />
                     <Route
                         path=(
@@ -104,7 +113,9 @@ pub fn App() -> impl IntoView {
                             StaticSegment("review"),
                         )
                         view=pages::PostmortemReviewPage
+                        ssr=SsrMode::Async
                     />
+                    <Route path=StaticSegment("account") view=pages::AccountPage />
                     <Route path=StaticSegment("action-items") view=pages::ActionItemsPage />
                     <Route path=StaticSegment("insights") view=pages::InsightsPage />
                     <Route path=StaticSegment("leadership") view=pages::LeadershipPage />

@@ -2788,3 +2788,182 @@ async fn signed_in_answers_are_not_stored_and_https_instances_insist_on_https() 
         assert!(cache.starts_with("public"), "{cache}");
     }
 }
+
+#[tokio::test]
+async fn incident_pages_of_a_missing_or_hidden_incident_answer_404_every_time() {
+    for server in servers().await {
+        let admin = server.set_up().await;
+        let (_, ivy) = member(&server, &admin, "Ivy", "responder").await;
+        let (_, obi) = member(&server, &admin, "Obi", "responder").await;
+        declare_restricted(&server, &ivy).await;
+        for _ in 0..3 {
+            for (path, cookie) in [
+                ("/incidents/99", &ivy),
+                ("/incidents/99/comms", &ivy),
+                ("/incidents/99/postmortem", &ivy),
+                ("/incidents/1", &obi),
+                ("/incidents/1/comms", &obi),
+                ("/incidents/1/postmortem/review", &obi),
+            ] {
+                let page = server.get(path, Some(cookie)).await;
+                assert_eq!(
+                    page.status,
+                    StatusCode::NOT_FOUND,
+                    "{path} on {}",
+                    server.db.backend()
+                );
+                assert!(!page.body.contains("Customer export leaked"));
+            }
+        }
+        let own = server.get("/incidents/1", Some(&ivy)).await;
+        assert_eq!(own.status, StatusCode::OK);
+        assert!(own.body.contains("Customer export leaked"));
+    }
+}
+
+#[tokio::test]
+async fn changing_a_password_needs_the_current_one_and_ends_the_other_sessions() {
+    for server in servers().await {
+        let admin = server.set_up().await;
+        let laptop = server
+            .sign_in("ada@example.com", ADMIN_PASSWORD)
+            .await
+            .cookie
+            .expect("second session");
+        let wrong = server
+            .call(
+                "change_password",
+                Some(&admin),
+                &[
+                    ("current", "not my password"),
+                    ("new", "a brand new password"),
+                ],
+            )
+            .await;
+        assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(json(&wrong)["Invalid"]["field"], "current");
+        let changed = server
+            .call(
+                "change_password",
+                Some(&admin),
+                &[("current", ADMIN_PASSWORD), ("new", "a brand new password")],
+            )
+            .await;
+        assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+        // This browser stays signed in; the other one is signed out.
+        assert_eq!(
+            server.signed_in_as(&admin).await.as_deref(),
+            Some("ada@example.com"),
+            "{}",
+            server.db.backend()
+        );
+        assert_eq!(server.signed_in_as(&laptop).await, None);
+        assert_eq!(
+            server
+                .sign_in("ada@example.com", ADMIN_PASSWORD)
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED
+        );
+        assert!(server
+            .sign_in("ada@example.com", "a brand new password")
+            .await
+            .cookie
+            .is_some());
+    }
+}
+
+#[tokio::test]
+async fn an_admin_reset_signs_the_user_out_and_forces_a_new_password_first() {
+    for server in servers().await {
+        let admin = server.set_up().await;
+        let (ivy_id, ivy) = member(&server, &admin, "Ivy", "responder").await;
+        let reset = server
+            .call(
+                "reset_password",
+                Some(&ivy),
+                &[("user_id", &ivy_id.to_string())],
+            )
+            .await;
+        assert_eq!(reset.status, StatusCode::FORBIDDEN, "only admins reset");
+        let reset = server
+            .call(
+                "reset_password",
+                Some(&admin),
+                &[("user_id", &ivy_id.to_string())],
+            )
+            .await;
+        assert_eq!(reset.status, StatusCode::OK, "{}", reset.body);
+        let temporary: String = serde_json::from_str(&reset.body).expect("password");
+        assert_eq!(server.signed_in_as(&ivy).await, None, "old session ended");
+
+        let ivy = server
+            .sign_in("ivy@example.com", &temporary)
+            .await
+            .cookie
+            .expect("signs in with the reset password");
+        let state = json(&server.call("auth_state", Some(&ivy), &[]).await);
+        assert_eq!(state["user"]["must_change_password"], true);
+        let refused = server.call("list_incidents", Some(&ivy), &[]).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+        let chosen = server
+            .call(
+                "change_password",
+                Some(&ivy),
+                &[("current", &temporary), ("new", "ivy's own password")],
+            )
+            .await;
+        assert_eq!(chosen.status, StatusCode::OK, "{}", chosen.body);
+        let listed = server.call("list_incidents", Some(&ivy), &[]).await;
+        assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+    }
+}
+
+#[tokio::test]
+async fn two_admins_demoting_each_other_at_once_leave_one_admin() {
+    for server in servers().await {
+        let ada = server.set_up().await;
+        let (bo_id, bo) = member(&server, &ada, "Bo", "admin").await;
+        let ada_id = json(&server.call("auth_state", Some(&ada), &[]).await)["user"]["id"]
+            .as_i64()
+            .expect("id");
+        let (bo_key, ada_key) = (bo_id.to_string(), ada_id.to_string());
+        let demote_bo = [("user_id", bo_key.as_str()), ("org_role", "responder")];
+        let demote_ada = [("user_id", ada_key.as_str()), ("org_role", "responder")];
+        for _ in 0..5 {
+            let (a, b) = tokio::join!(
+                server.call("change_org_role", Some(&ada), &demote_bo),
+                server.call("change_org_role", Some(&bo), &demote_ada),
+            );
+            let admins = app::store::users::list(&server.db)
+                .await
+                .expect("users")
+                .into_iter()
+                .filter(|u| u.org_role == app::domain::users::OrgRole::Admin && !u.disabled)
+                .count();
+            assert_eq!(
+                admins,
+                1,
+                "{}: {} / {}",
+                server.db.backend(),
+                a.status,
+                b.status
+            );
+            // Make both admins again for the next round (whoever is left does it).
+            let left = if a.status == StatusCode::OK {
+                &ada
+            } else {
+                &bo
+            };
+            for id in [ada_id, bo_id] {
+                server
+                    .call(
+                        "change_org_role",
+                        Some(left),
+                        &[("user_id", &id.to_string()), ("org_role", "admin")],
+                    )
+                    .await;
+            }
+        }
+    }
+}

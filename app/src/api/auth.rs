@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use {
     super::passwords,
     super::session::{
-        begin_session, client_address, end_session, respond, session, signed_in_user, state,
+        begin_session, client_address, end_session, keep_session, respond, session, signed_in_user,
+        state,
     },
     crate::domain::throttle::{self, ThrottleDecision},
     crate::domain::users::{Email, NewPassword, PersonName},
@@ -26,6 +27,8 @@ pub struct CurrentUser {
     pub org_role: OrgRole,
     /// The leadership permission: authorises mitigations, sees the leadership view.
     pub can_lead: bool,
+    /// An admin reset the password: choosing a new one comes before anything else.
+    pub must_change_password: bool,
 }
 
 impl CurrentUser {
@@ -60,6 +63,7 @@ impl From<store::users::User> for CurrentUser {
             email: user.email,
             org_role: user.org_role,
             can_lead: user.can_lead,
+            must_change_password: user.must_change_password,
         }
     }
 }
@@ -105,7 +109,7 @@ pub async fn create_first_admin(
                     ApiError::Internal
                 }
             })?;
-        begin_session(&session().await?, user.id).await?;
+        begin_session(&session().await?, &user).await?;
         tracing::info!(user = user.id.0, "first admin created");
         leptos_axum::redirect("/");
         Ok(())
@@ -156,7 +160,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), ApiError> {
         match user {
             Some(user) if verified => {
                 store::sign_in_failures::clear(&state.db, &account_key).await?;
-                begin_session(&session().await?, user.id).await?;
+                begin_session(&session().await?, &user).await?;
                 leptos_axum::redirect("/");
                 Ok(())
             }
@@ -172,6 +176,49 @@ pub async fn sign_in(email: String, password: String) -> Result<(), ApiError> {
                 }
             }
         }
+    })
+    .await
+}
+
+/// Changes the signed-in user's own password: the current one is required, and
+/// every other session of theirs ends. Also how a reset password is replaced.
+#[server(endpoint = "change_password")]
+pub async fn change_password(current: String, new: String) -> Result<(), ApiError> {
+    respond(async move {
+        let state = state()?;
+        let user = signed_in_user(&state)
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
+        let new = NewPassword::parse("new", &new)?;
+        if current.chars().count() > NewPassword::MAX_CHARS {
+            return Err(ApiError::invalid(
+                "current",
+                "That is not your current password.",
+            ));
+        }
+        let stored = store::users::password_hash(&state.db, user.id).await?;
+        if !passwords::verify(stored, current.clone()).await? {
+            return Err(ApiError::invalid(
+                "current",
+                "That is not your current password.",
+            ));
+        }
+        if current == new.expose() {
+            return Err(ApiError::invalid(
+                "new",
+                "Choose a password different from the current one.",
+            ));
+        }
+        let hash = passwords::hash(new).await?;
+        let changed = store::users::set_password(&state.db, user.id, &hash, false, Utc::now())
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "password not changed");
+                ApiError::Internal
+            })?;
+        keep_session(&session().await?, &changed).await?;
+        tracing::info!(user = user.id.0, "password changed");
+        Ok(())
     })
     .await
 }

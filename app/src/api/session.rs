@@ -16,6 +16,8 @@ pub struct AppState {
 }
 
 const USER_ID_KEY: &str = "user_id";
+/// The user's session epoch when this session began; a password change moves it.
+const EPOCH_KEY: &str = "epoch";
 /// When the session was last renewed (Unix seconds).
 const SEEN_KEY: &str = "seen_at";
 /// A request renews its session (and so its idle timeout) at most this often,
@@ -68,10 +70,14 @@ fn session_error(e: tower_sessions::session::Error) -> ApiError {
 }
 
 /// Starts a fresh session for `user` (a new id, so a planted id is worthless).
-pub(crate) async fn begin_session(session: &Session, user: UserId) -> Result<(), ApiError> {
+pub(crate) async fn begin_session(session: &Session, user: &User) -> Result<(), ApiError> {
     session.cycle_id().await.map_err(session_error)?;
     session
-        .insert(USER_ID_KEY, user.0)
+        .insert(USER_ID_KEY, user.id.0)
+        .await
+        .map_err(session_error)?;
+    session
+        .insert(EPOCH_KEY, user.session_epoch)
         .await
         .map_err(session_error)
 }
@@ -84,11 +90,17 @@ pub(crate) async fn end_session(session: &Session) -> Result<(), ApiError> {
 /// `None` when signed out, disabled, or the session cannot be read.
 pub async fn session_user(state: &AppState, session: &Session) -> Option<User> {
     let id = session.get::<i64>(USER_ID_KEY).await.ok().flatten()?;
+    let epoch = session
+        .get::<i64>(EPOCH_KEY)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or(0);
     store::users::find(&state.db, UserId(id))
         .await
         .ok()
         .flatten()
-        .filter(|user| !user.disabled)
+        .filter(|user| !user.disabled && user.session_epoch == epoch && !user.must_change_password)
 }
 
 /// The user a stored session record belongs to, when that record has not
@@ -102,11 +114,16 @@ pub async fn user_of_record(
         return None;
     }
     let id = record.data.get(USER_ID_KEY)?.as_i64()?;
+    let epoch = record
+        .data
+        .get(EPOCH_KEY)
+        .and_then(|e| e.as_i64())
+        .unwrap_or(0);
     store::users::find(&state.db, UserId(id))
         .await
         .ok()
         .flatten()
-        .filter(|user| !user.disabled)
+        .filter(|user| !user.disabled && user.session_epoch == epoch)
 }
 
 /// The signed-in user, if any. A user disabled since signing in is signed out here,
@@ -120,8 +137,13 @@ pub(crate) async fn signed_in_user(state: &AppState) -> Result<Option<User>, Api
     else {
         return Ok(None);
     };
+    let epoch = session
+        .get::<i64>(EPOCH_KEY)
+        .await
+        .map_err(session_error)?
+        .unwrap_or(0);
     match store::users::find(&state.db, UserId(id)).await? {
-        Some(user) if !user.disabled => {
+        Some(user) if !user.disabled && user.session_epoch == epoch => {
             renew(&session).await?;
             Ok(Some(user))
         }
@@ -132,8 +154,25 @@ pub(crate) async fn signed_in_user(state: &AppState) -> Result<Option<User>, Api
     }
 }
 
+/// The signed-in user, who must have chosen their own password: after an admin
+/// reset, everything but changing it answers 403 until they do.
 pub(crate) async fn require_user(state: &AppState) -> Result<User, ApiError> {
-    signed_in_user(state).await?.ok_or(ApiError::Unauthorized)
+    let user = signed_in_user(state).await?.ok_or(ApiError::Unauthorized)?;
+    if user.must_change_password {
+        return Err(ApiError::Forbidden(
+            "Choose a new password first: an admin reset yours.".to_owned(),
+        ));
+    }
+    Ok(user)
+}
+
+/// Keeps the current session signed in after its user's epoch moved (their own
+/// password change), while every other session of theirs ends.
+pub(crate) async fn keep_session(session: &Session, user: &User) -> Result<(), ApiError> {
+    session
+        .insert(EPOCH_KEY, user.session_epoch)
+        .await
+        .map_err(session_error)
 }
 
 /// The signed-in user when they may change things (responders and admins); viewers get 403.

@@ -67,6 +67,29 @@ fn change_refused(e: UserChangeError) -> ApiError {
     }
 }
 
+/// Gives `user_id` a new generated password, shown this once to the admin; the
+/// user must choose their own at next sign-in, and their sessions end now.
+#[server(endpoint = "reset_password")]
+pub async fn reset_password(user_id: i64) -> Result<String, ApiError> {
+    respond(async move {
+        let state = state()?;
+        let admin = require_admin(&state).await?;
+        let password = passwords::generate_initial_password();
+        let parsed = NewPassword::parse("password", &password)?;
+        let hash = passwords::hash(parsed).await?;
+        store::users::set_password(&state.db, UserId(user_id), &hash, true, Utc::now())
+            .await
+            .map_err(change_refused)?;
+        tracing::info!(
+            user = user_id,
+            by = admin.id.0,
+            "password reset by an admin"
+        );
+        Ok(password)
+    })
+    .await
+}
+
 #[server(endpoint = "list_users")]
 pub async fn list_users() -> Result<Vec<UserSummary>, ApiError> {
     respond(async {

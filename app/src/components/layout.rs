@@ -14,6 +14,17 @@ pub fn SignedInLayout() -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match auth.state.await {
+                    Ok(AuthState { user: Some(user), .. }) if user.must_change_password => {
+                        view! {
+                            <main class="auth-page">
+                                <div class="auth-card">
+                                    <p class="brand-mark">"Calmroom"</p>
+                                    <crate::pages::ChangePasswordForm forced=true />
+                                </div>
+                            </main>
+                        }
+                            .into_any()
+                    }
                     Ok(AuthState { user: Some(user), .. }) => {
                         let leads = user.can_lead;
                         view! {
@@ -66,9 +77,9 @@ fn AppHeader(user: CurrentUser) -> impl IntoView {
                 {is_admin.then(|| view! { <A href="/admin/users">"Admin"</A> })}
             </nav>
             <div class="user-menu">
-                <span class="user-name" data-testid="user-name">
+                <a class="user-name" href="/account" title="Your account" data-testid="user-name">
                     {user.name.clone()}
-                </span>
+                </a>
                 <span class="user-role">{user.org_role.label()}</span>
                 <ActionForm action=auth.sign_out attr:class="inline-form">
                     <button type="submit" class="button-quiet">

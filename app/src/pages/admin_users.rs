@@ -1,7 +1,8 @@
 //! Admin: list users, create one (initial password shown once), change org role, disable.
 
 use crate::api::users::{
-    list_users, ChangeOrgRole, CreateUser, CreatedUser, SetCanLead, SetUserDisabled, UserSummary,
+    list_users, ChangeOrgRole, CreateUser, CreatedUser, ResetPassword, SetCanLead, SetUserDisabled,
+    UserSummary,
 };
 use crate::api::ApiError;
 use crate::components::{FieldMessage, FormMessage};
@@ -17,6 +18,7 @@ pub fn AdminUsersPage() -> impl IntoView {
     let change_role = ServerAction::<ChangeOrgRole>::new();
     let set_disabled = ServerAction::<SetUserDisabled>::new();
     let set_lead = ServerAction::<SetCanLead>::new();
+    let reset = ServerAction::<ResetPassword>::new();
     let users = Resource::new(
         move || {
             (
@@ -32,7 +34,8 @@ pub fn AdminUsersPage() -> impl IntoView {
         let role_err = change_role.value().get().and_then(Result::err);
         let access_err = set_disabled.value().get().and_then(Result::err);
         let lead_err = set_lead.value().get().and_then(Result::err);
-        role_err.or(access_err).or(lead_err)
+        let reset_err = reset.value().get().and_then(Result::err);
+        role_err.or(access_err).or(lead_err).or(reset_err)
     });
 
     view! {
@@ -47,7 +50,8 @@ pub fn AdminUsersPage() -> impl IntoView {
                         view! {
                             <CreateUserForm action=create />
                             <FormMessage error=row_error />
-                            <UserTable users=list me change_role set_disabled set_lead />
+                            <ResetPasswordNotice reset />
+                            <UserTable users=list me change_role set_disabled set_lead reset />
                         }
                             .into_any()
                     }
@@ -127,6 +131,22 @@ fn InitialPassword(created: CreatedUser) -> impl IntoView {
     }
 }
 
+/// The password an admin reset, shown this once.
+#[component]
+fn ResetPasswordNotice(reset: ServerAction<ResetPassword>) -> impl IntoView {
+    move || {
+        let password = reset.value().get().and_then(Result::ok)?;
+        let who = reset.input().get().map(|r| r.user_id);
+        Some(view! {
+            <div class="notice notice-success" role="status" data-testid="reset-password" data-user=who>
+                <p>"Password reset. They sign in with this once, then choose their own; their open sessions have ended:"</p>
+                <p class="secret"><code>{password}</code></p>
+                <p class="hint">"Share it privately. It is shown this once."</p>
+            </div>
+        })
+    }
+}
+
 #[component]
 fn UserTable(
     users: Vec<UserSummary>,
@@ -135,6 +155,7 @@ fn UserTable(
     change_role: ServerAction<ChangeOrgRole>,
     set_disabled: ServerAction<SetUserDisabled>,
     set_lead: ServerAction<SetCanLead>,
+    reset: ServerAction<ResetPassword>,
 ) -> impl IntoView {
     view! {
         <section class="panel" aria-labelledby="users-heading">
@@ -156,7 +177,7 @@ fn UserTable(
                         .into_iter()
                         .map(|user| {
                             let is_me = me == Some(user.id);
-                            view! { <UserRow user is_me change_role set_disabled set_lead /> }
+                            view! { <UserRow user is_me change_role set_disabled set_lead reset /> }
                         })
                         .collect_view()}
                 </tbody>
@@ -172,6 +193,7 @@ fn UserRow(
     change_role: ServerAction<ChangeOrgRole>,
     set_disabled: ServerAction<SetUserDisabled>,
     set_lead: ServerAction<SetCanLead>,
+    reset: ServerAction<ResetPassword>,
 ) -> impl IntoView {
     let id = user.id;
     let can_lead = user.can_lead;
@@ -238,6 +260,15 @@ fn UserRow(
                                 }
                             >
                                 {if disabled { "Enable" } else { "Disable" }}
+                            </button>
+                            <button
+                                type="button"
+                                class="button-quiet"
+                                on:click=move |_| {
+                                    reset.dispatch(ResetPassword { user_id: id });
+                                }
+                            >
+                                "Reset password"
                             </button>
                         }
                             .into_any()

@@ -1,5 +1,6 @@
 //! One module per page.
 
+mod account;
 mod action_items;
 mod admin_status;
 mod admin_users;
@@ -13,6 +14,7 @@ mod setup;
 mod sign_in;
 mod war_room;
 
+pub use account::{AccountPage, ChangePasswordForm};
 pub use action_items::ActionItemsPage;
 pub use admin_status::{AdminStatusPage, AdminTemplatesPage};
 pub use admin_users::AdminUsersPage;

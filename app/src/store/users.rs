@@ -15,6 +15,10 @@ pub struct User {
     pub created_at: DateTime<Utc>,
     /// May authorise high-impact mitigations and see the leadership view.
     pub can_lead: bool,
+    /// An admin reset the password: the next thing this user does is choose one.
+    pub must_change_password: bool,
+    /// Sessions begun under another epoch have ended (a password change).
+    pub session_epoch: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -26,6 +30,8 @@ struct UserRow {
     disabled: bool,
     created_at: DateTime<Utc>,
     can_lead: bool,
+    must_change_password: bool,
+    session_epoch: i64,
 }
 
 impl TryFrom<UserRow> for User {
@@ -42,11 +48,24 @@ impl TryFrom<UserRow> for User {
             disabled: row.disabled,
             created_at: row.created_at,
             can_lead: row.can_lead,
+            must_change_password: row.must_change_password,
+            session_epoch: row.session_epoch,
         })
     }
 }
 
-const USER_COLUMNS: &str = "id, name, email, org_role, disabled, created_at, can_lead";
+const USER_COLUMNS: &str = "id, name, email, org_role, disabled, created_at, can_lead, \
+     must_change_password, session_epoch";
+
+/// Takes the row lock that serialises changes to who is admin: concurrent
+/// transactions that check "is there another admin" then write queue here.
+macro_rules! lock_admins {
+    ($tx:ident) => {
+        sqlx::query("UPDATE app_locks SET n = n + 1 WHERE name = 'admins'")
+            .execute(&mut *$tx)
+            .await?;
+    };
+}
 
 /// Everything needed to create an account; the hash is made by the caller.
 pub struct NewUser<'a> {
@@ -117,6 +136,7 @@ async fn insert(
     only_if_no_users: bool,
 ) -> Result<User, UserChangeError> {
     let row: UserRow = write_tx!(db, tx => {
+        lock_admins!(tx);
         if only_if_no_users {
             let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
                 .fetch_one(&mut *tx)
@@ -183,6 +203,42 @@ pub async fn find_credentials(
         .transpose()
 }
 
+/// Replaces `id`'s password hash and ends their other sessions (a new epoch).
+/// `must_change` marks an admin reset: the user chooses a password at next sign-in.
+/// Returns the user as changed.
+pub async fn set_password(
+    db: &Db,
+    id: UserId,
+    password_hash: &str,
+    must_change: bool,
+    now: DateTime<Utc>,
+) -> Result<User, UserChangeError> {
+    let row: Option<UserRow> = write_tx!(db, tx => {
+        sqlx::query_as(&format!(
+            "UPDATE users SET password_hash = $2, must_change_password = $3, \
+             session_epoch = session_epoch + 1, updated_at = $4 WHERE id = $1 RETURNING {USER_COLUMNS}"
+        ))
+        .bind(id.0)
+        .bind(password_hash)
+        .bind(must_change)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?
+    });
+    Ok(User::try_from(row.ok_or(UserChangeError::NotFound)?)?)
+}
+
+/// The password hash of `id`, to check a current password against.
+pub async fn password_hash(db: &Db, id: UserId) -> Result<Option<String>, StoreError> {
+    let hash: Option<String> = read!(db, pool => {
+        sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(pool)
+            .await?
+    });
+    Ok(hash)
+}
+
 /// Every user, admins first, then by name.
 pub async fn list(db: &Db) -> Result<Vec<User>, StoreError> {
     let rows: Vec<UserRow> = read!(db, pool => {
@@ -232,6 +288,7 @@ async fn update_guarded(
         UserUpdate::Disabled(disabled) => (None, Some(disabled)),
     };
     let row: UserRow = write_tx!(db, tx => {
+        lock_admins!(tx);
         let current: Option<UserRow> =
             sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
                 .bind(id.0)
