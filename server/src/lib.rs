@@ -89,6 +89,7 @@ pub fn router(state: ServerState, sessions: Sessions, settings: SessionSettings)
             ServerState,
             _,
         >(provide_state, app::shell))
+        .layer(axum::middleware::from_fn(server_fn_status))
         .layer(session_layer)
         .layer(Extension(sessions))
         .layer(axum::middleware::from_fn_with_state(
@@ -99,6 +100,7 @@ pub fn router(state: ServerState, sessions: Sessions, settings: SessionSettings)
             settings.secure,
             private_responses,
         ))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -112,6 +114,35 @@ pub fn router(state: ServerState, sessions: Sessions, settings: SessionSettings)
             HeaderValue::from_static("DENY"),
         ))
         .with_state(state)
+}
+
+/// The largest request body accepted: the longest form (a postmortem with every
+/// section full) with room to spare. Larger bodies answer 413.
+const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// A server function that refused before its body ran (arguments that do not
+/// decode, a body over the limit) answers with the status its error means,
+/// not a blanket 500.
+async fn server_fn_status(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let response = next.run(request).await;
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || !response.headers().contains_key("serverfnerror")
+    {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "").into_response();
+    };
+    if let Ok(error) = serde_json::from_slice::<app::api::ApiError>(&bytes) {
+        if let Ok(status) = StatusCode::from_u16(error.status_code()) {
+            parts.status = status;
+        }
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 /// Signed-in answers are never stored by browsers or proxies (a shared computer's

@@ -2967,3 +2967,114 @@ async fn two_admins_demoting_each_other_at_once_leave_one_admin() {
         }
     }
 }
+
+/// Row counts of every table but sessions and sign-in bookkeeping: what a
+/// refused request must leave exactly as it was.
+async fn fingerprint(db: &Db) -> Vec<(String, i64)> {
+    let tables: Vec<String> = match db {
+        Db::Sqlite { read, .. } => sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+        )
+        .fetch_all(read)
+        .await
+        .expect("tables"),
+        Db::Postgres(pool) => sqlx::query_scalar(
+            "SELECT tablename::TEXT FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename",
+        )
+        .fetch_all(pool)
+        .await
+        .expect("tables"),
+    };
+    let mut counts = Vec::new();
+    for table in tables {
+        if ["tower_sessions", "sign_in_failures", "app_locks", "_sqlx_migrations"]
+            .contains(&table.as_str())
+        {
+            continue;
+        }
+        let sql = format!("SELECT COUNT(*) FROM \"{table}\"");
+        let count: i64 = match db {
+            Db::Sqlite { read, .. } => sqlx::query_scalar(&sql).fetch_one(read).await,
+            Db::Postgres(pool) => sqlx::query_scalar(&sql).fetch_one(pool).await,
+        }
+        .expect("count");
+        counts.push((table, count));
+    }
+    counts
+}
+
+#[tokio::test]
+async fn malformed_oversized_and_boundary_input_to_every_server_function_gets_a_4xx_and_writes_nothing(
+) {
+    let huge_text = "x".repeat(200_000);
+    let fields = [
+        "number", "item", "version", "user_id", "owner", "owner_id", "line", "status",
+        "severity", "role", "title", "body", "text", "decision", "reason", "due", "from", "to",
+        "held_at", "attendees", "evidence", "email", "name", "password", "org_role", "kind",
+        "url", "question", "answer", "question_id", "blocker_id", "approval_id", "note",
+        "excluded", "confirm", "reset", "disabled", "can_lead", "component_id",
+    ];
+    let filled = |value: &str| {
+        fields
+            .iter()
+            .map(|f| format!("{f}={value}"))
+            .collect::<Vec<_>>()
+            .join("&")
+    };
+    let bodies: Vec<(&str, &'static str, String)> = vec![
+        ("nothing", "application/x-www-form-urlencoded", String::new()),
+        ("not numbers", "application/x-www-form-urlencoded", filled("abc")),
+        ("invalid utf-8 escapes", "application/x-www-form-urlencoded", filled("%FF%FE")),
+        ("largest number", "application/x-www-form-urlencoded", filled("9223372036854775807")),
+        ("past the largest number", "application/x-www-form-urlencoded", filled("9223372036854775808")),
+        ("negative", "application/x-www-form-urlencoded", filled("-1")),
+        ("far dates", "application/x-www-form-urlencoded", filled("%2B262142-12-31")),
+        ("long text", "application/x-www-form-urlencoded", filled(&huge_text[..20_000])),
+        ("broken json", "application/json", "{\"number\": ".to_owned()),
+        ("deep json", "application/json", format!("{}{}", "[".repeat(5000), "]".repeat(5000))),
+        ("wrong json types", "application/json", "{\"number\": \"x\", \"fields\": 3, \"filter\": []}".to_owned()),
+        ("over the size limit", "application/x-www-form-urlencoded", format!("text={huge_text}{huge_text}{huge_text}{huge_text}{huge_text}{huge_text}")),
+    ];
+    for server in servers().await {
+        let admin = server.set_up().await;
+        let (_, ivy) = member(&server, &admin, "Ivy", "responder").await;
+        declare(&server, &ivy).await;
+        let mut paths: Vec<&str> = leptos::server_fn::axum::server_fn_paths()
+            .map(|(path, _)| path)
+            .filter(|path| path.starts_with("/api/"))
+            .collect();
+        paths.sort_unstable();
+        assert!(paths.len() > 60, "{} server functions found", paths.len());
+        for path in paths {
+            for (what, content_type, body) in &bodies {
+                let before = fingerprint(&server.db).await;
+                let request = Request::post(path)
+                    .header(header::CONTENT_TYPE, *content_type)
+                    .header(header::COOKIE, &admin)
+                    .body(Body::from(body.clone()))
+                    .expect("request");
+                let reply = server.send(request).await;
+                assert!(
+                    reply.status.is_client_error() || reply.status.is_success(),
+                    "{path} with {what} answered {} on {}: {}",
+                    reply.status,
+                    server.db.backend(),
+                    reply.body.chars().take(300).collect::<String>()
+                );
+                if reply.status.is_client_error() {
+                    assert_eq!(
+                        fingerprint(&server.db).await,
+                        before,
+                        "{path} with {what} refused ({}) but wrote",
+                        reply.status
+                    );
+                }
+                if *what == "over the size limit" {
+                    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE, "{path}");
+                }
+            }
+        }
+        // The admin is still signed in and the incident intact.
+        assert_eq!(war_room(&server, &ivy).await["title"], "Checkout fails");
+    }
+}

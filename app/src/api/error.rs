@@ -25,6 +25,9 @@ pub enum ApiError {
     Conflict(String),
     #[error("{0}")]
     TooManyRequests(String),
+    /// The request body is larger than any form needs.
+    #[error("That is too much to send at once.")]
+    TooLarge,
     #[error("Something went wrong on the server. Try again in a moment.")]
     Internal,
     /// The request never got an answer (network, decoding).
@@ -55,6 +58,10 @@ impl ApiError {
     /// The message for the whole form: everything that is not about one field.
     pub fn for_form(&self) -> Option<String> {
         match self {
+            // Not about one field a form shows: the request as a whole, or an id.
+            ApiError::Invalid { field, message } if field == "request" || field == "id" => {
+                Some(message.clone())
+            }
             ApiError::Invalid { .. } => None,
             other => Some(other.to_string()),
         }
@@ -69,6 +76,7 @@ impl ApiError {
             ApiError::NotFound => 404,
             ApiError::Conflict(_) => 409,
             ApiError::TooManyRequests(_) => 429,
+            ApiError::TooLarge => 413,
             ApiError::Internal | ApiError::Transport(_) => 500,
         }
     }
@@ -86,14 +94,52 @@ impl From<FieldError> for ApiError {
 impl FromServerFnError for ApiError {
     type Encoder = JsonEncoding;
 
+    /// Input that does not decode is the caller's mistake (4xx, at its field when
+    /// the decoder names one); only a failed round trip is a transport error.
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        ApiError::Transport(value.to_string())
+        if value.to_string().contains("length limit exceeded") {
+            return ApiError::TooLarge;
+        }
+        match value {
+            ServerFnErrorErr::Args(message) | ServerFnErrorErr::MissingArg(message) => {
+                ApiError::Invalid {
+                    field: named_field(&message).unwrap_or_else(|| "request".to_owned()),
+                    message: "This value could not be read. Check the form and try again."
+                        .to_owned(),
+                }
+            }
+            // On the server, this is the request body that did not decode; in the
+            // browser it is the answer that did not, which is a transport failure.
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::Deserialization(_) => ApiError::Invalid {
+                field: "request".to_owned(),
+                message: "This request could not be read. Check the form and try again."
+                    .to_owned(),
+            },
+            other => ApiError::Transport(other.to_string()),
+        }
     }
+}
+
+/// The field a decoder's message names: "missing field `title`" gives `title`.
+fn named_field(message: &str) -> Option<String> {
+    let start = message.find('`')? + 1;
+    let len = message[start..].find('`')?;
+    let name = &message[start..start + len];
+    (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        .then(|| name.to_owned())
 }
 
 #[cfg(feature = "ssr")]
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> Self {
+        // An id that names nobody and nothing: the caller's mistake, and the
+        // transaction rolled back, so nothing was half-written.
+        if let crate::store::StoreError::Sqlx(sqlx::Error::Database(db)) = &e {
+            if db.is_foreign_key_violation() {
+                return ApiError::invalid("id", "That refers to someone or something that does not exist.");
+            }
+        }
         tracing::error!(error = %e, "store error");
         ApiError::Internal
     }
@@ -112,6 +158,19 @@ mod tests {
         );
         assert_eq!(err.for_field("password"), None);
         assert_eq!(err.for_form(), None);
+    }
+
+    #[test]
+    fn undecodable_arguments_are_the_callers_mistake_at_the_named_field() {
+        let missing = ApiError::from_server_fn_error(ServerFnErrorErr::Args(
+            "missing field `title`".to_owned(),
+        ));
+        assert_eq!(missing.status_code(), 422);
+        assert!(missing.for_field("title").is_some());
+        let huge = ApiError::from_server_fn_error(ServerFnErrorErr::Args(
+            "length limit exceeded".to_owned(),
+        ));
+        assert_eq!(huge.status_code(), 413);
     }
 
     #[test]

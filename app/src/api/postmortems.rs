@@ -547,6 +547,21 @@ fn parse_owner(raw: &str) -> Result<Option<UserId>, ApiError> {
     }
 }
 
+/// An owner must be an active person: an unknown or disabled id is refused at `owner`.
+#[cfg(feature = "ssr")]
+async fn active_owner(
+    state: &AppState,
+    owner: Option<UserId>,
+) -> Result<Option<UserId>, ApiError> {
+    if let Some(id) = owner {
+        match store::users::find(&state.db, id).await? {
+            Some(user) if !user.disabled => {}
+            _ => return Err(ApiError::invalid("owner", "Choose an owner from the list.")),
+        }
+    }
+    Ok(owner)
+}
+
 #[cfg(feature = "ssr")]
 fn owner_refused(e: store::incidents::IncidentChangeError) -> ApiError {
     match e {
@@ -577,7 +592,7 @@ pub async fn add_action_item(
                 due: &due,
                 verification: &verification,
             })?;
-            let owner = parse_owner(&owner)?;
+            let owner = active_owner(&state, parse_owner(&owner)?).await?;
             store::postmortems::add_item(
                 &state.db,
                 id,
@@ -626,7 +641,7 @@ pub async fn reassign_action_item(
         item,
         Capability::Write,
         move |state, _user| async move {
-            let owner = parse_owner(&owner)?;
+            let owner = active_owner(&state, parse_owner(&owner)?).await?;
             let due = rules::parse_due(&due)?;
             store::postmortems::reassign_item(&state.db, item, version, owner, due, top.is_some())
                 .await

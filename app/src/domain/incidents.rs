@@ -148,16 +148,23 @@ pub fn bounded_text(
             format!("Keep this to {max} characters or fewer."),
         ));
     }
-    if text
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-    {
+    if text.chars().any(|c| {
+        (c.is_control() && c != '\n' && c != '\r' && c != '\t') || is_bidi_control(c)
+    }) {
         return Err(FieldError::new(
             field,
             "This contains characters that cannot be shown.",
         ));
     }
-    Ok(text.to_owned())
+    // Line breaks are stored as "\n" only: a bare carriage return would split
+    // lines differently in feeds, mails and chat.
+    Ok(text.replace("\r\n", "\n").replace('\r', "\n"))
+}
+
+/// Characters that reorder text when shown (bidirectional embeddings,
+/// overrides and isolates): a title could read differently from what it says.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
 
 /// What an incident is called: one line, 1 to 200 characters.
@@ -174,7 +181,7 @@ impl IncidentTitle {
             Self::MAX_CHARS,
             Some("Give the incident a title."),
         )?;
-        if title.contains('\n') {
+        if title.contains('\n') || raw.contains('\r') {
             return Err(FieldError::new(field, "Keep the title to one line."));
         }
         Ok(Self(title))
@@ -252,5 +259,19 @@ mod tests {
     #[test]
     fn numbers_read_as_inc_n() {
         assert_eq!(display_number(12), "INC-12");
+    }
+
+    #[test]
+    fn a_title_with_a_bare_carriage_return_or_a_direction_override_is_refused() {
+        for raw in ["Checkout\rfails", "Checkout \u{202E}sliaf", "Pay\u{2066}ment\u{2069}"] {
+            let err = IncidentTitle::parse("title", raw).expect_err(raw);
+            assert_eq!(err.field, "title");
+        }
+    }
+
+    #[test]
+    fn windows_line_breaks_in_longer_text_are_kept_as_plain_line_breaks() {
+        let text = bounded_text("impact", "one\r\ntwo\rthree", 100, None).expect("ok");
+        assert_eq!(text, "one\ntwo\nthree");
     }
 }
