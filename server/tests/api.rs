@@ -2987,8 +2987,13 @@ async fn fingerprint(db: &Db) -> Vec<(String, i64)> {
     };
     let mut counts = Vec::new();
     for table in tables {
-        if ["tower_sessions", "sign_in_failures", "app_locks", "_sqlx_migrations"]
-            .contains(&table.as_str())
+        if [
+            "tower_sessions",
+            "sign_in_failures",
+            "app_locks",
+            "_sqlx_migrations",
+        ]
+        .contains(&table.as_str())
         {
             continue;
         }
@@ -3008,11 +3013,45 @@ async fn malformed_oversized_and_boundary_input_to_every_server_function_gets_a_
 ) {
     let huge_text = "x".repeat(200_000);
     let fields = [
-        "number", "item", "version", "user_id", "owner", "owner_id", "line", "status",
-        "severity", "role", "title", "body", "text", "decision", "reason", "due", "from", "to",
-        "held_at", "attendees", "evidence", "email", "name", "password", "org_role", "kind",
-        "url", "question", "answer", "question_id", "blocker_id", "approval_id", "note",
-        "excluded", "confirm", "reset", "disabled", "can_lead", "component_id",
+        "number",
+        "item",
+        "version",
+        "user_id",
+        "owner",
+        "owner_id",
+        "line",
+        "status",
+        "severity",
+        "role",
+        "title",
+        "body",
+        "text",
+        "decision",
+        "reason",
+        "due",
+        "from",
+        "to",
+        "held_at",
+        "attendees",
+        "evidence",
+        "email",
+        "name",
+        "password",
+        "org_role",
+        "kind",
+        "url",
+        "question",
+        "answer",
+        "question_id",
+        "blocker_id",
+        "approval_id",
+        "note",
+        "excluded",
+        "confirm",
+        "reset",
+        "disabled",
+        "can_lead",
+        "component_id",
     ];
     let filled = |value: &str| {
         fields
@@ -3022,18 +3061,66 @@ async fn malformed_oversized_and_boundary_input_to_every_server_function_gets_a_
             .join("&")
     };
     let bodies: Vec<(&str, &'static str, String)> = vec![
-        ("nothing", "application/x-www-form-urlencoded", String::new()),
-        ("not numbers", "application/x-www-form-urlencoded", filled("abc")),
-        ("invalid utf-8 escapes", "application/x-www-form-urlencoded", filled("%FF%FE")),
-        ("largest number", "application/x-www-form-urlencoded", filled("9223372036854775807")),
-        ("past the largest number", "application/x-www-form-urlencoded", filled("9223372036854775808")),
-        ("negative", "application/x-www-form-urlencoded", filled("-1")),
-        ("far dates", "application/x-www-form-urlencoded", filled("%2B262142-12-31")),
-        ("long text", "application/x-www-form-urlencoded", filled(&huge_text[..20_000])),
-        ("broken json", "application/json", "{\"number\": ".to_owned()),
-        ("deep json", "application/json", format!("{}{}", "[".repeat(5000), "]".repeat(5000))),
-        ("wrong json types", "application/json", "{\"number\": \"x\", \"fields\": 3, \"filter\": []}".to_owned()),
-        ("over the size limit", "application/x-www-form-urlencoded", format!("text={huge_text}{huge_text}{huge_text}{huge_text}{huge_text}{huge_text}")),
+        (
+            "nothing",
+            "application/x-www-form-urlencoded",
+            String::new(),
+        ),
+        (
+            "not numbers",
+            "application/x-www-form-urlencoded",
+            filled("abc"),
+        ),
+        (
+            "invalid utf-8 escapes",
+            "application/x-www-form-urlencoded",
+            filled("%FF%FE"),
+        ),
+        (
+            "largest number",
+            "application/x-www-form-urlencoded",
+            filled("9223372036854775807"),
+        ),
+        (
+            "past the largest number",
+            "application/x-www-form-urlencoded",
+            filled("9223372036854775808"),
+        ),
+        (
+            "negative",
+            "application/x-www-form-urlencoded",
+            filled("-1"),
+        ),
+        (
+            "far dates",
+            "application/x-www-form-urlencoded",
+            filled("%2B262142-12-31"),
+        ),
+        (
+            "long text",
+            "application/x-www-form-urlencoded",
+            filled(&huge_text[..20_000]),
+        ),
+        (
+            "broken json",
+            "application/json",
+            "{\"number\": ".to_owned(),
+        ),
+        (
+            "deep json",
+            "application/json",
+            format!("{}{}", "[".repeat(5000), "]".repeat(5000)),
+        ),
+        (
+            "wrong json types",
+            "application/json",
+            "{\"number\": \"x\", \"fields\": 3, \"filter\": []}".to_owned(),
+        ),
+        (
+            "over the size limit",
+            "application/x-www-form-urlencoded",
+            format!("text={huge_text}{huge_text}{huge_text}{huge_text}{huge_text}{huge_text}"),
+        ),
     ];
     for server in servers().await {
         let admin = server.set_up().await;
@@ -3076,5 +3163,816 @@ async fn malformed_oversized_and_boundary_input_to_every_server_function_gets_a_
         }
         // The admin is still signed in and the incident intact.
         assert_eq!(war_room(&server, &ivy).await["title"], "Checkout fails");
+    }
+}
+
+/// Who calls, in the authorization matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Persona {
+    SignedOut,
+    Viewer,
+    ViewerLeader,
+    Observer,
+    Participant,
+    Ic,
+    Admin,
+}
+
+const PERSONAS: [Persona; 7] = [
+    Persona::SignedOut,
+    Persona::Viewer,
+    Persona::ViewerLeader,
+    Persona::Observer,
+    Persona::Participant,
+    Persona::Ic,
+    Persona::Admin,
+];
+
+/// The rule a server function follows, from which the matrix derives who is let in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rule {
+    /// Any signed-in person; not about one incident.
+    SignedIn,
+    /// Responders and admins; not about one incident.
+    Writer,
+    AdminOnly,
+    /// The leadership permission or admin; not about one incident.
+    LeadersAndAdmins,
+    /// Anyone who sees the incident (stakeholders follow it too).
+    Follow,
+    /// The responder view of an incident: not viewers.
+    Read,
+    /// Writes in the responder channel: participants, the IC, admins.
+    Write,
+    /// The IC or an admin.
+    Command,
+    /// The Comms Lead, or the IC while nobody holds it (admins do not speak).
+    Speak,
+    /// The Tech Lead or the IC asks leaders.
+    AskLeaders,
+    /// Only the IC goes ahead without approval.
+    Override,
+    /// The leadership permission, whatever the org role.
+    Lead,
+    /// The leadership permission or admin.
+    ClearBlockers,
+}
+
+/// What the matrix expects: refused with this status, or let in (any answer but
+/// 401, 403 and 404: a conflict or a bad value is fine, the rule let them through).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    Refused(StatusCode),
+    LetIn,
+}
+
+fn expected(rule: Rule, who: Persona, restricted: bool) -> Expect {
+    use Expect::{LetIn, Refused};
+    use Persona::*;
+    const UNAUTHORIZED: Expect = Refused(StatusCode::UNAUTHORIZED);
+    const FORBIDDEN: Expect = Refused(StatusCode::FORBIDDEN);
+    const NOT_FOUND: Expect = Refused(StatusCode::NOT_FOUND);
+    if who == SignedOut {
+        return UNAUTHORIZED;
+    }
+    let viewer = matches!(who, Viewer | ViewerLeader);
+    let insider = matches!(who, Participant | Ic | Admin);
+    match rule {
+        Rule::SignedIn => LetIn,
+        Rule::Writer if viewer => FORBIDDEN,
+        Rule::Writer => LetIn,
+        Rule::AdminOnly if who == Admin => LetIn,
+        Rule::AdminOnly => FORBIDDEN,
+        Rule::LeadersAndAdmins if matches!(who, ViewerLeader | Admin) => LetIn,
+        Rule::LeadersAndAdmins => FORBIDDEN,
+        // Incident rules: outside a restricted incident, it does not exist...
+        _ if restricted && !insider && !(viewer && writer_rule(rule)) => NOT_FOUND,
+        // ...except that viewers are refused writing by their org role, which
+        // says nothing about any incident.
+        _ if viewer && writer_rule(rule) => FORBIDDEN,
+        Rule::Follow => LetIn,
+        Rule::Read if viewer => FORBIDDEN,
+        Rule::Read => LetIn,
+        Rule::Write if insider => LetIn,
+        Rule::Command if matches!(who, Ic | Admin) => LetIn,
+        Rule::Speak | Rule::AskLeaders | Rule::Override if who == Ic => LetIn,
+        Rule::Lead if who == ViewerLeader => LetIn,
+        Rule::ClearBlockers if matches!(who, ViewerLeader | Admin) => LetIn,
+        _ => FORBIDDEN,
+    }
+}
+
+/// Rules that need a writer (not a viewer) before anything else is asked.
+fn writer_rule(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::Write | Rule::Command | Rule::Speak | Rule::AskLeaders | Rule::Override
+    )
+}
+
+/// Which incident a row is about: an active one, or a resolved one with a postmortem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    None,
+    Active,
+    Resolved,
+}
+
+/// One row: a server function, its rule, its incident, its arguments (with
+/// `{n}`, `{blocker}`, `{approval}`, `{question}`, `{item}`, `{line}`,
+/// `{decision}`, `{hypothesis}`, `{component}`, `{tess}` and `{pat}` filled in),
+/// and whether they go as JSON.
+struct Row {
+    function: &'static str,
+    rule: Rule,
+    target: Target,
+    args: &'static str,
+    json: bool,
+}
+
+const fn row(function: &'static str, rule: Rule, target: Target, args: &'static str) -> Row {
+    Row {
+        function,
+        rule,
+        target,
+        args,
+        json: false,
+    }
+}
+
+const fn json_row(function: &'static str, rule: Rule, target: Target, args: &'static str) -> Row {
+    Row {
+        function,
+        rule,
+        target,
+        args,
+        json: true,
+    }
+}
+
+/// Every server function but the four that are about signing in itself
+/// (`auth_state`, `sign_in`, `sign_out`, `create_first_admin`, tested on their own).
+/// Rows that change who stands where come last, and the row that restricts an
+/// ordinary incident is the very last.
+fn matrix() -> Vec<Row> {
+    use Rule::*;
+    use Target::*;
+    vec![
+        row("list_incidents", SignedIn, None, ""),
+        row("pending_approvals", SignedIn, None, ""),
+        row("change_password", SignedIn, None, "current=wrong&new=short"),
+        row(
+            "declare_incident",
+            Writer,
+            None,
+            "title=&severity=sev4&impact=&best_guess=",
+        ),
+        json_row(
+            "get_action_items",
+            Writer,
+            None,
+            r#"{"filter":{"owner":"","status":"","due":"","incident":""}}"#,
+        ),
+        row("get_follow_up", Writer, None, ""),
+        row("get_insights", Writer, None, "from=&to="),
+        row("get_calendar_link", Writer, None, "reset=false"),
+        row("preview_markdown", Writer, None, "text=hello"),
+        row("get_leadership", LeadersAndAdmins, None, ""),
+        row("list_users", AdminOnly, None, ""),
+        row(
+            "create_user",
+            AdminOnly,
+            None,
+            "name=&email=&org_role=viewer",
+        ),
+        row("get_status_admin", AdminOnly, None, ""),
+        row(
+            "add_component",
+            AdminOnly,
+            None,
+            "name=&group_name=&description=",
+        ),
+        row(
+            "update_component",
+            AdminOnly,
+            None,
+            "id={component}&name=&group_name=&description=&status=operational&position=0",
+        ),
+        row("archive_component", AdminOnly, None, "id={spare_component}"),
+        row(
+            "schedule_maintenance",
+            AdminOnly,
+            None,
+            "title=&description=&starts_at=&ends_at=",
+        ),
+        row("cancel_maintenance", AdminOnly, None, "id={maintenance}"),
+        row("add_webhook", AdminOnly, None, "name=&kind=json&url="),
+        row(
+            "set_webhook_active",
+            AdminOnly,
+            None,
+            "id={webhook}&active=true",
+        ),
+        row("get_templates", AdminOnly, None, ""),
+        json_row(
+            "save_template",
+            AdminOnly,
+            None,
+            r#"{"kind":"customer","fields":[],"body":"","version":0}"#,
+        ),
+        row(
+            "set_postmortem_deadlines",
+            AdminOnly,
+            None,
+            "sev1_days=0&sev2_days=0&sev3_days=0&sev4_days=0",
+        ),
+        row(
+            "change_org_role",
+            AdminOnly,
+            None,
+            "user_id={tess}&org_role=responder",
+        ),
+        row(
+            "set_user_disabled",
+            AdminOnly,
+            None,
+            "user_id={tess}&disabled=false",
+        ),
+        row(
+            "set_can_lead",
+            AdminOnly,
+            None,
+            "user_id={tess}&can_lead=false",
+        ),
+        row("reset_password", AdminOnly, None, "user_id={tess}"),
+        row("get_status_channel", Follow, Active, "number={n}"),
+        row(
+            "ask_question",
+            Follow,
+            Active,
+            "number={n}&question=Is+it+fixed",
+        ),
+        row("get_war_room", Read, Active, "number={n}"),
+        row("get_comms", Read, Active, "number={n}"),
+        row("get_postmortem", Read, Resolved, "number={n}"),
+        row(
+            "add_timeline_note",
+            Write,
+            Active,
+            "number={n}&body=Looking+at+logs",
+        ),
+        row("check_in", Write, Active, "number={n}"),
+        row(
+            "tick_rhythm_item",
+            Write,
+            Active,
+            "number={n}&item=signals_checked",
+        ),
+        row(
+            "change_status",
+            Write,
+            Active,
+            "number={n}&version=0&status=mitigating&severity=sev1",
+        ),
+        row(
+            "log_decision",
+            Write,
+            Active,
+            "number={n}&decision=Scale+up&reason=Load&owner_id={pat}",
+        ),
+        row(
+            "record_decision_result",
+            Write,
+            Active,
+            "number={n}&decision_id={decision}&version=0&result=Worked",
+        ),
+        row(
+            "add_hypothesis",
+            Write,
+            Active,
+            "number={n}&statement=Cache+stampede&owner_id=",
+        ),
+        row(
+            "update_hypothesis",
+            Write,
+            Active,
+            "number={n}&hypothesis_id={hypothesis}&version=0&status=open&evidence=&owner_id=",
+        ),
+        row(
+            "record_restore_step",
+            Write,
+            Active,
+            "number={n}&step=rollback&outcome=tried&safety=staged&note=",
+        ),
+        row(
+            "update_summary",
+            Write,
+            Active,
+            "number={n}&version=0&impact=&best_guess=&bridge_url=",
+        ),
+        row(
+            "raise_blocker",
+            Write,
+            Active,
+            "number={n}&description=Need+vendor+access",
+        ),
+        json_row(
+            "save_postmortem",
+            Write,
+            Resolved,
+            r#"{"number":{n},"version":0,"fields":{}}"#,
+        ),
+        row(
+            "exclude_line",
+            Write,
+            Resolved,
+            "number={n}&line={line}&excluded=false",
+        ),
+        row(
+            "add_action_item",
+            Write,
+            Resolved,
+            "number={n}&title=Runbook&kind=process&owner=&due=&verification=Drill",
+        ),
+        row(
+            "reassign_action_item",
+            Write,
+            Resolved,
+            "item={item}&version=0&owner=&due=",
+        ),
+        row(
+            "confirm_action_item",
+            Write,
+            Resolved,
+            "item={item}&version=0",
+        ),
+        row(
+            "move_action_item",
+            Write,
+            Resolved,
+            "item={item}&version=0&status=in_progress&evidence=",
+        ),
+        row(
+            "record_meeting",
+            Write,
+            Resolved,
+            "number={n}&held_at=2026-11-30T10:00&attendees=Ivy",
+        ),
+        row(
+            "set_cadence",
+            Command,
+            Active,
+            "number={n}&version=0&decision_minutes=10&update_minutes=20",
+        ),
+        row(
+            "correct_milestone",
+            Command,
+            Active,
+            "number={n}&milestone=mitigated&at=2026-11-29T10:00",
+        ),
+        row("start_postmortem", Command, Resolved, "number={n}"),
+        row(
+            "send_for_review",
+            Command,
+            Resolved,
+            "number={n}&in_review=false",
+        ),
+        row(
+            "publish_postmortem",
+            Command,
+            Resolved,
+            "number={n}&version=0&confirm=false",
+        ),
+        json_row(
+            "publish_update",
+            Speak,
+            Active,
+            r#"{"number":{n},"kind":"customer","values":{},"confirm":false}"#,
+        ),
+        row(
+            "set_affected_component",
+            Speak,
+            Active,
+            "number={n}&component_id={component}&status=partial_outage",
+        ),
+        row(
+            "answer_question",
+            Speak,
+            Active,
+            "number={n}&question_id={question}&answer=Yes",
+        ),
+        row(
+            "dismiss_question",
+            Speak,
+            Active,
+            "number={n}&question_id={question}",
+        ),
+        row(
+            "request_approval",
+            AskLeaders,
+            Active,
+            "number={n}&mitigation=Shift+traffic&reason=Region+down",
+        ),
+        row(
+            "decide_approval",
+            Lead,
+            Active,
+            "number={n}&approval_id={approval}&approve=false&note=Too+risky",
+        ),
+        row(
+            "override_approval",
+            Override,
+            Active,
+            "number={n}&approval_id={approval}&reason=Every+minute+costs",
+        ),
+        row(
+            "take_blocker",
+            ClearBlockers,
+            Active,
+            "number={n}&blocker_id={blocker}",
+        ),
+        row(
+            "resolve_blocker",
+            ClearBlockers,
+            Active,
+            "number={n}&blocker_id={blocker}&note=Vendor+granted+access",
+        ),
+        row(
+            "assign_role",
+            Command,
+            Active,
+            "number={n}&role=ops_lead&user_id={tess}",
+        ),
+        row("release_role", Command, Active, "number={n}&role=ops_lead"),
+        row(
+            "add_responder",
+            Command,
+            Active,
+            "number={n}&user_id={tess}",
+        ),
+        row(
+            "remove_responder",
+            Command,
+            Active,
+            "number={n}&user_id={tess}",
+        ),
+        row("flag_restricted", Write, Active, "number={n}"),
+    ]
+}
+
+/// Ids the rows refer to, per incident number.
+#[derive(Default)]
+struct MatrixIds {
+    per_incident: std::collections::HashMap<i64, std::collections::HashMap<&'static str, i64>>,
+    global: std::collections::HashMap<&'static str, i64>,
+    tess: i64,
+    pat: i64,
+    component: i64,
+}
+
+async fn scalar(db: &Db, sql: &str, number: i64) -> i64 {
+    let value: Option<i64> = match db {
+        Db::Sqlite { read, .. } => sqlx::query_scalar(sql).bind(number).fetch_one(read).await,
+        Db::Postgres(pool) => sqlx::query_scalar(sql).bind(number).fetch_one(pool).await,
+    }
+    .expect("lookup");
+    value.unwrap_or_else(|| panic!("nothing found by {sql} for {number}"))
+}
+
+/// Sets up the matrix's world: everyone signed in (cookie per persona), incidents
+/// 1 (ordinary) and 2 (restricted) active, 3 and 4 the same but resolved with a
+/// postmortem. Ivy is IC of all four, Pat their Scribe, Obi on none.
+async fn matrix_world(server: &TestServer) -> (Vec<(Persona, Option<String>)>, MatrixIds) {
+    let ada = server.set_up().await;
+    let (_, ivy) = member(server, &ada, "Ivy", "responder").await;
+    let (pat_id, pat) = member(server, &ada, "Pat", "responder").await;
+    let (_, obi) = member(server, &ada, "Obi", "responder").await;
+    let (_, vera) = member(server, &ada, "Vera", "viewer").await;
+    let (lee_id, lee) = member(server, &ada, "Lee", "viewer").await;
+    let (tess_id, _) = member(server, &ada, "Tess", "responder").await;
+    let lead = server
+        .call(
+            "set_can_lead",
+            Some(&ada),
+            &[("user_id", &lee_id.to_string()), ("can_lead", "true")],
+        )
+        .await;
+    assert_eq!(lead.status, StatusCode::OK, "{}", lead.body);
+    let component = server
+        .call(
+            "add_component",
+            Some(&ada),
+            &[
+                ("name", "Checkout"),
+                ("group_name", ""),
+                ("description", ""),
+            ],
+        )
+        .await;
+    assert_eq!(component.status, StatusCode::OK, "{}", component.body);
+    for (function, args) in [
+        (
+            "add_component",
+            vec![("name", "Spare"), ("group_name", ""), ("description", "")],
+        ),
+        (
+            "schedule_maintenance",
+            vec![
+                ("title", "Database upgrade"),
+                ("description", "Short pauses"),
+                ("starts_at", "2030-01-01T10:00"),
+                ("ends_at", "2030-01-01T11:00"),
+            ],
+        ),
+        (
+            "add_webhook",
+            vec![
+                ("name", "Partner"),
+                ("kind", "json"),
+                ("url", "http://127.0.0.1:9/hook"),
+            ],
+        ),
+    ] {
+        let reply = server.call(function, Some(&ada), &args).await;
+        assert_eq!(reply.status, StatusCode::OK, "{function}: {}", reply.body);
+    }
+    let pat_key = pat_id.to_string();
+    for number in 1..=4 {
+        let n = number.to_string();
+        let declared = if number % 2 == 0 {
+            declare_restricted(server, &ivy).await
+        } else {
+            declare(server, &ivy).await
+        };
+        assert!(declared.status.is_success() || declared.status.is_redirection());
+        for (cookie, function, args) in [
+            (
+                &ivy,
+                "assign_role",
+                vec![
+                    ("number", n.as_str()),
+                    ("role", "scribe"),
+                    ("user_id", pat_key.as_str()),
+                ],
+            ),
+            (
+                &ivy,
+                "raise_blocker",
+                vec![
+                    ("number", n.as_str()),
+                    ("description", "Need vendor access"),
+                ],
+            ),
+            (
+                &ivy,
+                "request_approval",
+                vec![
+                    ("number", n.as_str()),
+                    ("mitigation", "Shift traffic"),
+                    ("reason", "Region down"),
+                ],
+            ),
+            (
+                &pat,
+                "ask_question",
+                vec![("number", n.as_str()), ("question", "Is data safe?")],
+            ),
+            (
+                &ivy,
+                "log_decision",
+                vec![
+                    ("number", n.as_str()),
+                    ("decision", "Roll back"),
+                    ("reason", "Errors"),
+                    ("owner_id", pat_key.as_str()),
+                ],
+            ),
+            (
+                &ivy,
+                "add_hypothesis",
+                vec![
+                    ("number", n.as_str()),
+                    ("statement", "Bad deploy"),
+                    ("owner_id", ""),
+                ],
+            ),
+        ] {
+            let reply = server.call(function, Some(cookie), &args).await;
+            assert_eq!(
+                reply.status,
+                StatusCode::OK,
+                "{function} on {n}: {}",
+                reply.body
+            );
+        }
+        if number > 2 {
+            let version = json(
+                &server
+                    .call("get_war_room", Some(&ivy), &[("number", &n)])
+                    .await,
+            )["version"]
+                .to_string();
+            for (function, args) in [
+                (
+                    "change_status",
+                    vec![
+                        ("number", n.as_str()),
+                        ("version", version.as_str()),
+                        ("status", "resolved"),
+                        ("severity", "sev1"),
+                    ],
+                ),
+                ("start_postmortem", vec![("number", n.as_str())]),
+                (
+                    "add_action_item",
+                    vec![
+                        ("number", n.as_str()),
+                        ("title", "Alert on errors"),
+                        ("kind", "detection"),
+                        ("owner", pat_key.as_str()),
+                        ("due", ""),
+                        ("verification", "Drill"),
+                    ],
+                ),
+            ] {
+                let reply = server.call(function, Some(&ivy), &args).await;
+                assert_eq!(
+                    reply.status,
+                    StatusCode::OK,
+                    "{function} on {n}: {}",
+                    reply.body
+                );
+            }
+        }
+    }
+    let mut ids = MatrixIds {
+        tess: tess_id,
+        pat: pat_id,
+        ..MatrixIds::default()
+    };
+    ids.component = scalar(
+        &server.db,
+        "SELECT MIN(id) FROM components WHERE id > $1",
+        0,
+    )
+    .await;
+    for (name, sql) in [
+        (
+            "spare_component",
+            "SELECT MAX(id) FROM components WHERE id > $1",
+        ),
+        (
+            "maintenance",
+            "SELECT MIN(id) FROM maintenances WHERE id > $1",
+        ),
+        ("webhook", "SELECT MIN(id) FROM webhooks WHERE id > $1"),
+    ] {
+        ids.global.insert(name, scalar(&server.db, sql, 0).await);
+    }
+    for number in 1..=4 {
+        let of = |table: &str, column: &str| {
+            format!("SELECT MIN(t.id) FROM {table} t JOIN incidents i ON i.id = t.{column} WHERE i.number = $1")
+        };
+        let mut map = std::collections::HashMap::new();
+        map.insert(
+            "blocker",
+            scalar(&server.db, &of("blockers", "incident_id"), number).await,
+        );
+        map.insert(
+            "approval",
+            scalar(&server.db, &of("approvals", "incident_id"), number).await,
+        );
+        map.insert(
+            "question",
+            scalar(
+                &server.db,
+                &of("stakeholder_questions", "incident_id"),
+                number,
+            )
+            .await,
+        );
+        map.insert(
+            "decision",
+            scalar(&server.db, &of("decisions", "incident_id"), number).await,
+        );
+        map.insert(
+            "hypothesis",
+            scalar(&server.db, &of("hypotheses", "incident_id"), number).await,
+        );
+        if number < 3 {
+            ids.per_incident.insert(number, map);
+            continue;
+        }
+        map.insert(
+            "item",
+            scalar(&server.db, "SELECT MIN(a.id) FROM action_items a JOIN postmortems p ON p.id = a.postmortem_id JOIN incidents i ON i.id = p.incident_id WHERE i.number = $1", number).await,
+        );
+        map.insert(
+            "line",
+            scalar(&server.db, "SELECT MIN(l.id) FROM postmortem_lines l JOIN postmortems p ON p.id = l.postmortem_id JOIN incidents i ON i.id = p.incident_id WHERE i.number = $1", number).await,
+        );
+        ids.per_incident.insert(number, map);
+    }
+    let personas = vec![
+        (Persona::SignedOut, Option::None),
+        (Persona::Viewer, Some(vera)),
+        (Persona::ViewerLeader, Some(lee)),
+        (Persona::Observer, Some(obi)),
+        (Persona::Participant, Some(pat)),
+        (Persona::Ic, Some(ivy)),
+        (Persona::Admin, Some(ada)),
+    ];
+    (personas, ids)
+}
+
+fn fill(args: &str, number: i64, ids: &MatrixIds) -> String {
+    let mut out = args
+        .replace("{n}", &number.to_string())
+        .replace("{tess}", &ids.tess.to_string())
+        .replace("{pat}", &ids.pat.to_string())
+        .replace("{component}", &ids.component.to_string());
+    for (name, id) in &ids.global {
+        out = out.replace(&format!("{{{name}}}"), &id.to_string());
+    }
+    if let Some(map) = ids.per_incident.get(&number) {
+        for (name, id) in map {
+            out = out.replace(&format!("{{{name}}}"), &id.to_string());
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn the_authorization_matrix_lets_in_exactly_whom_each_rule_names() {
+    for server in servers().await {
+        let (personas, ids) = matrix_world(&server).await;
+        let rows = matrix();
+        // Every registered server function is in the matrix or tested on its own.
+        let covered: Vec<&str> = rows
+            .iter()
+            .map(|r| r.function)
+            .chain(["auth_state", "sign_in", "sign_out", "create_first_admin"])
+            .collect();
+        for (path, _) in leptos::server_fn::axum::server_fn_paths() {
+            let name = path.trim_start_matches("/api/");
+            assert!(
+                covered.contains(&name),
+                "{name} is missing from the authorization matrix"
+            );
+        }
+        let mut escapes = Vec::new();
+        for row in &rows {
+            let cases: Vec<(bool, i64)> = match row.target {
+                Target::None => vec![(false, 0)],
+                Target::Active => vec![(false, 1), (true, 2)],
+                Target::Resolved => vec![(false, 3), (true, 4)],
+            };
+            for (restricted, number) in cases {
+                let args = fill(row.args, number, &ids);
+                for (who, cookie) in &personas {
+                    let mut request = Request::post(format!("/api/{}", row.function));
+                    request = request.header(
+                        header::CONTENT_TYPE,
+                        if row.json {
+                            "application/json"
+                        } else {
+                            "application/x-www-form-urlencoded"
+                        },
+                    );
+                    if let Some(cookie) = cookie {
+                        request = request.header(header::COOKIE, cookie);
+                    }
+                    let reply = server
+                        .send(request.body(Body::from(args.clone())).expect("request"))
+                        .await;
+                    let want = expected(row.rule, *who, restricted);
+                    let ok = match want {
+                        Expect::Refused(status) => reply.status == status,
+                        Expect::LetIn => ![
+                            StatusCode::UNAUTHORIZED,
+                            StatusCode::FORBIDDEN,
+                            StatusCode::NOT_FOUND,
+                        ]
+                        .contains(&reply.status),
+                    };
+                    if !ok {
+                        escapes.push(format!(
+                            "{} on {} incident {number} as {who:?}: expected {want:?}, got {} {}",
+                            row.function,
+                            if restricted { "restricted" } else { "ordinary" },
+                            reply.status,
+                            reply.body.chars().take(120).collect::<String>()
+                        ));
+                    }
+                }
+            }
+        }
+        assert!(
+            escapes.is_empty(),
+            "{} on {}:\n{}",
+            escapes.len(),
+            server.db.backend(),
+            escapes.join("\n")
+        );
     }
 }

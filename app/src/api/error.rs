@@ -113,8 +113,7 @@ impl FromServerFnError for ApiError {
             #[cfg(feature = "ssr")]
             ServerFnErrorErr::Deserialization(_) => ApiError::Invalid {
                 field: "request".to_owned(),
-                message: "This request could not be read. Check the form and try again."
-                    .to_owned(),
+                message: "This request could not be read. Check the form and try again.".to_owned(),
             },
             other => ApiError::Transport(other.to_string()),
         }
@@ -137,7 +136,10 @@ impl From<crate::store::StoreError> for ApiError {
         // transaction rolled back, so nothing was half-written.
         if let crate::store::StoreError::Sqlx(sqlx::Error::Database(db)) = &e {
             if db.is_foreign_key_violation() {
-                return ApiError::invalid("id", "That refers to someone or something that does not exist.");
+                return ApiError::invalid(
+                    "id",
+                    "That refers to someone or something that does not exist.",
+                );
             }
         }
         tracing::error!(error = %e, "store error");

@@ -549,10 +549,7 @@ fn parse_owner(raw: &str) -> Result<Option<UserId>, ApiError> {
 
 /// An owner must be an active person: an unknown or disabled id is refused at `owner`.
 #[cfg(feature = "ssr")]
-async fn active_owner(
-    state: &AppState,
-    owner: Option<UserId>,
-) -> Result<Option<UserId>, ApiError> {
+async fn active_owner(state: &AppState, owner: Option<UserId>) -> Result<Option<UserId>, ApiError> {
     if let Some(id) = owner {
         match store::users::find(&state.db, id).await? {
             Some(user) if !user.disabled => {}

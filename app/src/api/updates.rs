@@ -170,8 +170,14 @@ pub(crate) fn next_update_due(
 pub async fn get_comms(number: i64) -> Result<CommsView, ApiError> {
     respond(async move {
         let state = state()?;
-        let user = require_writer(&state).await?;
+        // Visibility first: a hidden incident answers not-found to everyone outside it.
+        let user = require_user(&state).await?;
         let room = super::incidents::visible_room(&state, &user, number).await?;
+        if user.org_role == crate::domain::users::OrgRole::Viewer {
+            return Err(ApiError::Forbidden(
+                "Stakeholders follow incidents through the status channel.".to_owned(),
+            ));
+        }
         let incident = &room.incident;
         let updates = store::updates::for_incident(&state.db, incident.id).await?;
         let holder = |role| room.roles.iter().find(|h| h.role == role);

@@ -148,9 +148,10 @@ pub fn bounded_text(
             format!("Keep this to {max} characters or fewer."),
         ));
     }
-    if text.chars().any(|c| {
-        (c.is_control() && c != '\n' && c != '\r' && c != '\t') || is_bidi_control(c)
-    }) {
+    if text
+        .chars()
+        .any(|c| (c.is_control() && c != '\n' && c != '\r' && c != '\t') || is_bidi_control(c))
+    {
         return Err(FieldError::new(
             field,
             "This contains characters that cannot be shown.",
@@ -263,7 +264,11 @@ mod tests {
 
     #[test]
     fn a_title_with_a_bare_carriage_return_or_a_direction_override_is_refused() {
-        for raw in ["Checkout\rfails", "Checkout \u{202E}sliaf", "Pay\u{2066}ment\u{2069}"] {
+        for raw in [
+            "Checkout\rfails",
+            "Checkout \u{202E}sliaf",
+            "Pay\u{2066}ment\u{2069}",
+        ] {
             let err = IncidentTitle::parse("title", raw).expect_err(raw);
             assert_eq!(err.field, "title");
         }
