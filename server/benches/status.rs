@@ -161,6 +161,7 @@ async fn main() {
         app: AppState {
             db: db.clone(),
             events: Events::new(),
+            trusted_proxies: Default::default(),
         },
         public: server::public::PublicSite::new(server::public::PublicSettings {
             title: "Example status".to_owned(),

@@ -48,6 +48,17 @@ pub const VARIABLES: &[Variable] = &[
         meaning: "log filter: error, warn, info, debug, trace, or per module (calmroom=debug)",
     },
     Variable {
+        name: "CALMROOM_TRUSTED_PROXIES",
+        default: "(none)",
+        meaning:
+            "comma-separated addresses of reverse proxies whose X-Forwarded-For names the client",
+    },
+    Variable {
+        name: "CALMROOM_WEBHOOK_PRIVATE_TARGETS",
+        default: "false",
+        meaning: "true lets webhooks reach loopback and private addresses (a chat server inside)",
+    },
+    Variable {
         name: "CALMROOM_ADMIN_EMAIL",
         default: "(unset)",
         meaning:
@@ -82,6 +93,10 @@ pub struct Config {
     pub status_title: String,
     pub log: String,
     pub admin: Option<AdminBootstrap>,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Webhooks may reach loopback and private addresses.
+    pub webhook_private_targets: bool,
 }
 
 /// A variable with a value the server cannot use.
@@ -183,6 +198,37 @@ impl Config {
             ));
         }
 
+        let mut trusted_proxies = Vec::new();
+        for raw in get("CALMROOM_TRUSTED_PROXIES")
+            .unwrap_or_default()
+            .split(',')
+        {
+            let raw = raw.trim();
+            if raw.is_empty() {
+                continue;
+            }
+            trusted_proxies.push(raw.parse().map_err(|_| {
+                error(
+                    "CALMROOM_TRUSTED_PROXIES",
+                    format!("{raw:?} is not an IP address such as 10.0.0.2"),
+                )
+            })?);
+        }
+
+        let webhook_private_targets = match get("CALMROOM_WEBHOOK_PRIVATE_TARGETS")
+            .unwrap_or_else(|| "false".into())
+            .trim()
+        {
+            "true" => true,
+            "false" => false,
+            other => {
+                return Err(error(
+                    "CALMROOM_WEBHOOK_PRIVATE_TARGETS",
+                    format!("{other:?} is neither true nor false"),
+                ))
+            }
+        };
+
         let admin = match (get("CALMROOM_ADMIN_EMAIL"), get("CALMROOM_ADMIN_PASSWORD")) {
             (Some(email), Some(password)) => Some(AdminBootstrap {
                 name: get("CALMROOM_ADMIN_NAME").unwrap_or_else(|| "Admin".into()),
@@ -213,6 +259,8 @@ impl Config {
             status_title,
             log,
             admin,
+            trusted_proxies,
+            webhook_private_targets,
         })
     }
 

@@ -103,13 +103,17 @@ async fn run(config: Config) -> Result<(), String> {
     leptos_options.site_addr = config.bind;
 
     let events = app::live::Events::new();
-    match server::webhooks::Deliverer::new(db.clone()) {
+    match server::webhooks::Deliverer::new(db.clone(), config.webhook_private_targets) {
         Ok(deliverer) => deliverer.spawn(events.clone()),
         Err(e) => return Err(format!("cannot start the webhook sender: {e}")),
     }
     let state = ServerState {
         leptos_options,
-        app: AppState { db, events },
+        app: AppState {
+            db,
+            events,
+            trusted_proxies: std::sync::Arc::new(config.trusted_proxies.clone()),
+        },
         public: server::public::PublicSite::new(server::public::PublicSettings {
             title: config.status_title.clone(),
             base_url: config.base_url.clone(),

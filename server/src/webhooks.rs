@@ -3,7 +3,7 @@
 //! failing receiver never holds up publishing; failures are retried with backoff.
 
 use app::domain::updates::Audience;
-use app::domain::webhooks::{is_retryable, retry_delay_seconds, WebhookKind};
+use app::domain::webhooks::{is_public_address, is_retryable, retry_delay_seconds, WebhookKind};
 use app::live::Events;
 use app::store::webhooks::{claim_due, record_attempt, Attempt, DueDelivery};
 use app::store::{Db, StoreError};
@@ -53,7 +53,9 @@ pub fn payload(d: &DueDelivery) -> Vec<u8> {
     };
     let body = match d.webhook.kind {
         WebhookKind::Slack => json!({
-            "text": format!("{headline}\n{}", update.body),
+            // Escaped like the blocks: `<!channel>` or a disguised link in an
+            // update must not ping everyone or point elsewhere in the fallback.
+            "text": slack_escape(&format!("{headline}\n{}", update.body)),
             "blocks": [
                 { "type": "header", "text": { "type": "plain_text", "text": headline.chars().take(150).collect::<String>() } },
                 { "type": "section", "text": { "type": "mrkdwn", "text": slack_escape(&update.body) } },
@@ -88,20 +90,66 @@ pub fn payload(d: &DueDelivery) -> Vec<u8> {
     body.to_string().into_bytes()
 }
 
+/// Resolves webhook hosts to public addresses only (checked at connect time,
+/// so a name that later resolves to an inside address is refused too).
+struct PublicOnly;
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        Box::pin(async move {
+            let found = tokio::net::lookup_host((name.as_str(), 0)).await?;
+            let public: Vec<std::net::SocketAddr> =
+                found.filter(|a| is_public_address(a.ip())).collect();
+            if public.is_empty() {
+                return Err(format!("{} is not a public address", name.as_str()).into());
+            }
+            let addrs: reqwest::dns::Addrs = Box::new(public.into_iter());
+            Ok(addrs)
+        })
+    }
+}
+
+/// Why a target is refused before anything is sent: an IP literal inside the
+/// network (names are checked by [`PublicOnly`] when connecting).
+fn refused_target(url: &str) -> Option<String> {
+    let parsed = reqwest::Url::parse(url).ok()?;
+    let ip = match parsed.host()? {
+        url::Host::Ipv4(ip) => std::net::IpAddr::V4(ip),
+        url::Host::Ipv6(ip) => std::net::IpAddr::V6(ip),
+        url::Host::Domain(name) if name.eq_ignore_ascii_case("localhost") => {
+            return Some("refused: localhost is not a public address".to_owned())
+        }
+        url::Host::Domain(_) => return None,
+    };
+    (!is_public_address(ip)).then(|| format!("refused: {ip} is not a public address"))
+}
+
 /// Sends due deliveries.
 #[derive(Clone)]
 pub struct Deliverer {
     db: Db,
     client: reqwest::Client,
+    /// `CALMROOM_WEBHOOK_PRIVATE_TARGETS`: the operator lets webhooks reach
+    /// loopback and private addresses (a chat server inside the network).
+    allow_private: bool,
 }
 
 impl Deliverer {
-    pub fn new(db: Db) -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder()
+    /// A sender that never follows redirects (a 307 would re-send the signed
+    /// body elsewhere) and, unless `allow_private`, reaches public addresses only.
+    pub fn new(db: Db, allow_private: bool) -> Result<Self, reqwest::Error> {
+        let mut builder = reqwest::Client::builder()
             .timeout(ATTEMPT_TIMEOUT)
-            .user_agent(concat!("Calmroom/", env!("CARGO_PKG_VERSION")))
-            .build()?;
-        Ok(Deliverer { db, client })
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("Calmroom/", env!("CARGO_PKG_VERSION")));
+        if !allow_private {
+            builder = builder.dns_resolver(std::sync::Arc::new(PublicOnly));
+        }
+        Ok(Deliverer {
+            db,
+            client: builder.build()?,
+            allow_private,
+        })
     }
 
     /// Sends every delivery due at `now` once; returns how many were tried.
@@ -115,6 +163,16 @@ impl Deliverer {
     }
 
     async fn send(&self, d: &DueDelivery) -> Result<(), StoreError> {
+        if !self.allow_private {
+            if let Some(error) = refused_target(&d.webhook.url) {
+                tracing::warn!(delivery = d.id, webhook = d.webhook.id, %error, "webhook target refused");
+                let attempt = Attempt::Failed {
+                    status: None,
+                    error: &error,
+                };
+                return record_attempt(&self.db, d.id, attempt, Utc::now()).await;
+            }
+        }
         let body = payload(d);
         let mut request = self
             .client
@@ -129,12 +187,21 @@ impl Deliverer {
                 let status = response.status();
                 let error = if status.is_success() {
                     String::new()
+                } else if status.is_redirection() {
+                    format!(
+                        "the receiver redirected ({}); redirects are not followed",
+                        status.as_u16()
+                    )
                 } else {
                     format!("the receiver answered {}", status.as_u16())
                 };
                 (Some(status.as_u16()), error)
             }
             Err(e) if e.is_timeout() => (None, "no answer within 10 seconds".to_owned()),
+            Err(e) if e.is_connect() && format!("{e:?}").contains("not a public address") => (
+                None,
+                "refused: the host resolves to an address that is not public".to_owned(),
+            ),
             Err(e) if e.is_connect() => (None, "could not connect".to_owned()),
             Err(_) => (None, "the request failed".to_owned()),
         };

@@ -44,6 +44,7 @@ async fn servers_with(secure: bool) -> Vec<TestServer> {
             app: AppState {
                 db: db.clone(),
                 events: events.clone(),
+                trusted_proxies: Default::default(),
             },
             public: server::public::PublicSite::new(server::public::PublicSettings {
                 title: "Example status".to_owned(),
@@ -1552,7 +1553,7 @@ async fn a_failing_webhook_is_retried_without_holding_up_publishing_and_json_bod
             published.body
         );
 
-        let deliverer = server::webhooks::Deliverer::new(server.db.clone()).expect("client");
+        let deliverer = server::webhooks::Deliverer::new(server.db.clone(), true).expect("client");
         let now = chrono::Utc::now();
         assert_eq!(deliverer.deliver_due(now).await.expect("first try"), 1);
         let hooks = app::store::webhooks::webhooks(&server.db)
@@ -3178,16 +3179,6 @@ enum Persona {
     Admin,
 }
 
-const PERSONAS: [Persona; 7] = [
-    Persona::SignedOut,
-    Persona::Viewer,
-    Persona::ViewerLeader,
-    Persona::Observer,
-    Persona::Participant,
-    Persona::Ic,
-    Persona::Admin,
-];
-
 /// The rule a server function follows, from which the matrix derives who is let in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Rule {
@@ -3973,6 +3964,132 @@ async fn the_authorization_matrix_lets_in_exactly_whom_each_rule_names() {
             escapes.len(),
             server.db.backend(),
             escapes.join("\n")
+        );
+    }
+}
+
+#[tokio::test]
+async fn webhooks_refuse_inside_addresses_never_follow_redirects_and_escape_slack_text() {
+    use std::sync::{Arc, Mutex};
+    for server in servers().await {
+        let (admin, _, cory) = incident_with_comms_lead(&server).await;
+        // A receiver that redirects to a second one, which records what reaches it.
+        let reached: Arc<Mutex<Vec<String>>> = Arc::default();
+        let second = {
+            let reached = reached.clone();
+            axum::Router::new().route(
+                "/stolen",
+                axum::routing::post(move |body: String| {
+                    let reached = reached.clone();
+                    async move {
+                        if let Ok(mut list) = reached.lock() {
+                            list.push(body);
+                        }
+                        StatusCode::OK
+                    }
+                }),
+            )
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let second_address = listener.local_addr().expect("address");
+        tokio::spawn(async move { axum::serve(listener, second).await });
+        let sent: Arc<Mutex<Vec<String>>> = Arc::default();
+        let first = {
+            let sent = sent.clone();
+            axum::Router::new().route(
+                "/hook",
+                axum::routing::post(move |body: String| {
+                    let sent = sent.clone();
+                    async move {
+                        if let Ok(mut list) = sent.lock() {
+                            list.push(body);
+                        }
+                        (
+                            StatusCode::TEMPORARY_REDIRECT,
+                            [(header::LOCATION, format!("http://{second_address}/stolen"))],
+                        )
+                    }
+                }),
+            )
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let first_address = listener.local_addr().expect("address");
+        tokio::spawn(async move { axum::serve(listener, first).await });
+        let add = server
+            .call(
+                "add_webhook",
+                Some(&admin),
+                &[
+                    ("name", "Chat"),
+                    ("kind", "slack"),
+                    ("url", &format!("http://{first_address}/hook")),
+                ],
+            )
+            .await;
+        assert_eq!(add.status, StatusCode::OK, "{}", add.body);
+        let mut update = customer_update();
+        update["impact"] =
+            serde_json::json!("<!channel> Card payments fail <http://evil.example|status page>");
+        let published = server
+            .publish(&cory, "customer", update.clone(), true)
+            .await;
+        assert!(
+            json(&published)["Published"].is_object(),
+            "{}",
+            published.body
+        );
+
+        // Default: an inside address is refused before anything is sent.
+        let guarded = server::webhooks::Deliverer::new(server.db.clone(), false).expect("client");
+        assert_eq!(
+            guarded.deliver_due(chrono::Utc::now()).await.expect("try"),
+            1
+        );
+        let hooks = app::store::webhooks::webhooks(&server.db)
+            .await
+            .expect("hooks");
+        let log = app::store::webhooks::deliveries(&server.db, hooks[0].id, 10)
+            .await
+            .expect("log");
+        assert_eq!(log[0].state, "failed", "{}", server.db.backend());
+        assert!(
+            log[0].last_error.contains("not a public address"),
+            "{}",
+            log[0].last_error
+        );
+        assert!(reached.lock().expect("lock").is_empty());
+
+        // Allowed inside: still, the redirect is not followed.
+        let second_update = server.publish(&cory, "customer", update, true).await;
+        assert!(json(&second_update)["Published"].is_object());
+        let open = server::webhooks::Deliverer::new(server.db.clone(), true).expect("client");
+        assert_eq!(open.deliver_due(chrono::Utc::now()).await.expect("try"), 1);
+        let log = app::store::webhooks::deliveries(&server.db, hooks[0].id, 10)
+            .await
+            .expect("log");
+        assert!(
+            log.iter().any(|d| d.last_error.contains("redirect")),
+            "{:?}",
+            log.iter().map(|d| d.last_error.clone()).collect::<Vec<_>>()
+        );
+        assert!(
+            reached.lock().expect("lock").is_empty(),
+            "the signed body went elsewhere"
+        );
+
+        // The first update was refused outright; only the second was sent.
+        let bodies = sent.lock().expect("lock").clone();
+        assert_eq!(bodies.len(), 1, "only the allowed try reached the receiver");
+        let slack: serde_json::Value = serde_json::from_str(&bodies[0]).expect("json");
+        let text = slack["text"].as_str().expect("text");
+        assert!(text.contains("&lt;!channel&gt;"), "{text}");
+        assert!(
+            !text.contains("<!channel>") && !text.contains("<http"),
+            "{text}"
         );
     }
 }

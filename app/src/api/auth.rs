@@ -135,7 +135,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), ApiError> {
         }
         // Past the per-address limit only a correct password gets through, so one
         // client behind a shared address cannot lock everyone else out.
-        let address_key = client_address().await.map(|a| format!("address:{a}"));
+        let address_key = client_address(&state).await.map(|a| format!("address:{a}"));
         let mut address_wait = None;
         if let Some(key) = &address_key {
             let policy = throttle::PER_ADDRESS;

@@ -13,6 +13,8 @@ use tower_sessions::Session;
 pub struct AppState {
     pub db: Db,
     pub events: crate::live::Events,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (none: the TCP peer is).
+    pub trusted_proxies: std::sync::Arc<Vec<IpAddr>>,
 }
 
 const USER_ID_KEY: &str = "user_id";
@@ -199,10 +201,65 @@ pub(crate) async fn require_admin(state: &AppState) -> Result<User, ApiError> {
     }
 }
 
-/// The address the request came from (the TCP peer; proxies are not trusted).
-pub(crate) async fn client_address() -> Option<IpAddr> {
-    leptos_axum::extract::<axum::extract::ConnectInfo<SocketAddr>>()
+/// The address the request came from: the TCP peer, or, when the peer is a
+/// trusted proxy, the nearest address in `X-Forwarded-For` that is not one.
+pub(crate) async fn client_address(state: &AppState) -> Option<IpAddr> {
+    let peer = leptos_axum::extract::<axum::extract::ConnectInfo<SocketAddr>>()
         .await
         .ok()
-        .map(|info| info.0.ip())
+        .map(|info| info.0.ip())?;
+    if !state.trusted_proxies.contains(&peer) {
+        return Some(peer);
+    }
+    let headers = leptos_axum::extract::<axum::http::HeaderMap>().await.ok()?;
+    Some(forwarded_client(&headers, peer, &state.trusted_proxies))
+}
+
+/// Walks `X-Forwarded-For` from the right (the entries our proxies appended),
+/// skipping trusted proxies; the first other address is the client.
+pub fn forwarded_client(
+    headers: &axum::http::HeaderMap,
+    peer: IpAddr,
+    trusted: &[IpAddr],
+) -> IpAddr {
+    let mut client = peer;
+    let entries: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .collect();
+    for entry in entries.iter().rev() {
+        match entry.trim().parse::<IpAddr>() {
+            Ok(ip) if trusted.contains(&ip) => client = ip,
+            Ok(ip) => return ip,
+            Err(_) => return client,
+        }
+    }
+    client
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn forwarded(value: &str) -> axum::http::HeaderMap {
+        let mut headers = axum::http::HeaderMap::new();
+        if let Ok(value) = value.parse() {
+            headers.insert("x-forwarded-for", value);
+        }
+        headers
+    }
+
+    #[test]
+    fn the_client_is_the_nearest_forwarded_address_that_is_not_a_trusted_proxy() {
+        let proxy: IpAddr = [10, 0, 0, 2].into();
+        let trusted = [proxy];
+        // A client cannot pretend by writing its own X-Forwarded-For first.
+        let client = forwarded_client(&forwarded("1.2.3.4, 203.0.113.9"), proxy, &trusted);
+        assert_eq!(client, IpAddr::from([203, 0, 113, 9]));
+        let chained = forwarded_client(&forwarded("203.0.113.9, 10.0.0.2"), proxy, &trusted);
+        assert_eq!(chained, IpAddr::from([203, 0, 113, 9]));
+        assert_eq!(forwarded_client(&forwarded(""), proxy, &trusted), proxy);
+    }
 }

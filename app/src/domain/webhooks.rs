@@ -50,6 +50,39 @@ pub fn target_url(field: &'static str, raw: &str) -> Result<String, FieldError> 
     Ok(url)
 }
 
+/// Whether a webhook may be sent to `ip` without the operator allowing private
+/// targets: not loopback, private, link-local, shared (CGNAT), unspecified,
+/// broadcast or documentation space, in IPv4 or IPv6 (mapped addresses too).
+/// A signed update must not be turned against the machine's own network.
+pub fn is_public_address(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || v4.is_multicast()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b)))
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public_address(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80)
+        }
+    }
+}
+
 /// Attempts before a delivery is marked failed.
 pub const MAX_ATTEMPTS: i64 = 6;
 
@@ -101,5 +134,29 @@ mod tests {
         assert!(target_url("url", "ftp://example.com").is_err());
         assert!(target_url("url", "https://").is_err());
         assert!(target_url("url", "").is_err());
+    }
+
+    #[test]
+    fn webhooks_reach_public_addresses_only_by_default() {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:127.0.0.1",
+        ] {
+            let ip: std::net::IpAddr = private.parse().expect("ip");
+            assert!(!is_public_address(ip), "{private}");
+        }
+        for public in ["93.184.216.34", "2606:4700::1111"] {
+            let ip: std::net::IpAddr = public.parse().expect("ip");
+            assert!(is_public_address(ip), "{public}");
+        }
     }
 }
