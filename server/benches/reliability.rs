@@ -200,8 +200,12 @@ async fn phase(
         }));
     }
     for _ in 0..room_readers {
-        let (client, base, cookie, tally) =
-            (client.clone(), base.to_owned(), cookie.to_owned(), room.clone());
+        let (client, base, cookie, tally) = (
+            client.clone(),
+            base.to_owned(),
+            cookie.to_owned(),
+            room.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             while Instant::now() < until {
                 let started = Instant::now();
@@ -213,8 +217,12 @@ async fn phase(
         }));
     }
     for w in 0..writers {
-        let (client, base, cookie, tally) =
-            (client.clone(), base.to_owned(), cookie.to_owned(), writes.clone());
+        let (client, base, cookie, tally) = (
+            client.clone(),
+            base.to_owned(),
+            cookie.to_owned(),
+            writes.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let mut n = 0;
             while Instant::now() < until {
@@ -295,8 +303,7 @@ async fn main() {
     println!("1. /status with {STATUS_READERS} readers");
     let (alone, _, _) = phase(&client, &base, &admin, 0, 0, BASELINE).await;
     print_tally("/status alone", &alone, BASELINE.as_secs_f64());
-    let (status, room, writes) =
-        phase(&client, &base, &admin, ROOM_READERS, WRITERS, STORM).await;
+    let (status, room, writes) = phase(&client, &base, &admin, ROOM_READERS, WRITERS, STORM).await;
     println!("   with {ROOM_READERS} war-room readers and {WRITERS} writers for {STORM:?}:");
     print_tally("/status", &status, STORM.as_secs_f64());
     print_tally("get_war_room", &room, STORM.as_secs_f64());
@@ -381,13 +388,20 @@ async fn main() {
             &base,
             &admin,
             "create_user",
-            &[("name", &format!("Person {n}")), ("email", &email), ("org_role", "responder")],
+            &[
+                ("name", &format!("Person {n}")),
+                ("email", &email),
+                ("org_role", "responder"),
+            ],
         )
         .await
         .expect("create user");
         assert_eq!(status, 200, "{body}");
         let created: serde_json::Value = serde_json::from_str(&body).expect("json");
-        let password = created["initial_password"].as_str().unwrap_or_default().to_owned();
+        let password = created["initial_password"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
         people.push((email, password));
     }
     let pid = server.child.id();
@@ -400,10 +414,16 @@ async fn main() {
                 .map(|(email, password)| {
                     let (client, base) = (client.clone(), base.clone());
                     tokio::spawn(async move {
-                        call(&client, &base, "", "sign_in", &[("email", &email), ("password", &password)])
-                            .await
-                            .map(|(s, _, _)| s)
-                            .unwrap_or(0)
+                        call(
+                            &client,
+                            &base,
+                            "",
+                            "sign_in",
+                            &[("email", &email), ("password", &password)],
+                        )
+                        .await
+                        .map(|(s, _, _)| s)
+                        .unwrap_or(0)
                     })
                 })
                 .collect();
@@ -426,7 +446,10 @@ async fn main() {
     .await;
     tokio::time::sleep(Duration::from_secs(20)).await;
     let idle = rss_mb(pid);
-    println!("   right passwords, answers by status: {right:?} in {:.1} s", took.as_secs_f64());
+    println!(
+        "   right passwords, answers by status: {right:?} in {:.1} s",
+        took.as_secs_f64()
+    );
     println!("   wrong passwords on one account, answers by status: {wrong:?} (goal: 5 checked, the rest 429)");
     println!("   server RSS before {before:.1} MB, right after {after:.1} MB, idle 20 s later {idle:.1} MB");
 

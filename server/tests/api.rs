@@ -4093,3 +4093,123 @@ async fn webhooks_refuse_inside_addresses_never_follow_redirects_and_escape_slac
         );
     }
 }
+
+#[tokio::test]
+async fn two_first_admins_set_up_at_once_make_exactly_one_account() {
+    for server in servers().await {
+        let ada = [
+            ("name", "Ada"),
+            ("email", "ada@example.com"),
+            ("password", "a long password 1"),
+        ];
+        let bea = [
+            ("name", "Bea"),
+            ("email", "bea@example.com"),
+            ("password", "a long password 1"),
+        ];
+        let (a, b) = tokio::join!(
+            server.call("create_first_admin", None, &ada),
+            server.call("create_first_admin", None, &bea)
+        );
+        let created = [a.status, b.status]
+            .iter()
+            .filter(|s| s.is_success() || s.is_redirection())
+            .count();
+        assert_eq!(
+            created,
+            1,
+            "{}: {} / {}",
+            server.db.backend(),
+            a.status,
+            b.status
+        );
+        assert_eq!(
+            app::store::users::count(&server.db).await.expect("count"),
+            1
+        );
+    }
+}
+
+#[tokio::test]
+async fn resolving_a_public_incident_prompts_a_prefilled_resolution_that_the_public_page_shows() {
+    for server in servers().await {
+        let (_, ivy, cory) = incident_with_comms_lead(&server).await;
+        let published = server
+            .publish(&cory, "customer", customer_update(), true)
+            .await;
+        assert!(
+            json(&published)["Published"].is_object(),
+            "{}",
+            published.body
+        );
+        let comms = json(
+            &server
+                .call("get_comms", Some(&cory), &[("number", "1")])
+                .await,
+        );
+        assert_eq!(comms["resolution_due"], false);
+
+        let version = war_room(&server, &ivy).await["version"].to_string();
+        let resolved = server
+            .call(
+                "change_status",
+                Some(&ivy),
+                &[
+                    ("number", "1"),
+                    ("version", &version),
+                    ("status", "resolved"),
+                    ("severity", "sev1"),
+                ],
+            )
+            .await;
+        assert_eq!(resolved.status, StatusCode::OK, "{}", resolved.body);
+        assert_eq!(war_room(&server, &ivy).await["resolution_due"], true);
+        let comms = json(
+            &server
+                .call("get_comms", Some(&cory), &[("number", "1")])
+                .await,
+        );
+        assert_eq!(comms["resolution_due"], true);
+        let prefill = comms["prefill"]
+            .as_array()
+            .expect("prefill")
+            .iter()
+            .find(|p| p[0] == "CustomerFacing")
+            .map(|p| p[1].clone())
+            .expect("customer prefill");
+        assert!(
+            prefill["mitigation"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("data"),
+            "{prefill}"
+        );
+
+        let out = server.publish(&cory, "customer", prefill, true).await;
+        assert!(json(&out)["Published"].is_object(), "{}", out.body);
+        let unresolved = server
+            .public_once("/api/v2/incidents/unresolved.json", |b| {
+                !b.contains("Card payments")
+            })
+            .await;
+        assert!(
+            !unresolved.body.contains("Card payments"),
+            "{}",
+            unresolved.body
+        );
+        let all = server.get("/api/v2/incidents.json", None).await;
+        assert!(all.body.contains("\"status\":\"resolved\""), "{}", all.body);
+        // The resolution says nothing about a next update it will not have.
+        let channel = json(
+            &server
+                .call("get_status_channel", Some(&cory), &[("number", "1")])
+                .await,
+        );
+        let last = channel["updates"][0]["body"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(!last.contains("Next update"), "{last}");
+        assert_eq!(war_room(&server, &ivy).await["resolution_due"], false);
+    }
+}

@@ -450,8 +450,15 @@ fn parse_time(field: &'static str, raw: &str) -> Result<Option<DateTime<Utc>>, F
         return Ok(None);
     }
     chrono::NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M")
+        .ok()
+        .filter(|t| rules::plausible_date(t.date()))
         .map(|t| Some(t.and_utc()))
-        .map_err(|_| FieldError::new(field, "Give the time as YYYY-MM-DD HH:MM (UTC)."))
+        .ok_or_else(|| {
+            FieldError::new(
+                field,
+                "Give the time as YYYY-MM-DD HH:MM (UTC), from 2000 to 2199.",
+            )
+        })
 }
 
 /// Saves the written parts. `fields` holds each section by name, plus

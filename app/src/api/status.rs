@@ -238,8 +238,10 @@ pub async fn archive_component(id: i64) -> Result<(), ApiError> {
 #[cfg(feature = "ssr")]
 fn utc_minute(field: &'static str, raw: &str) -> Result<DateTime<Utc>, FieldError> {
     chrono::NaiveDateTime::parse_from_str(raw.trim(), "%Y-%m-%dT%H:%M")
+        .ok()
+        .filter(|t| crate::domain::postmortems::plausible_date(t.date()))
         .map(|t| t.and_utc())
-        .map_err(|_| FieldError::new(field, "Enter a date and time (UTC)."))
+        .ok_or_else(|| FieldError::new(field, "Enter a date and time (UTC) from 2000 to 2199."))
 }
 
 /// Schedules a maintenance window. `components` maps any key to a component id

@@ -2,7 +2,7 @@
 //! correction is kept beside the stamp). Durations come from these, never typed.
 
 use super::users::FieldError;
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -72,6 +72,9 @@ pub fn parse_correction(
                 .map(|t| t.and_utc())
         })
         .map_err(|_| FieldError::new(field, "Enter a date and time (UTC)."))?;
+    if at.year() < 2000 {
+        return Err(FieldError::new(field, "Enter a date from 2000 on."));
+    }
     if at > now {
         return Err(FieldError::new(
             field,
