@@ -288,6 +288,14 @@ async fn serve(State(state): State<PublicState>, kind: Kind) -> Response {
                 header::CACHE_CONTROL,
                 HeaderValue::from_static("public, max-age=10"),
             ),
+            // The public page runs no script and loads nothing from elsewhere.
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(
+                    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; \
+                     base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+                ),
+            ),
         ],
         body.clone(),
     )
