@@ -103,3 +103,40 @@ test("the responder signs in and is refused the admin pages", async ({ page }) =
   const list = await page.request.post("/api/list_users", { form: {} });
   expect(list.status()).toBe(403);
 });
+
+test("an admin resets the responder's password, who chooses a new one before anything else", async ({ page }) => {
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await signIn(page, admin.email, admin.password);
+  await expect(page.getByRole("heading", { name: "Dashboard" })).toBeVisible();
+  await page.goto("/admin/users");
+  await hydrated(page);
+  await page
+    .locator(`tr[data-email="${responder.email}"]`)
+    .getByRole("button", { name: "Reset password" })
+    .click();
+  const shown = page.getByTestId("reset-password");
+  await expect(shown).toBeVisible();
+  const temporary = (await shown.locator("code").textContent()) ?? "";
+  expect(temporary.length).toBeGreaterThanOrEqual(12);
+  await signOut(page);
+
+  await signIn(page, responder.email, temporary);
+  await expect(page.getByRole("heading", { name: "Choose a new password" })).toBeVisible();
+  await hydrated(page);
+  await page.getByLabel("Password from the admin").fill(temporary);
+  await page.getByLabel("New password").fill("rob's own password");
+  await page.getByRole("button", { name: "Save the new password" }).click();
+  await expect(page.getByRole("heading", { name: "Dashboard" })).toBeVisible();
+  responder.password = "rob's own password";
+
+  // Later, from the account page, a wrong current password is answered at its field.
+  await page.getByTestId("user-name").click();
+  await expect(page.getByRole("heading", { name: "Your account" })).toBeVisible();
+  await hydrated(page);
+  await page.getByLabel("Current password").fill("not it at all");
+  await page.getByLabel("New password").fill("another long password");
+  await page.getByRole("button", { name: "Save the new password" }).click();
+  await expect(page.locator("#current-error")).toHaveText("That is not your current password.");
+  expect(errors).toEqual([]);
+});

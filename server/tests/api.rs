@@ -4217,37 +4217,41 @@ async fn resolving_a_public_incident_prompts_a_prefilled_resolution_that_the_pub
 #[tokio::test]
 async fn pages_carry_a_content_security_policy_whose_nonce_is_on_every_inline_script() {
     for server in servers().await {
-        server.set_up().await;
-        let request = Request::get("/sign-in")
-            .body(Body::empty())
-            .expect("request");
-        let response = server.app.clone().oneshot(request).await.expect("response");
-        let policy = response
-            .headers()
-            .get(header::CONTENT_SECURITY_POLICY)
-            .and_then(|v| v.to_str().ok())
-            .expect("a policy")
-            .to_owned();
-        let nonce = policy
-            .split("'nonce-")
-            .nth(1)
-            .and_then(|rest| rest.split('\'').next())
-            .expect("a nonce")
-            .to_owned();
-        assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
-        let html = String::from_utf8_lossy(&body);
-        let scripts = html.matches("<script").count();
-        assert!(scripts > 0, "{html}");
-        let with_nonce = html.matches(&format!("nonce=\"{nonce}\"")).count();
-        assert!(
-            with_nonce >= scripts,
-            "{with_nonce} of {scripts} scripts carry the nonce:\n{html}"
-        );
+        let admin = server.set_up().await;
+        declare(&server, &admin).await;
+        for path in ["/sign-in", "/", "/incidents/1", "/incidents/1/comms"] {
+            let request = Request::get(path)
+                .header(header::COOKIE, &admin)
+                .body(Body::empty())
+                .expect("request");
+            let response = server.app.clone().oneshot(request).await.expect("response");
+            let policy = response
+                .headers()
+                .get(header::CONTENT_SECURITY_POLICY)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_else(|| panic!("{path} has a policy"))
+                .to_owned();
+            let nonce = policy
+                .split("'nonce-")
+                .nth(1)
+                .and_then(|rest| rest.split('\'').next())
+                .expect("a nonce")
+                .to_owned();
+            assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .expect("body")
+                .to_bytes();
+            let html = String::from_utf8_lossy(&body);
+            let scripts = html.matches("<script").count();
+            assert!(scripts > 0, "{path}: {html}");
+            let with_nonce = html.matches(&format!("nonce=\"{nonce}\"")).count();
+            assert!(
+                with_nonce >= scripts,
+                "{path}: {with_nonce} of {scripts} scripts carry the nonce:\n{html}"
+            );
+        }
     }
 }
