@@ -1,4 +1,4 @@
-// Screenshots of the communication, postmortem and leadership pages at laptop and phone widths, for a
+// Screenshots of the communication, postmortem, leadership and account pages at laptop and phone widths, for a
 // look before calling a change done. Not a test. Start a fresh server first, e.g.
 //   CALMROOM_DATA_DIR=$(mktemp -d) CALMROOM_BIND=127.0.0.1:3112 \
 //   CALMROOM_ADMIN_EMAIL=ada@example.com CALMROOM_ADMIN_PASSWORD="calm under pressure" \
@@ -51,6 +51,8 @@ const me = await (await api(adminCtx, "auth_state", {})).json();
 await api(adminCtx, "log_decision", { number: "1", decision: "Fail over to pg-primary-3", reason: "Freeing space would take longer than the failover", owner_id: String(me.user.id) });
 const room = await (await api(adminCtx, "get_war_room", { number: "1" })).json();
 await api(adminCtx, "change_status", { number: "1", version: String(room.version), status: "resolved", severity: "sev2" });
+await shot(adminCtx, "/incidents/1", "war-room-resolved");
+await shot(calCtx, "/incidents/1/comms", "comms-resolution");
 await api(adminCtx, "start_postmortem", { number: "1" });
 const pm = await (await api(adminCtx, "get_postmortem", { number: "1" })).json();
 await json(adminCtx, "save_postmortem", { number: 1, version: pm.Document.version, fields: { summary: "For 47 minutes about a fifth of card payments failed because the primary database ran out of disk for its **write-ahead log**.", customer_impact: "Customers saw *payment failed* at checkout; most retried successfully.", users_affected: "about 3,800", failed_requests: "12,450", slo_budget_spent: "38 % of December", root_causes: "- WAL archiving stalled after the nightly backup job changed its credentials.\n- No alert on WAL volume growth.", went_well: "The failover runbook worked first time." } });
@@ -88,4 +90,9 @@ await shot(leeCtx, "/leadership", "leadership");
 await shot(leeCtx, "/", "leader-dashboard");
 await shot(adminCtx, "/leadership", "leadership-admin");
 await shot(adminCtx, "/admin/users", "admin-users");
+await shot(adminCtx, "/account", "account");
+const reset = await (await api(adminCtx, "reset_password", { user_id: String(obi.user.id) })).json();
+const forcedCtx = await browser.newContext();
+await api(forcedCtx, "sign_in", { email: "obi@example.com", password: reset });
+await shot(forcedCtx, "/", "forced-password");
 await browser.close();

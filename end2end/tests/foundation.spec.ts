@@ -40,7 +40,7 @@ test("the first visit creates the first admin, who lands on the dashboard", asyn
   await expect(page).toHaveURL(/\/$/);
   await expect(page.getByRole("heading", { name: "Dashboard" })).toBeVisible();
   await expect(page.getByTestId("user-name")).toHaveText(admin.name);
-  await expect(page.getByRole("link", { name: "Admin" })).toBeVisible();
+  await expect(page.getByRole("link", { name: "Admin", exact: true })).toBeVisible();
 
   // Setup is closed now, for the page and for the server function.
   await page.goto("/setup");
@@ -70,7 +70,7 @@ test("signing out, a wrong password, then signing in", async ({ page }) => {
 test("the admin creates a responder without a page reload", async ({ page }) => {
   await signIn(page, admin.email, admin.password);
   await expect(page.getByRole("heading", { name: "Dashboard" })).toBeVisible();
-  await page.getByRole("link", { name: "Admin" }).click();
+  await page.getByRole("link", { name: "Admin", exact: true }).click();
   await expect(page.getByRole("heading", { name: "Users" })).toBeVisible();
   await hydrated(page);
   await page.evaluate(() => ((window as unknown as { calmMarker: number }).calmMarker = 1));
@@ -93,7 +93,7 @@ test("the responder signs in and is refused the admin pages", async ({ page }) =
   await signIn(page, responder.email, responder.password);
   await expect(page.getByRole("heading", { name: "Dashboard" })).toBeVisible();
   await expect(page.getByTestId("user-name")).toHaveText(responder.name);
-  await expect(page.getByRole("link", { name: "Admin" })).toHaveCount(0);
+  await expect(page.getByRole("link", { name: "Admin", exact: true })).toHaveCount(0);
 
   const response = await page.goto("/admin/users");
   expect(response?.status()).toBe(403);
@@ -125,7 +125,7 @@ test("an admin resets the responder's password, who chooses a new one before any
   await expect(page.getByRole("heading", { name: "Choose a new password" })).toBeVisible();
   await hydrated(page);
   await page.getByLabel("Password from the admin").fill(temporary);
-  await page.getByLabel("New password").fill("rob's own password");
+  await page.getByLabel("New password", { exact: true }).fill("rob's own password");
   await page.getByRole("button", { name: "Save the new password" }).click();
   await expect(page.getByRole("heading", { name: "Dashboard" })).toBeVisible();
   responder.password = "rob's own password";
@@ -134,8 +134,8 @@ test("an admin resets the responder's password, who chooses a new one before any
   await page.getByTestId("user-name").click();
   await expect(page.getByRole("heading", { name: "Your account" })).toBeVisible();
   await hydrated(page);
-  await page.getByLabel("Current password").fill("not it at all");
-  await page.getByLabel("New password").fill("another long password");
+  await page.getByLabel("Current password", { exact: true }).fill("not it at all");
+  await page.getByLabel("New password", { exact: true }).fill("another long password");
   await page.getByRole("button", { name: "Save the new password" }).click();
   await expect(page.locator("#current-error")).toHaveText("That is not your current password.");
   expect(errors).toEqual([]);

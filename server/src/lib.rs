@@ -226,13 +226,15 @@ async fn same_origin_writes(
         }
     }
     if request.uri().path().starts_with("/api/") {
-        let content_type = text(header::CONTENT_TYPE).unwrap_or_default();
+        // No type at all is a call without arguments; `text/plain` and the like
+        // are what a cross-site form or beacon would send.
+        let content_type = text(header::CONTENT_TYPE);
         let accepted = [
             "application/x-www-form-urlencoded",
             "application/json",
             "multipart/form-data",
         ];
-        if !accepted.iter().any(|a| content_type.starts_with(a)) {
+        if content_type.is_some_and(|t| !accepted.iter().any(|a| t.starts_with(a))) {
             return (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "Send the fields as a form or as JSON.\n",
