@@ -268,6 +268,7 @@ async fn main() {
         .build()
         .expect("client");
     wait_healthy(&client, &server.base).await;
+    let started_rss = rss_mb(server.child.id());
     let base = server.base.clone();
     let admin = sign_in(&client, &base, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let seed = |function: &'static str, form: Vec<(&'static str, String)>| {
@@ -303,15 +304,21 @@ async fn main() {
     println!("1. /status with {STATUS_READERS} readers");
     let (alone, _, _) = phase(&client, &base, &admin, 0, 0, BASELINE).await;
     print_tally("/status alone", &alone, BASELINE.as_secs_f64());
+    let (readers, room_only, _) = phase(&client, &base, &admin, ROOM_READERS, 0, BASELINE).await;
+    println!("   with {ROOM_READERS} war-room readers, no writers, for {BASELINE:?}:");
+    print_tally("/status", &readers, BASELINE.as_secs_f64());
+    print_tally("get_war_room", &room_only, BASELINE.as_secs_f64());
     let (status, room, writes) = phase(&client, &base, &admin, ROOM_READERS, WRITERS, STORM).await;
     println!("   with {ROOM_READERS} war-room readers and {WRITERS} writers for {STORM:?}:");
     print_tally("/status", &status, STORM.as_secs_f64());
     print_tally("get_war_room", &room, STORM.as_secs_f64());
     print_tally("add_timeline_note", &writes, STORM.as_secs_f64());
     let (_, _, alone_p99, _, _) = alone.summary();
+    let (_, _, readers_p99, _, _) = readers.summary();
     let (_, _, storm_p99, storm_timeouts, _) = status.summary();
     println!(
-        "   /status p99 in the storm / alone: {:.2}x (goal <= 2x), timeouts {storm_timeouts} (goal 0)",
+        "   /status p99 with writers / without writers: {:.2}x (goal <= 2x); / alone: {:.2}x; timeouts {storm_timeouts} (goal 0)",
+        storm_p99 / readers_p99,
         storm_p99 / alone_p99
     );
 
@@ -452,6 +459,7 @@ async fn main() {
     );
     println!("   wrong passwords on one account, answers by status: {wrong:?} (goal: 5 checked, the rest 429)");
     println!("   server RSS before {before:.1} MB, right after {after:.1} MB, idle 20 s later {idle:.1} MB");
+    println!("   (the first run's RSS right after start, admin created from the environment: {started_rss:.1} MB)");
 
     let _ = server.child.kill();
     let _ = server.child.wait();
