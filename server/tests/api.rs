@@ -3406,6 +3406,9 @@ fn matrix() -> Vec<Row> {
         row("get_war_room", Read, Active, "number={n}"),
         row("get_comms", Read, Active, "number={n}"),
         row("get_postmortem", Read, Resolved, "number={n}"),
+        // Routes outside the server functions, read with GET.
+        row("/incidents/{n}/postmortem/export.md", Read, Resolved, ""),
+        row("/incidents/{n}/postmortem/print", Read, Resolved, ""),
         row(
             "add_timeline_note",
             Write,
@@ -3921,15 +3924,18 @@ async fn the_authorization_matrix_lets_in_exactly_whom_each_rule_names() {
             for (restricted, number) in cases {
                 let args = fill(row.args, number, &ids);
                 for (who, cookie) in &personas {
-                    let mut request = Request::post(format!("/api/{}", row.function));
-                    request = request.header(
-                        header::CONTENT_TYPE,
-                        if row.json {
-                            "application/json"
-                        } else {
-                            "application/x-www-form-urlencoded"
-                        },
-                    );
+                    let mut request = if row.function.starts_with('/') {
+                        Request::get(fill(row.function, number, &ids))
+                    } else {
+                        Request::post(format!("/api/{}", row.function)).header(
+                            header::CONTENT_TYPE,
+                            if row.json {
+                                "application/json"
+                            } else {
+                                "application/x-www-form-urlencoded"
+                            },
+                        )
+                    };
                     if let Some(cookie) = cookie {
                         request = request.header(header::COOKIE, cookie);
                     }
