@@ -123,6 +123,7 @@ test("an admin resets the responder's password, who chooses a new one before any
 
   await signIn(page, responder.email, temporary);
   await expect(page.getByRole("heading", { name: "Choose a new password" })).toBeVisible();
+  await expect(page.getByRole("link", { name: "Incidents" })).toHaveCount(0);
   await hydrated(page);
   await page.getByLabel("Password from the admin").fill(temporary);
   await page.getByLabel("New password", { exact: true }).fill("rob's own password");

@@ -20,6 +20,9 @@ pub fn SignedInLayout() -> impl IntoView {
                                 <div class="auth-card">
                                     <p class="brand-mark">"Calmroom"</p>
                                     <crate::pages::ChangePasswordForm forced=true />
+                                    <ActionForm action=auth.sign_out attr:class="inline-form forced-sign-out">
+                                        <button type="submit" class="button-quiet">"Not now: sign out"</button>
+                                    </ActionForm>
                                 </div>
                             </main>
                         }
