@@ -86,18 +86,11 @@ pub fn check(field: &'static str, text: &str) -> Result<(), FieldError> {
 
 /// The text as an escaped, unformatted block.
 fn plain(text: &str) -> String {
-    let escaped: String = text
-        .chars()
-        .take(MAX_DOCUMENT_CHARS)
-        .map(|c| match c {
-            '<' => "&lt;".to_owned(),
-            '>' => "&gt;".to_owned(),
-            '&' => "&amp;".to_owned(),
-            '"' => "&quot;".to_owned(),
-            c => c.to_string(),
-        })
-        .collect();
-    format!("<pre class=\"md-plain\">{escaped}</pre>")
+    let shown: String = text.chars().take(MAX_DOCUMENT_CHARS).collect();
+    format!(
+        "<pre class=\"md-plain\">{}</pre>",
+        ammonia::clean_text(&shown)
+    )
 }
 
 /// Renders synchronously (for exports already off the async threads): Markdown

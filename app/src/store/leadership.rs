@@ -115,19 +115,14 @@ pub async fn hidden_from(db: &Db, user: &User) -> Result<Hidden, StoreError> {
     })
 }
 
-/// Whether `user` may see incident `id` at all.
+/// Whether `user` may see incident `id` at all: the access rule on their involvement.
 pub async fn can_see(db: &Db, id: IncidentId, user: &User) -> Result<bool, StoreError> {
-    let row: Option<(bool, bool)> = read!(db, pool => {
-        sqlx::query_as(&format!(
-            "SELECT i.restricted, {PARTICIPANT_SQL} FROM incidents i WHERE i.id = $2"
-        ))
-        .bind(user.id.0)
-        .bind(id.0)
-        .fetch_optional(pool)
-        .await?
-    });
-    Ok(row.is_some_and(|(restricted, participant)| {
-        leadership::may_see(restricted, user.org_role, participant)
+    let person = crate::domain::access::Person {
+        org_role: user.org_role,
+        can_lead: user.can_lead,
+    };
+    Ok(involvement(db, id, user.id).await?.is_some_and(|on| {
+        crate::domain::access::decide(person, on, crate::domain::access::Capability::See).is_ok()
     }))
 }
 
