@@ -1,11 +1,15 @@
 //! Live change events: the store's committed writes, fanned out to connected browsers.
 //!
-//! One small interface, so a PostgreSQL LISTEN/NOTIFY source can replace the
-//! in-process channel when several replicas share a database.
+//! Changes enter through the change log (`store::changes`), so every replica
+//! on one PostgreSQL hears every change, in the same order.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use crate::store::changes::{self, Logged};
+use crate::store::Db;
+use sqlx::postgres::{PgListener, PgPoolOptions};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
-use tokio::sync::broadcast;
+use std::time::Duration;
+use tokio::sync::{broadcast, Notify};
 
 /// What changed, by id only; browsers refetch through the server functions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,15 +48,27 @@ impl Change {
     }
 }
 
-/// The in-process event source.
+/// Live changes in this process, in log order: the change-log follower
+/// ([`Events::follow`]) reads what committed, on this replica or any other,
+/// and hands it to every subscriber.
 #[derive(Clone, Debug)]
 pub struct Events {
-    sender: broadcast::Sender<Change>,
+    sender: broadcast::Sender<Logged>,
     /// Counts every change, so caches can tell they are stale without listening.
     generation: Arc<AtomicU64>,
     /// Counts the changes the public status page can show.
     public_generation: Arc<AtomicU64>,
+    /// The last sequence handed out.
+    seen: Arc<AtomicI64>,
+    /// Wakes the follower right after a commit in this process.
+    wake: Arc<Notify>,
 }
+
+/// How often the follower reads the log even when nothing woke it: the safety
+/// net for a notification lost while the listener was away.
+const POLL_EVERY: Duration = Duration::from_secs(2);
+/// Entries read from the log per query.
+const BATCH: i64 = 500;
 
 impl Events {
     pub fn new() -> Self {
@@ -61,16 +77,25 @@ impl Events {
             sender,
             generation: Arc::new(AtomicU64::new(0)),
             public_generation: Arc::new(AtomicU64::new(0)),
+            seen: Arc::new(AtomicI64::new(0)),
+            wake: Arc::new(Notify::new()),
         }
     }
 
-    /// Announces a committed change. Nobody listening is fine.
-    pub fn publish(&self, change: Change) {
+    /// Hands one logged change to every subscriber. Only the follower (and
+    /// tests) call this: changes enter through the change log.
+    pub fn publish(&self, logged: Logged) {
         self.generation.fetch_add(1, Ordering::Release);
-        if change.is_public() {
+        if logged.change.is_public() {
             self.public_generation.fetch_add(1, Ordering::Release);
         }
-        let _ = self.sender.send(change);
+        self.seen.fetch_max(logged.seq, Ordering::AcqRel);
+        let _ = self.sender.send(logged);
+    }
+
+    /// Tells the follower that this process just committed a change.
+    pub fn committed(&self) {
+        self.wake.notify_one();
     }
 
     /// How many changes the public could see were announced so far.
@@ -83,8 +108,121 @@ impl Events {
         self.generation.load(Ordering::Acquire)
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
+    /// The last sequence handed to subscribers.
+    pub fn seen(&self) -> i64 {
+        self.seen.load(Ordering::Acquire)
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Logged> {
         self.sender.subscribe()
+    }
+
+    /// Follows the change log from its current end, in the background, for
+    /// as long as the process runs. On PostgreSQL one dedicated connection
+    /// (to `listen_url`, or like the pool's), never from the pool, LISTENs for
+    /// other replicas' commits; after every (re)connect the log is read from the last
+    /// sequence seen, so nothing committed while it was away is lost.
+    pub fn follow(&self, db: Db, listen_url: Option<String>) -> tokio::task::JoinHandle<()> {
+        let events = self.clone();
+        tokio::spawn(async move { events.run_follower(db, listen_url).await })
+    }
+
+    async fn run_follower(self, db: Db, listen_url: Option<String>) {
+        let mut last = loop {
+            match changes::head(&db).await {
+                Ok(head) => break head,
+                Err(e) => {
+                    tracing::warn!(error = %e, "change log: cannot read its end; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        };
+        self.seen.fetch_max(last, Ordering::AcqRel);
+        let mut listener: Option<PgListener> = None;
+        let mut retry_at = tokio::time::Instant::now();
+        let mut poll = tokio::time::interval(POLL_EVERY);
+        poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let connect_now = matches!(db, Db::Postgres(_))
+                && listener.is_none()
+                && tokio::time::Instant::now() >= retry_at;
+            if connect_now {
+                match listen(&db, listen_url.as_deref()).await {
+                    Ok(connected) => {
+                        tracing::debug!("change log: listening for other replicas");
+                        listener = connected;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "change log: cannot listen; polling until it can");
+                        retry_at = tokio::time::Instant::now() + Duration::from_secs(2);
+                    }
+                }
+                // Connected or not, read what may have been missed meanwhile.
+            } else {
+                tokio::select! {
+                    _ = self.wake.notified() => {}
+                    _ = poll.tick() => {}
+                    lost = next_notification(&mut listener) => {
+                        if lost {
+                            tracing::warn!("change log: listener connection lost; reconnecting");
+                            listener = None;
+                        }
+                    }
+                }
+            }
+            last = self.catch_up(&db, last).await;
+        }
+    }
+
+    /// Hands out everything after `last`; answers the new last sequence.
+    async fn catch_up(&self, db: &Db, mut last: i64) -> i64 {
+        loop {
+            match changes::after(db, last, BATCH).await {
+                Ok(batch) => {
+                    let full = batch.len() as i64 == BATCH;
+                    for logged in batch {
+                        last = logged.seq;
+                        self.publish(logged);
+                    }
+                    if !full {
+                        return last;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "change log: cannot read; will retry");
+                    return last;
+                }
+            }
+        }
+    }
+}
+
+/// A dedicated LISTEN connection on PostgreSQL (never one of the pool's): to
+/// `url`, or with the pool's own settings. `None` for SQLite.
+async fn listen(db: &Db, url: Option<&str>) -> Result<Option<PgListener>, sqlx::Error> {
+    let Db::Postgres(pool) = db else {
+        return Ok(None);
+    };
+    let mut listener = match url {
+        Some(url) => PgListener::connect(url).await?,
+        None => {
+            let own = PgPoolOptions::new()
+                .max_connections(1)
+                .connect_with((*pool.connect_options()).clone())
+                .await?;
+            PgListener::connect_with(&own).await?
+        }
+    };
+    listener.listen(changes::CHANNEL).await?;
+    Ok(Some(listener))
+}
+
+/// Waits for the next notification; answers true when the connection was lost.
+/// Without a listener it waits forever (the poll and local wakes still run).
+async fn next_notification(listener: &mut Option<PgListener>) -> bool {
+    match listener {
+        Some(listener) => !matches!(listener.try_recv().await, Ok(Some(_))),
+        None => std::future::pending().await,
     }
 }
 

@@ -23,6 +23,11 @@ pub const VARIABLES: &[Variable] = &[
         meaning: "sqlite://path, or postgres://user@host:port/db for several replicas",
     },
     Variable {
+        name: "CALMROOM_LISTEN_DATABASE_URL",
+        default: "CALMROOM_DATABASE_URL",
+        meaning: "PostgreSQL only: where each replica LISTENs for the others' changes (past a pooling proxy)",
+    },
+    Variable {
         name: "CALMROOM_BIND",
         default: "127.0.0.1:3000",
         meaning: "address and port to listen on",
@@ -87,6 +92,8 @@ pub struct AdminBootstrap {
 pub struct Config {
     pub data_dir: PathBuf,
     pub database_url: String,
+    /// PostgreSQL: the URL of the dedicated connection that hears other replicas.
+    pub listen_database_url: Option<String>,
     pub bind: SocketAddr,
     pub base_url: String,
     pub session_idle_minutes: i64,
@@ -250,9 +257,29 @@ impl Config {
             }
         };
 
+        let postgres = database_url.starts_with("postgres");
+        let listen_database_url = match get("CALMROOM_LISTEN_DATABASE_URL") {
+            Some(_) if !postgres => {
+                return Err(error(
+                    "CALMROOM_LISTEN_DATABASE_URL",
+                    "is only for a PostgreSQL CALMROOM_DATABASE_URL (SQLite runs one server)",
+                ))
+            }
+            Some(url) if !(url.starts_with("postgres:") || url.starts_with("postgresql:")) => {
+                return Err(error(
+                    "CALMROOM_LISTEN_DATABASE_URL",
+                    "must be a postgres:// URL of the same database",
+                ))
+            }
+            Some(url) => Some(url),
+            None if postgres => Some(database_url.clone()),
+            None => None,
+        };
+
         Ok(Config {
             data_dir,
             database_url,
+            listen_database_url,
             bind,
             base_url,
             session_idle_minutes,
@@ -303,6 +330,7 @@ mod tests {
     fn defaults_put_sqlite_in_the_data_folder_on_localhost_3000() {
         let config = parse(&[]).expect("defaults are valid");
         assert_eq!(config.database_url, "sqlite://./data/calmroom.db");
+        assert_eq!(config.listen_database_url, None);
         assert_eq!(config.bind.to_string(), "127.0.0.1:3000");
         assert_eq!(config.base_url, "http://127.0.0.1:3000");
         assert_eq!(config.session_idle_minutes, 720);
@@ -372,5 +400,27 @@ mod tests {
         for v in VARIABLES {
             assert!(help.contains(v.name), "{} missing from --help", v.name);
         }
+    }
+
+    #[test]
+    fn replicas_listen_on_the_database_url_unless_told_otherwise() {
+        let pg = "postgres://calm@db:5432/calmroom";
+        let config = parse(&[("CALMROOM_DATABASE_URL", pg)]).expect("valid");
+        assert_eq!(config.listen_database_url.as_deref(), Some(pg));
+        let direct = "postgres://calm@db-direct:5432/calmroom";
+        let config = parse(&[
+            ("CALMROOM_DATABASE_URL", pg),
+            ("CALMROOM_LISTEN_DATABASE_URL", direct),
+        ])
+        .expect("valid");
+        assert_eq!(config.listen_database_url.as_deref(), Some(direct));
+        let err = parse(&[("CALMROOM_LISTEN_DATABASE_URL", direct)]).expect_err("sqlite");
+        assert_eq!(err.variable, "CALMROOM_LISTEN_DATABASE_URL");
+        let err = parse(&[
+            ("CALMROOM_DATABASE_URL", pg),
+            ("CALMROOM_LISTEN_DATABASE_URL", "mysql://x"),
+        ])
+        .expect_err("not postgres");
+        assert!(err.message.contains("postgres://"), "{}", err.message);
     }
 }

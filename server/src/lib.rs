@@ -7,6 +7,7 @@ pub mod webhooks;
 
 use app::api::AppState;
 use app::live::Change;
+use app::store::changes::{self, Logged};
 use app::store::sessions::Sessions;
 use axum::extract::{FromRef, State};
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
@@ -248,13 +249,20 @@ async fn same_origin_writes(
 /// How often an open event stream checks that its session is still signed in.
 const RECHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Live changes for signed-in browsers. Each connection starts with a
-/// `resync` event, so a browser that reconnects refetches what it missed.
-/// A browser hears only about incidents its user may see, and the stream ends
+/// How many missed changes a reconnecting browser is sent one by one; past
+/// that it refetches everything.
+const REPLAY_AT_MOST: i64 = 500;
+
+/// Live changes for signed-in browsers, each with `id: <sequence>` from the
+/// change log. A browser that reconnects with `Last-Event-ID` gets exactly the
+/// changes it missed, from whichever replica it lands on; without one (or when
+/// the gap is no longer in the log) it gets a `resync` and refetches. A
+/// browser hears only about incidents its user may see, and the stream ends
 /// once the session is signed out, expires or its user is disabled.
 async fn events(
     State(state): State<ServerState>,
     Extension(sessions): Extension<Sessions>,
+    headers: axum::http::HeaderMap,
     session: tower_sessions::Session,
 ) -> Response {
     let (Some(user), Some(id)) = (
@@ -263,29 +271,41 @@ async fn events(
     ) else {
         return (StatusCode::UNAUTHORIZED, "sign in to follow live changes\n").into_response();
     };
+    // Subscribe before reading the log, so nothing falls between the two.
+    let changes = BroadcastStream::new(state.app.events.subscribe());
+    let resume = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok());
     let mut recheck = tokio::time::interval(RECHECK_EVERY);
     recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let follower = Follower {
+    let mut follower = Follower {
         app: state.app.clone(),
         sessions,
         id,
         user,
-        changes: BroadcastStream::new(state.app.events.subscribe()),
+        changes,
         recheck,
         checked: std::time::Instant::now(),
+        cursor: 0,
+        backlog: std::collections::VecDeque::new(),
     };
-    let first = futures::stream::once(async {
-        Ok::<_, std::convert::Infallible>(Event::default().event("resync").data("connected"))
-    });
+    follower.start(resume).await;
     let changes = futures::stream::unfold(follower, |mut follower| async move {
         follower
             .next_event()
             .await
             .map(|event| (Ok::<_, std::convert::Infallible>(event), follower))
     });
-    Sse::new(first.chain(changes))
+    let mut response = Sse::new(changes)
         .keep_alive(KeepAlive::default())
-        .into_response()
+        .into_response();
+    // Proxies (nginx) must pass each event on at once.
+    response.headers_mut().insert(
+        HeaderName::from_static("x-accel-buffering"),
+        HeaderValue::from_static("no"),
+    );
+    response
 }
 
 /// One open event stream and whose it is.
@@ -294,15 +314,82 @@ struct Follower {
     sessions: Sessions,
     id: tower_sessions::session::Id,
     user: app::store::users::User,
-    changes: BroadcastStream<Change>,
+    changes: BroadcastStream<Logged>,
     recheck: tokio::time::Interval,
     checked: std::time::Instant,
+    /// The last sequence this browser has been sent (or told to resync at).
+    cursor: i64,
+    /// Events to send before anything new.
+    backlog: std::collections::VecDeque<Event>,
 }
 
 impl Follower {
+    /// Queues what the browser must hear first: what it missed since `resume`,
+    /// or a `resync` at the current end of the log.
+    async fn start(&mut self, resume: Option<i64>) {
+        match resume {
+            Some(seen) => self.replay_since(seen).await,
+            None => self.resync("connected").await,
+        }
+    }
+
+    /// Queues the changes after `seen`, or a resync when they are not known.
+    async fn replay_since(&mut self, seen: i64) {
+        match changes::missed_since(&self.app.db, seen, REPLAY_AT_MOST).await {
+            Ok(Some(missed)) => {
+                self.cursor = self.cursor.max(seen);
+                for logged in missed {
+                    if let Some(event) = self.visible(logged).await {
+                        self.backlog.push_back(event);
+                    }
+                }
+            }
+            Ok(None) => self.resync("gap").await,
+            Err(e) => {
+                tracing::warn!(error = %e, "event stream: cannot read the change log");
+                self.resync("gap").await;
+            }
+        }
+    }
+
+    /// Queues a `resync` at the end of the log as this replica knows it.
+    async fn resync(&mut self, why: &'static str) {
+        let at = self.app.events.seen().max(self.cursor);
+        self.cursor = at;
+        self.backlog.push_back(
+            Event::default()
+                .event("resync")
+                .id(at.to_string())
+                .data(why),
+        );
+    }
+
+    /// The event for `logged` if this user may hear of it (advances the cursor
+    /// either way); `None` for what is already sent or not theirs to know.
+    async fn visible(&mut self, logged: Logged) -> Option<Event> {
+        if logged.seq <= self.cursor {
+            return None;
+        }
+        self.cursor = logged.seq;
+        if let Change::Restricted(number) = logged.change {
+            if !app::api::may_see_incident(&self.app, &self.user, number).await {
+                return None;
+            }
+        }
+        Some(
+            Event::default()
+                .event("change")
+                .id(logged.seq.to_string())
+                .data(logged.change.wire()),
+        )
+    }
+
     /// The next event this user may hear; `None` ends the stream.
     async fn next_event(&mut self) -> Option<Event> {
         loop {
+            if let Some(event) = self.backlog.pop_front() {
+                return Some(event);
+            }
             tokio::select! {
                 _ = self.recheck.tick() => {
                     if !self.still_signed_in().await {
@@ -317,11 +404,13 @@ impl Follower {
                         return None;
                     }
                     match change? {
-                        // This connection fell behind: tell the browser to refetch everything.
-                        Err(_) => return Some(Event::default().event("resync").data("lagged")),
-                        Ok(Change::Restricted(number))
-                            if !app::api::may_see_incident(&self.app, &self.user, number).await => {}
-                        Ok(change) => return Some(Event::default().event("change").data(change.wire())),
+                        // This connection fell behind: catch up from the log.
+                        Err(_) => self.replay_since(self.cursor).await,
+                        Ok(logged) => {
+                            if let Some(event) = self.visible(logged).await {
+                                return Some(event);
+                            }
+                        }
                     }
                 }
             }
@@ -347,6 +436,40 @@ impl Follower {
             }
             _ => false,
         }
+    }
+}
+
+/// How long the change log keeps entries: a browser away for longer refetches
+/// everything when it reconnects.
+pub const CHANGE_LOG_KEPT: chrono::TimeDelta = chrono::TimeDelta::hours(24);
+
+/// Holds the lock that makes an SQLite database one server's: a second server
+/// on the same file gets a message saying so. Keep the answer for as long as
+/// the server runs; `None` for PostgreSQL, which any number of replicas share.
+pub fn hold_sqlite(database_url: &str) -> Result<Option<std::fs::File>, String> {
+    let Some(rest) = database_url.strip_prefix("sqlite:") else {
+        return Ok(None);
+    };
+    let path = rest.trim_start_matches("//");
+    let path = path.split('?').next().unwrap_or(path);
+    if path.is_empty() || path.starts_with(":memory:") {
+        return Ok(None);
+    }
+    let lock_path = format!("{path}.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| format!("cannot open the lock file {lock_path}: {e}"))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Err(format!(
+            "another Calmroom server is already running on {path}. SQLite serves one \
+             server process: stop the other one, or use PostgreSQL \
+             (CALMROOM_DATABASE_URL=postgres://...) to run several replicas"
+        )),
+        Err(std::fs::TryLockError::Error(e)) => Err(format!("cannot lock {lock_path}: {e}")),
     }
 }
 

@@ -57,6 +57,8 @@ async fn run(config: Config) -> Result<(), String> {
             )
         })?;
     }
+    // SQLite is one process on one file: a second server on it stops here.
+    let _single = server::hold_sqlite(&config.database_url)?;
     let db = Db::connect(&config.database_url)
         .await
         .map_err(|e| format!("cannot open the database (CALMROOM_DATABASE_URL): {e}"))?;
@@ -86,12 +88,18 @@ async fn run(config: Config) -> Result<(), String> {
         .map_err(|e| format!("start-up task failed: {e}"))?;
 
     let cleanup = sessions.clone();
+    let log = db.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
         loop {
             every.tick().await;
             if let Err(e) = cleanup.delete_expired().await {
                 tracing::warn!(error = %e, "could not delete expired sessions");
+            }
+            // Any replica may prune: it is the same delete on every one.
+            let before = chrono::Utc::now() - server::CHANGE_LOG_KEPT;
+            if let Err(e) = app::store::changes::prune(&log, before).await {
+                tracing::warn!(error = %e, "could not prune the change log");
             }
         }
     });
@@ -103,6 +111,7 @@ async fn run(config: Config) -> Result<(), String> {
     leptos_options.site_addr = config.bind;
 
     let events = app::live::Events::new();
+    events.follow(db.clone(), config.listen_database_url.clone());
     match server::webhooks::Deliverer::new(db.clone(), config.webhook_private_targets) {
         Ok(deliverer) => deliverer.spawn(events.clone()),
         Err(e) => return Err(format!("cannot start the webhook sender: {e}")),

@@ -39,6 +39,7 @@ async fn servers_with(secure: bool) -> Vec<TestServer> {
     for db in fresh_databases().await {
         let sessions = Sessions::open(&db).await.expect("session table");
         let events = app::live::Events::new();
+        events.follow(db.clone(), None);
         let state = ServerState {
             leptos_options: LeptosOptions::builder().output_name("calmroom").build(),
             app: AppState {
@@ -2626,7 +2627,10 @@ async fn public_readers_get_the_last_good_copy_while_a_rebuild_waits_on_the_data
             .await
             .expect("lock");
         // A public change announced while the table is locked.
-        server.events.publish(app::live::Change::Status);
+        server.events.publish(app::store::changes::Logged {
+            seq: 0,
+            change: app::live::Change::Status,
+        });
         for path in ["/status", "/api/v2/summary.json"] {
             let request = Request::get(path).body(Body::empty()).expect("request");
             let answer = tokio::time::timeout(

@@ -18,7 +18,7 @@ use {
     crate::domain::rhythm::{self, ItemState},
     crate::domain::roles::Actor,
     crate::domain::users::{OrgRole, UserId},
-    crate::live::Change,
+    crate::store::changes::Subject,
     crate::store::{self, incidents::IncidentChangeError, users::User},
 };
 
@@ -230,7 +230,7 @@ where
 }
 
 /// Runs one change of incident `number` by a writer who may do `what` there,
-/// then announces it (to those who may see it).
+/// recorded in the change log (heard only by those who may see it).
 #[cfg(feature = "ssr")]
 pub(crate) async fn change_as<T, F, Fut>(
     number: i64,
@@ -245,27 +245,26 @@ where
     let user = require_writer(&state).await?;
     let access = super::access::open(&state, &user, number).await?;
     access.require(what)?;
-    let out = work(state.clone(), user, access.id()).await?;
-    announce(&state, number).await;
-    Ok(out)
+    recorded(&[Subject::Incident(number)], work(state, user, access.id())).await
 }
 
-/// Tells live pages that incident `number` changed: everyone for an ordinary
-/// incident, only those who may see it for a restricted one (read after the
-/// change, so an incident restricted just now is announced as restricted).
-/// The public page is told too when the incident shows there.
+/// Runs use case `work`: every transaction it commits also appends `subjects`
+/// to the change log (and, for an incident, whether it is restricted and on
+/// the public page as of that commit), so live pages and every replica hear
+/// of exactly what committed. Wakes this process's log follower at once (or
+/// its next poll does, outside a request).
 #[cfg(feature = "ssr")]
-pub(crate) async fn announce(state: &AppState, number: i64) {
-    let (restricted, public) = match store::status::publicity(&state.db, number).await {
-        Ok(Some(found)) => found,
-        Ok(None) => (false, false),
-        // When in doubt, tell only those who may see it, and refresh the public page.
-        Err(_) => (true, true),
-    };
-    state.events.publish(Change::incident(number, restricted));
-    if public {
-        state.events.publish(Change::Status);
+pub(crate) async fn recorded<T>(
+    subjects: &[Subject],
+    work: impl std::future::Future<Output = T>,
+) -> T {
+    let (out, committed) = store::changes::recording(subjects, work).await;
+    if committed {
+        if let Ok(state) = state() {
+            state.events.committed();
+        }
     }
+    out
 }
 
 #[server(endpoint = "declare_incident")]
@@ -284,22 +283,17 @@ pub async fn declare_incident(
         let severity = Severity::parse("severity", &severity)?;
         let impact = bounded_text("impact", &impact, 2000, None)?;
         let best_guess = bounded_text("best_guess", &best_guess, 2000, None)?;
-        let incident = store::incidents::declare(
-            &state.db,
-            &store::incidents::Declaration {
-                title: &title,
-                severity,
-                impact: &impact,
-                best_guess: &best_guess,
-                bridge_url: "",
-                restricted: restricted.is_some_and(|r| !r.is_empty()),
-            },
-            user.id,
-            Utc::now(),
-        )
-        .await
-        .map_err(refused)?;
-        announce(&state, incident.number).await;
+        let declaration = store::incidents::Declaration {
+            title: &title,
+            severity,
+            impact: &impact,
+            best_guess: &best_guess,
+            bridge_url: "",
+            restricted: restricted.is_some_and(|r| !r.is_empty()),
+        };
+        let declaring = store::incidents::declare(&state.db, &declaration, user.id, Utc::now());
+        // The store notes the new incident's number for the change log.
+        let incident = recorded(&[], declaring).await.map_err(refused)?;
         tracing::info!(number = incident.number, "incident declared");
         leptos_axum::redirect(&format!("/incidents/{}", incident.number));
         Ok(incident.number)

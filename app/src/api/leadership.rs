@@ -13,11 +13,12 @@ use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
 use {
-    super::incidents::{actor, change, refused},
+    super::incidents::{actor, change, recorded, refused},
     super::session::{require_admin, require_user, respond, state},
     crate::domain::incidents::bounded_text,
     crate::domain::leadership,
     crate::domain::users::UserId,
+    crate::store::changes::Subject,
     crate::store::{self, users::User},
 };
 
@@ -110,9 +111,7 @@ where
     let state = state()?;
     let user = require_user(&state).await?;
     let id = super::incidents::incident_id(&state, &user, number).await?;
-    let out = work(state.clone(), user, id).await?;
-    super::incidents::announce(&state, number).await;
-    Ok(out)
+    recorded(&[Subject::Incident(number)], work(state, user, id)).await
 }
 
 /// Pending requests the signed-in leader can see, oldest first; empty for

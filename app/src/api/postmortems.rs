@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 #[cfg(feature = "ssr")]
 use {
-    super::incidents::{change_as, incident_id, refused},
+    super::incidents::{change_as, incident_id, recorded, refused},
     super::session::{require_user, require_writer, respond, state, AppState},
     crate::domain::access::Capability,
     crate::domain::incidents::bounded_text,
@@ -23,6 +23,7 @@ use {
         self as rules, lint, parse_item, response_times, ItemInput, LintInput, MAX_SECTION_CHARS,
     },
     crate::domain::users::{FieldError, OrgRole, UserId},
+    crate::store::changes::Subject,
     crate::store::{self, postmortems::Steward, users::User},
 };
 
@@ -615,7 +616,7 @@ pub async fn add_action_item(
 }
 
 /// Runs one change of action item `item` by a writer who may do `what` on its
-/// incident, then announces the incident. An item of an incident hidden from
+/// incident, recorded in the change log as a change of that incident. An item of an incident hidden from
 /// the caller answers exactly like a missing one.
 #[cfg(feature = "ssr")]
 async fn item_change<F, Fut>(item: i64, what: Capability, work: F) -> Result<(), ApiError>
@@ -627,8 +628,8 @@ where
     let user = require_writer(&state).await?;
     let access = super::access::open_item(&state, &user, item).await?;
     access.require(what)?;
-    let number = work(state.clone(), user).await?;
-    super::incidents::announce(&state, number).await;
+    let number = access.incident.number;
+    recorded(&[Subject::Incident(number)], work(state, user)).await?;
     Ok(())
 }
 
@@ -754,7 +755,7 @@ pub async fn publish_postmortem(
     version: i64,
     confirm: bool,
 ) -> Result<PublishPostmortemOutcome, ApiError> {
-    respond(async move {
+    respond(recorded(&[Subject::Incident(number)], async move {
         let state = state()?;
         let user = require_writer(&state).await?;
         let id = incident_id(&state, &user, number).await?;
@@ -777,9 +778,8 @@ pub async fn publish_postmortem(
         store::postmortems::publish(&state.db, id, version, &overridden, by, Utc::now())
             .await
             .map_err(refused)?;
-        super::incidents::announce(&state, number).await;
         Ok(PublishPostmortemOutcome::Published)
-    })
+    }))
     .await
 }
 

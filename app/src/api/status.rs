@@ -13,13 +13,14 @@ use std::collections::BTreeMap;
 
 #[cfg(feature = "ssr")]
 use {
+    super::incidents::recorded,
     super::session::{require_admin, respond, state},
     crate::domain::incidents::bounded_text,
     crate::domain::status::{component_name, maintenance_window},
     crate::domain::updates::TemplateKind,
     crate::domain::users::FieldError,
     crate::domain::webhooks::target_url,
-    crate::live::Change,
+    crate::store::changes::Subject,
     crate::store::{self, updates::TemplateSaveError},
 };
 
@@ -166,7 +167,7 @@ pub async fn add_component(
     group_name: String,
     description: String,
 ) -> Result<i64, ApiError> {
-    respond(async move {
+    respond(recorded(&[Subject::Status], async move {
         let state = state()?;
         require_admin(&state).await?;
         let name = component_name("name", &name)?;
@@ -182,9 +183,8 @@ pub async fn add_component(
             Utc::now(),
         )
         .await?;
-        state.events.publish(Change::Status);
         Ok(id)
-    })
+    }))
     .await
 }
 
@@ -197,7 +197,7 @@ pub async fn update_component(
     status: String,
     position: i64,
 ) -> Result<(), ApiError> {
-    respond(async move {
+    respond(recorded(&[Subject::Status], async move {
         let state = state()?;
         require_admin(&state).await?;
         let name = component_name("name", &name)?;
@@ -214,23 +214,21 @@ pub async fn update_component(
         {
             return Err(ApiError::NotFound);
         }
-        state.events.publish(Change::Status);
         Ok(())
-    })
+    }))
     .await
 }
 
 #[server(endpoint = "archive_component")]
 pub async fn archive_component(id: i64) -> Result<(), ApiError> {
-    respond(async move {
+    respond(recorded(&[Subject::Status], async move {
         let state = state()?;
         require_admin(&state).await?;
         if !store::status::archive_component(&state.db, id, Utc::now()).await? {
             return Err(ApiError::NotFound);
         }
-        state.events.publish(Change::Status);
         Ok(())
-    })
+    }))
     .await
 }
 
@@ -254,7 +252,7 @@ pub async fn schedule_maintenance(
     ends_at: String,
     components: Option<BTreeMap<String, i64>>,
 ) -> Result<i64, ApiError> {
-    respond(async move {
+    respond(recorded(&[Subject::Status], async move {
         let state = state()?;
         let user = require_admin(&state).await?;
         let title = component_name("title", &title)?;
@@ -274,23 +272,21 @@ pub async fn schedule_maintenance(
             Utc::now(),
         )
         .await?;
-        state.events.publish(Change::Status);
         Ok(id)
-    })
+    }))
     .await
 }
 
 #[server(endpoint = "cancel_maintenance")]
 pub async fn cancel_maintenance(id: i64) -> Result<(), ApiError> {
-    respond(async move {
+    respond(recorded(&[Subject::Status], async move {
         let state = state()?;
         require_admin(&state).await?;
         if !store::status::cancel_maintenance(&state.db, id, Utc::now()).await? {
             return Err(ApiError::NotFound);
         }
-        state.events.publish(Change::Status);
         Ok(())
-    })
+    }))
     .await
 }
 

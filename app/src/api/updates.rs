@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 #[cfg(feature = "ssr")]
 use {
-    super::incidents::{incident_id, refused},
+    super::incidents::{incident_id, recorded, refused},
     super::session::{require_user, require_writer, respond, state},
     crate::domain::incidents::bounded_text,
     crate::domain::mitigation::{HypothesisStatus, Safety},
@@ -21,8 +21,8 @@ use {
     crate::domain::updates::{
         self, GuardContext, IncidentFacts, MAX_QUESTION_CHARS, NEXT_UPDATE, TIME,
     },
-    crate::live::Change,
     crate::store,
+    crate::store::changes::Subject,
 };
 
 /// A published update as responders and stakeholders read it.
@@ -282,7 +282,7 @@ pub async fn publish_update(
     values: BTreeMap<String, String>,
     confirm: bool,
 ) -> Result<PublishOutcome, ApiError> {
-    respond(async move {
+    respond(recorded(&[Subject::Incident(number)], async move {
         let state = state()?;
         let user = require_writer(&state).await?;
         let kind = TemplateKind::parse("kind", &kind)?;
@@ -349,10 +349,9 @@ pub async fn publish_update(
         .await
         .map_err(refused)?;
         // Announces the public page too: a customer update makes the incident public.
-        super::incidents::announce(&state, number).await;
         tracing::info!(number, kind = kind.as_str(), "update published");
         Ok(PublishOutcome::Published { id: update.id })
-    })
+    }))
     .await
 }
 
@@ -364,7 +363,9 @@ pub async fn set_affected_component(
     component_id: i64,
     status: String,
 ) -> Result<(), ApiError> {
-    respond(async move {
+    // Clearing the last affected component takes the incident off the public page.
+    let subjects = [Subject::Incident(number), Subject::Status];
+    respond(recorded(&subjects, async move {
         let state = state()?;
         let user = require_writer(&state).await?;
         let id = incident_id(&state, &user, number).await?;
@@ -382,11 +383,8 @@ pub async fn set_affected_component(
         )
         .await
         .map_err(refused)?;
-        super::incidents::announce(&state, number).await;
-        // Clearing the last affected component takes the incident off the public page.
-        state.events.publish(Change::Status);
         Ok(())
-    })
+    }))
     .await
 }
 
@@ -422,7 +420,7 @@ pub async fn get_status_channel(number: i64) -> Result<ChannelView, ApiError> {
 /// Queues a stakeholder's question for the Comms Lead.
 #[server(endpoint = "ask_question")]
 pub async fn ask_question(number: i64, question: String) -> Result<(), ApiError> {
-    respond(async move {
+    respond(recorded(&[Subject::Incident(number)], async move {
         let state = state()?;
         let user = require_user(&state).await?;
         let question = bounded_text(
@@ -433,9 +431,8 @@ pub async fn ask_question(number: i64, question: String) -> Result<(), ApiError>
         )?;
         let id = incident_id(&state, &user, number).await?;
         store::updates::ask(&state.db, id, user.id, &question, Utc::now()).await?;
-        super::incidents::announce(&state, number).await;
         Ok(())
-    })
+    }))
     .await
 }
 
@@ -446,7 +443,7 @@ pub async fn answer_question(
     question_id: i64,
     answer: String,
 ) -> Result<(), ApiError> {
-    respond(async move {
+    respond(recorded(&[Subject::Incident(number)], async move {
         let state = state()?;
         let user = require_writer(&state).await?;
         let answer = bounded_text(
@@ -466,24 +463,22 @@ pub async fn answer_question(
         )
         .await
         .map_err(refused)?;
-        super::incidents::announce(&state, number).await;
         Ok(())
-    })
+    }))
     .await
 }
 
 /// Dismisses a question without an answer.
 #[server(endpoint = "dismiss_question")]
 pub async fn dismiss_question(number: i64, question_id: i64) -> Result<(), ApiError> {
-    respond(async move {
+    respond(recorded(&[Subject::Incident(number)], async move {
         let state = state()?;
         let user = require_writer(&state).await?;
         let id = incident_id(&state, &user, number).await?;
         store::updates::handle_question(&state.db, id, question_id, None, user.id, Utc::now())
             .await
             .map_err(refused)?;
-        super::incidents::announce(&state, number).await;
         Ok(())
-    })
+    }))
     .await
 }

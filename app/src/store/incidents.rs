@@ -438,6 +438,7 @@ pub async fn declare(
                 .fetch_one(&mut *tx)
                 .await?;
                 let incident = Incident::try_from(row)?;
+                super::changes::note(super::changes::Subject::Incident(incident.number));
                 sqlx::query(
                     "INSERT INTO role_assignments (incident_id, role, user_id, assigned_by, assigned_at) \
                      VALUES ($1, 'ic', $2, $2, $3)",

@@ -4,6 +4,7 @@
 //! through the `read!` and `write_tx!` macros. Nothing outside this module
 //! knows which database is in use.
 
+pub mod changes;
 pub mod incidents;
 pub mod leadership;
 pub mod postmortems;
@@ -63,20 +64,38 @@ macro_rules! read {
 }
 
 /// Runs `$body` inside one transaction on the writer; commits when it
-/// finishes without `?` returning early (an early return rolls back).
+/// finishes without `?` returning early (an early return rolls back). Inside a
+/// use case ([`changes::recording`]) the transaction also appends what the use
+/// case changes to the change log just before committing, and on PostgreSQL
+/// sends one `NOTIFY` so other replicas hear of it.
 macro_rules! write_tx {
     ($db:expr, $tx:ident => $body:expr) => {
         match $db {
             $crate::store::Db::Sqlite { write, .. } => {
                 let mut $tx = write.begin().await?;
                 let out = $body;
+                let logged = $crate::store::changes::log_changes!($tx);
                 $tx.commit().await?;
+                if logged.is_some() {
+                    $crate::store::changes::committed();
+                }
                 out
             }
             $crate::store::Db::Postgres(pool) => {
                 let mut $tx = pool.begin().await?;
                 let out = $body;
+                let logged = $crate::store::changes::log_changes!($tx);
+                if let Some(last) = logged {
+                    sqlx::query("SELECT pg_notify($1, $2)")
+                        .bind($crate::store::changes::CHANNEL)
+                        .bind(last.to_string())
+                        .execute(&mut *$tx)
+                        .await?;
+                }
                 $tx.commit().await?;
+                if logged.is_some() {
+                    $crate::store::changes::committed();
+                }
                 out
             }
         }

@@ -133,7 +133,7 @@ impl PublicSite {
         tokio::spawn(async move {
             loop {
                 match changes.recv().await {
-                    Ok(change) if !change.is_public() => {}
+                    Ok(logged) if !logged.change.is_public() => {}
                     Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
                         site.rebuild_in_background(&db, &events);
                     }
