@@ -1,4 +1,5 @@
 import { defineConfig } from "@playwright/test";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -11,6 +12,39 @@ const profile = process.env.CALMROOM_E2E_PROFILE ?? "debug";
 
 // The config is loaded by the runner and by each worker; only the runner starts the server.
 process.env.CALMROOM_E2E_DATA_DIR ??= fs.mkdtempSync(path.join(os.tmpdir(), "calmroom-e2e-"));
+
+// Two replicas on one PostgreSQL database of their own (replicas.spec.ts), when
+// the test command provides PostgreSQL. Replica B starts once A has migrated.
+const postgres = process.env.CALMROOM_TEST_POSTGRES_URL;
+const replicaPorts = ["3108", "3109"];
+if (postgres && !process.env.CALMROOM_E2E_PG_URL) {
+  const name = `calmroom_test_e2e_${process.pid}_${Date.now()}`;
+  execFileSync("psql", [postgres, "-qc", `CREATE DATABASE ${name}`]);
+  process.env.CALMROOM_E2E_PG_URL = postgres.replace(/\/[^/]*$/, `/${name}`);
+}
+const pgUrl = process.env.CALMROOM_E2E_PG_URL;
+const replicas = pgUrl
+  ? replicaPorts.map((replicaPort, i) => ({
+      command:
+        i === 0
+          ? `target/${profile}/server`
+          : `bash -c 'until curl -sf http://127.0.0.1:${replicaPorts[0]}/healthz >/dev/null; do sleep 0.2; done; exec target/${profile}/server'`,
+      cwd: "..",
+      url: `http://127.0.0.1:${replicaPort}/healthz`,
+      reuseExistingServer: false,
+      timeout: 90_000,
+      stdout: "pipe" as const,
+      stderr: "pipe" as const,
+      env: {
+        CALMROOM_BIND: `127.0.0.1:${replicaPort}`,
+        CALMROOM_DATABASE_URL: pgUrl,
+        // B names its listener's URL, as a deployment behind a pooling proxy would.
+        ...(i === 1 ? { CALMROOM_LISTEN_DATABASE_URL: pgUrl } : {}),
+        CALMROOM_LOG: "warn",
+        LEPTOS_SITE_ROOT: "target/site",
+      },
+    }))
+  : [];
 
 export default defineConfig({
   testDir: "./tests",
@@ -36,7 +70,8 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
+  webServer: [
+    {
     command: `target/${profile}/server`,
     cwd: "..",
     url: `${baseURL}/healthz`,
@@ -50,5 +85,7 @@ export default defineConfig({
       CALMROOM_LOG: "warn",
       LEPTOS_SITE_ROOT: "target/site",
     },
-  },
+    },
+    ...replicas,
+  ],
 });

@@ -5,7 +5,8 @@
 
 use crate::store::changes::{self, Logged};
 use crate::store::Db;
-use sqlx::postgres::{PgListener, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
+use std::str::FromStr;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -197,22 +198,24 @@ impl Events {
     }
 }
 
+/// The name the listener connection shows in `pg_stat_activity`.
+pub const LISTENER_NAME: &str = "calmroom-listener";
+
 /// A dedicated LISTEN connection on PostgreSQL (never one of the pool's): to
 /// `url`, or with the pool's own settings. `None` for SQLite.
 async fn listen(db: &Db, url: Option<&str>) -> Result<Option<PgListener>, sqlx::Error> {
     let Db::Postgres(pool) = db else {
         return Ok(None);
     };
-    let mut listener = match url {
-        Some(url) => PgListener::connect(url).await?,
-        None => {
-            let own = PgPoolOptions::new()
-                .max_connections(1)
-                .connect_with((*pool.connect_options()).clone())
-                .await?;
-            PgListener::connect_with(&own).await?
-        }
+    let options = match url {
+        Some(url) => PgConnectOptions::from_str(url)?,
+        None => (*pool.connect_options()).clone(),
     };
+    let own = PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(options.application_name(LISTENER_NAME))
+        .await?;
+    let mut listener = PgListener::connect_with(&own).await?;
     listener.listen(changes::CHANNEL).await?;
     Ok(Some(listener))
 }

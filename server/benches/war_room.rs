@@ -2,8 +2,10 @@
 //!
 //! One incident seeded with 5,000 timeline entries and 500 decisions. Measures
 //! (1) the server render of its war room and (2) the time for one change to
-//! reach 200 connected event-stream clients, each beside a trivial handler
-//! measured in the same run, reported as ratios.
+//! reach 200 connected event-stream clients through the change log, each
+//! beside a trivial handler measured in the same run, reported as ratios; then
+//! (3) the same change made on one replica reaching 200 clients of another,
+//! two routers with their own log followers on one PostgreSQL database.
 
 use app::api::{bootstrap_admin, AppState};
 use app::domain::incidents::{IncidentTitle, Severity};
@@ -11,7 +13,7 @@ use app::domain::users::{Email, UserId};
 use app::live::Events;
 use app::store::incidents::{self, Declaration};
 use app::store::sessions::Sessions;
-use app::store::{testing, users};
+use app::store::{testing, users, Db};
 use axum::routing::get;
 use leptos::config::LeptosOptions;
 use server::{router, ServerState, SessionSettings};
@@ -88,24 +90,21 @@ fn report(name: &str, times: &[Duration], baseline: &[Duration], high: f64) {
     );
 }
 
-#[tokio::main]
-async fn main() {
-    let db = testing::fresh_sqlite().await;
-    let sessions = Sessions::open(&db).await.expect("sessions");
-    bootstrap_admin(&db, "Ada Admin", "ada@example.com", "bench password 123")
+/// Seeds the benchmark incident; answers its number.
+async fn seed(db: &Db) -> i64 {
+    bootstrap_admin(db, "Ada Admin", "ada@example.com", "bench password 123")
         .await
         .expect("admin");
-    let ada = users::find_credentials(&db, &Email::parse("e", "ada@example.com").expect("email"))
+    let ada = users::find_credentials(db, &Email::parse("e", "ada@example.com").expect("email"))
         .await
         .expect("query")
         .expect("admin exists")
         .0
         .id;
-
     let seed_start = Instant::now();
     let title = IncidentTitle::parse("title", "Checkout fails for EU customers").expect("title");
     let incident = incidents::declare(
-        &db,
+        db,
         &Declaration {
             title: &title,
             severity: Severity::Sev1,
@@ -121,7 +120,7 @@ async fn main() {
     .expect("declare");
     for i in 0..TIMELINE_ENTRIES {
         incidents::add_note(
-            &db,
+            db,
             incident.id,
             &format!("note {i}: dashboards checked, error rate steady"),
             ada,
@@ -132,7 +131,7 @@ async fn main() {
     }
     for i in 0..DECISIONS {
         incidents::log_decision(
-            &db,
+            db,
             incident.id,
             &format!("decision {i}: shift 5% of traffic"),
             "canary looked healthy",
@@ -144,15 +143,23 @@ async fn main() {
         .expect("decision");
     }
     println!(
-        "seeded {TIMELINE_ENTRIES} timeline entries and {DECISIONS} decisions in {:.1} s",
+        "{}: seeded {TIMELINE_ENTRIES} timeline entries and {DECISIONS} decisions in {:.1} s",
+        db.backend(),
         seed_start.elapsed().as_secs_f64()
     );
+    incident.number
+}
 
+/// One replica: a router with its own event source following the change log.
+async fn serve(db: &Db) -> SocketAddr {
+    let sessions = Sessions::open(db).await.expect("sessions");
+    let events = Events::new();
+    events.follow(db.clone(), None);
     let state = ServerState {
         leptos_options: LeptosOptions::builder().output_name("calmroom").build(),
         app: AppState {
             db: db.clone(),
-            events: Events::new(),
+            events,
             trusted_proxies: Default::default(),
         },
         public: server::public::PublicSite::new(server::public::PublicSettings {
@@ -182,7 +189,10 @@ async fn main() {
         .await
         .expect("serve");
     });
+    addr
+}
 
+async fn sign_in(addr: SocketAddr) -> String {
     let sign_in = exchange(
         addr,
         post_request(
@@ -192,32 +202,26 @@ async fn main() {
         ),
     )
     .await;
-    let cookie = sign_in
+    sign_in
         .lines()
         .find_map(|l| l.strip_prefix("set-cookie: "))
         .and_then(|c| c.split(';').next())
         .expect("session cookie")
-        .to_owned();
+        .to_owned()
+}
 
-    // 1. War-room render beside a trivial handler.
-    let page = get_request(&format!("/incidents/{}", incident.number), &cookie);
-    let trivial = get_request("/bench/trivial", &cookie);
-    timed(addr, &page, 5, "decision 499").await; // warm-up
-    let page_times = timed(addr, &page, 100, "decision 499").await;
-    let trivial_times = timed(addr, &trivial, 1_000, "ok").await;
-    let bytes = exchange(addr, page.clone()).await.len();
-    println!("war room page: {bytes} bytes");
-    report(
-        "war-room render (100 requests)",
-        &page_times,
-        &trivial_times,
-        0.95,
-    );
-
-    // 2. One change reaching 200 event-stream clients.
+/// Opens `SSE_CLIENTS` event streams on `streams`, then `rounds` times adds a
+/// note through `writer` and times until every stream has heard of it.
+async fn fan_out(
+    writer: SocketAddr,
+    streams: SocketAddr,
+    cookie: &str,
+    number: i64,
+    rounds: usize,
+) -> Vec<Duration> {
     let mut clients = Vec::with_capacity(SSE_CLIENTS);
     for _ in 0..SSE_CLIENTS {
-        let mut stream = TcpStream::connect(addr).await.expect("connect");
+        let mut stream = TcpStream::connect(streams).await.expect("connect");
         stream.set_nodelay(true).expect("nodelay");
         stream
             .write_all(
@@ -235,7 +239,6 @@ async fn main() {
         clients.push(stream);
     }
     let mut deliveries = Vec::new();
-    let rounds = 20;
     for round in 0..rounds {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let start = Instant::now();
@@ -253,8 +256,12 @@ async fn main() {
                 stream
             }));
         }
-        let body = format!("number={}&body=round+{round}", incident.number);
-        let reply = exchange(addr, post_request("/api/add_timeline_note", &cookie, &body)).await;
+        let body = format!("number={number}&body=round+{round}");
+        let reply = exchange(
+            writer,
+            post_request("/api/add_timeline_note", cookie, &body),
+        )
+        .await;
         assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
         for handle in handles {
             clients.push(handle.await.expect("client"));
@@ -265,7 +272,52 @@ async fn main() {
         }
     }
     deliveries.sort();
+    deliveries
+}
+
+#[tokio::main]
+async fn main() {
+    let db = testing::fresh_sqlite().await;
+    let number = seed(&db).await;
+    let addr = serve(&db).await;
+    let cookie = sign_in(addr).await;
+
+    // 1. War-room render beside a trivial handler.
+    let page = get_request(&format!("/incidents/{number}"), &cookie);
+    let trivial = get_request("/bench/trivial", &cookie);
+    timed(addr, &page, 5, "decision 499").await; // warm-up
+    let page_times = timed(addr, &page, 100, "decision 499").await;
+    let trivial_times = timed(addr, &trivial, 1_000, "ok").await;
+    let bytes = exchange(addr, page.clone()).await.len();
+    println!("war room page: {bytes} bytes");
+    report(
+        "war-room render (100 requests)",
+        &page_times,
+        &trivial_times,
+        0.95,
+    );
+
+    // 2. One change reaching 200 event-stream clients of the same server.
+    let rounds = 20;
+    let deliveries = fan_out(addr, addr, &cookie, number, rounds).await;
     let change_baseline = timed(addr, &trivial, 1_000, "ok").await;
-    println!("event stream: {SSE_CLIENTS} clients x {rounds} changes = {} deliveries (timed from the POST that made the change)", deliveries.len());
+    println!("sqlite, one server: {SSE_CLIENTS} clients x {rounds} changes = {} deliveries (timed from the POST that made the change)", deliveries.len());
     report("change to 200 clients", &deliveries, &change_baseline, 0.99);
+
+    // 3. Two replicas on one PostgreSQL: the change is made on A, the clients are on B.
+    let db = testing::fresh_postgres().await;
+    let number = seed(&db).await;
+    let a = serve(&db).await;
+    let b = serve(&db).await;
+    let cookie = sign_in(a).await;
+    let same = fan_out(a, a, &cookie, number, rounds).await;
+    let across = fan_out(a, b, &cookie, number, rounds).await;
+    let baseline = timed(b, &trivial_on(&cookie), 1_000, "ok").await;
+    println!("postgres: {SSE_CLIENTS} clients x {rounds} changes, on the replica that made the change and on another");
+    report("postgres, same replica", &same, &baseline, 0.99);
+    report("postgres, across replicas", &across, &baseline, 0.99);
+}
+
+fn trivial_on(cookie: &str) -> String {
+    get_request("/bench/trivial", cookie)
 }

@@ -483,3 +483,29 @@ async fn healthz(State(state): State<ServerState>) -> (StatusCode, &'static str)
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::hold_sqlite;
+
+    #[test]
+    fn a_second_server_on_one_sqlite_file_is_refused_with_a_clear_message() {
+        let dir = std::env::temp_dir().join(format!(
+            "calmroom-lock-{}-{}",
+            std::process::id(),
+            chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
+        ));
+        std::fs::create_dir_all(&dir).expect("temporary folder");
+        let url = format!("sqlite://{}", dir.join("calmroom.db").display());
+        let first = hold_sqlite(&url).expect("the first server holds the file");
+        assert!(first.is_some());
+        let second = hold_sqlite(&url).expect_err("a second server is refused");
+        assert!(second.contains("already running"), "{second}");
+        assert!(second.contains("PostgreSQL"), "{second}");
+        // Once the first server is gone, a new one starts.
+        drop(first);
+        assert!(hold_sqlite(&url).expect("free again").is_some());
+        assert_eq!(hold_sqlite("postgres://db/calmroom"), Ok(None));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

@@ -2562,6 +2562,116 @@ async fn the_event_stream_tells_only_people_inside_a_restricted_incident_and_end
     }
 }
 
+/// The events in a stretch of an event stream: (event, id, data) each.
+fn parse_events(text: &str) -> Vec<(String, String, String)> {
+    text.split("\n\n")
+        .filter_map(|block| {
+            let field = |name: &str| {
+                block
+                    .lines()
+                    .find_map(|l| l.strip_prefix(name))
+                    .map(|v| v.trim().to_owned())
+            };
+            Some((
+                field("event:")?,
+                field("id:").unwrap_or_default(),
+                field("data:")?,
+            ))
+        })
+        .collect()
+}
+
+async fn open_events_after(server: &TestServer, cookie: &str, last_event_id: &str) -> Body {
+    let request = Request::get("/events")
+        .header(header::COOKIE, cookie)
+        .header("last-event-id", last_event_id)
+        .body(Body::empty())
+        .expect("request");
+    let response = server.app.clone().oneshot(request).await.expect("response");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response
+            .headers()
+            .get("x-accel-buffering")
+            .map(|v| v.as_bytes()),
+        Some(&b"no"[..])
+    );
+    response.into_body()
+}
+
+#[tokio::test]
+async fn a_browser_that_reconnects_with_last_event_id_hears_exactly_what_it_missed() {
+    let quiet = std::time::Duration::from_millis(1500);
+    for server in servers().await {
+        let backend = server.db.backend();
+        let admin = server.set_up().await;
+        let (_, ivy) = member(&server, &admin, "Ivy", "responder").await;
+        let (_, obi) = member(&server, &admin, "Obi", "responder").await;
+        let mut first = open_events(&server, &obi).await;
+        let hello = parse_events(&read_events(&mut first, "connected", quiet).await);
+        assert_eq!(hello.len(), 1, "{backend}: {hello:?}");
+        assert_eq!(hello[0].0, "resync");
+        let connected_at: i64 = hello[0].1.parse().expect("the resync carries an id");
+        declare(&server, &obi).await;
+        let heard = parse_events(&read_events(&mut first, "incident:1", quiet).await);
+        let last_id = heard
+            .iter()
+            .find(|(_, _, data)| data == "incident:1")
+            .map(|(_, id, _)| id.clone())
+            .expect("incident 1 announced");
+        assert!(last_id.parse::<i64>().expect("numeric id") > connected_at);
+        drop(first);
+
+        // While Obi's browser is away: a note on incident 1, a new incident 2,
+        // and a restricted incident 3 that Obi may not see.
+        let note = server
+            .call(
+                "add_timeline_note",
+                Some(&obi),
+                &[("number", "1"), ("body", "Rolled back the deploy")],
+            )
+            .await;
+        assert_eq!(note.status, StatusCode::OK, "{}", note.body);
+        for declared in [
+            declare(&server, &ivy).await,
+            declare_restricted(&server, &ivy).await,
+            declare(&server, &admin).await,
+        ] {
+            assert_eq!(declared.status, StatusCode::OK, "{}", declared.body);
+        }
+
+        let mut again = open_events_after(&server, &obi, &last_id).await;
+        let missed = parse_events(&read_events(&mut again, "incident:4", quiet).await);
+        let said: Vec<&str> = missed.iter().map(|(_, _, d)| d.as_str()).collect();
+        assert_eq!(
+            said,
+            vec!["incident:1", "incident:2", "incident:4"],
+            "{backend}: {missed:?}"
+        );
+        assert!(missed.iter().all(|(event, _, _)| event == "change"));
+        let ids: Vec<i64> = missed
+            .iter()
+            .map(|(_, id, _)| id.parse().expect("id"))
+            .collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "{backend}: {ids:?}");
+
+        // Ivy, inside the restricted incident, hears it on resuming from the same point.
+        let mut inside = open_events_after(&server, &ivy, &last_id).await;
+        let heard = read_events(&mut inside, "incident:4", quiet).await;
+        assert!(heard.contains("incident:3"), "{backend}: {heard}");
+
+        // An id this log never gave (another database, a forged header): refetch everything.
+        let mut forged = open_events_after(&server, &obi, "99999999").await;
+        let told = parse_events(&read_events(&mut forged, "gap", quiet).await);
+        assert_eq!(
+            told.first().map(|e| e.0.as_str()),
+            Some("resync"),
+            "{backend}: {told:?}"
+        );
+        assert_eq!(told.first().map(|e| e.2.as_str()), Some("gap"));
+    }
+}
+
 #[tokio::test]
 async fn internal_updates_of_a_restricted_incident_reach_no_company_wide_webhook() {
     for server in servers().await {
