@@ -9,4 +9,6 @@ CREATE TABLE change_log (
     incident_number BIGINT
 );
 CREATE INDEX change_log_at ON change_log (at);
+-- The last change of one incident: the version of its shared war-room view.
+CREATE INDEX change_log_incident ON change_log (incident_number, seq);
 INSERT INTO app_locks (name, n) VALUES ('changes', 0);

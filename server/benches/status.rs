@@ -162,6 +162,7 @@ async fn main() {
             db: db.clone(),
             events: Events::new(),
             trusted_proxies: Default::default(),
+            rooms: Default::default(),
         },
         public: server::public::PublicSite::new(server::public::PublicSettings {
             title: "Example status".to_owned(),

@@ -161,6 +161,7 @@ async fn serve(db: &Db) -> SocketAddr {
             db: db.clone(),
             events,
             trusted_proxies: Default::default(),
+            rooms: Default::default(),
         },
         public: server::public::PublicSite::new(server::public::PublicSettings {
             title: "Example status".to_owned(),

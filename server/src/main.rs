@@ -122,6 +122,7 @@ async fn run(config: Config) -> Result<(), String> {
             db,
             events,
             trusted_proxies: std::sync::Arc::new(config.trusted_proxies.clone()),
+            rooms: Default::default(),
         },
         public: server::public::PublicSite::new(server::public::PublicSettings {
             title: config.status_title.clone(),

@@ -46,6 +46,7 @@ async fn servers_with(secure: bool) -> Vec<TestServer> {
                 db: db.clone(),
                 events: events.clone(),
                 trusted_proxies: Default::default(),
+                rooms: Default::default(),
             },
             public: server::public::PublicSite::new(server::public::PublicSettings {
                 title: "Example status".to_owned(),
@@ -690,6 +691,93 @@ async fn war_room(server: &TestServer, cookie: &str) -> serde_json::Value {
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     serde_json::from_str(&reply.body).expect("json")
+}
+
+#[tokio::test]
+async fn the_war_room_shows_the_newest_hundred_pages_older_and_stays_fresh_for_every_watcher() {
+    for server in servers().await {
+        let backend = server.db.backend();
+        let admin = server.set_up().await;
+        let (rob_id, rob) = member(&server, &admin, "Rob", "responder").await;
+        let (_, ivy) = member(&server, &admin, "Ivy", "responder").await;
+        declare(&server, &ivy).await;
+        for i in 0..110 {
+            let body = format!("check {i}");
+            let note = server
+                .call(
+                    "add_timeline_note",
+                    Some(&ivy),
+                    &[("number", "1"), ("body", &body)],
+                )
+                .await;
+            assert_eq!(note.status, StatusCode::OK, "{}", note.body);
+        }
+        let room = war_room(&server, &ivy).await;
+        let total = room["timeline_count"].as_i64().expect("count");
+        assert!(total > 110, "{backend}: {total}");
+        assert_eq!(room["timeline"].as_array().map(Vec::len), Some(100));
+        assert_eq!(room["timeline"][0]["body"], "check 109");
+        let more = server
+            .call(
+                "get_war_room",
+                Some(&ivy),
+                &[("number", "1"), ("timeline", "200")],
+            )
+            .await;
+        assert_eq!(more.status, StatusCode::OK, "{}", more.body);
+        let more = json(&more);
+        assert_eq!(
+            more["timeline"].as_array().map(|t| t.len() as i64),
+            Some(total)
+        );
+        for bad in ["0", "5001", "-3"] {
+            let reply = server
+                .call(
+                    "get_war_room",
+                    Some(&ivy),
+                    &[("number", "1"), ("timeline", bad)],
+                )
+                .await;
+            assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+            assert_eq!(json(&reply)["Invalid"]["field"], "timeline");
+        }
+
+        // Both watchers share one view but each gets their own permissions.
+        let theirs = war_room(&server, &rob).await;
+        assert_eq!(theirs["me"], rob_id);
+        assert_eq!(theirs["is_ic"], false, "{backend}");
+        assert_eq!(theirs["can_edit"], false, "{backend}");
+        assert_eq!(war_room(&server, &ivy).await["is_ic"], true);
+
+        // A change shows at once for everyone, with what it changes for each.
+        let rob_id = rob_id.to_string();
+        let assigned = server
+            .call(
+                "assign_role",
+                Some(&ivy),
+                &[("number", "1"), ("role", "tech_lead"), ("user_id", &rob_id)],
+            )
+            .await;
+        assert_eq!(assigned.status, StatusCode::OK, "{}", assigned.body);
+        let theirs = war_room(&server, &rob).await;
+        assert_eq!(theirs["can_edit"], true, "{backend}");
+        assert_eq!(theirs["can_request_approval"], true, "{backend}");
+        assert_eq!(theirs["is_ic"], false, "{backend}");
+        let before = theirs["timeline_count"].as_i64().expect("count");
+        let note = server
+            .call(
+                "add_timeline_note",
+                Some(&rob),
+                &[("number", "1"), ("body", "Rob is on the database")],
+            )
+            .await;
+        assert_eq!(note.status, StatusCode::OK, "{}", note.body);
+        for watcher in [&ivy, &rob, &admin] {
+            let room = war_room(&server, watcher).await;
+            assert_eq!(room["timeline"][0]["body"], "Rob is on the database");
+            assert_eq!(room["timeline_count"].as_i64(), Some(before + 1));
+        }
+    }
 }
 
 #[tokio::test]

@@ -151,6 +151,10 @@ pub struct WarRoomView {
     pub blockers: Vec<super::leadership::BlockerView>,
     /// Resolved while the public page still shows it ongoing: the resolution is due.
     pub resolution_due: bool,
+    /// How many decisions and timeline entries there are in all (the lists
+    /// above hold the newest of them).
+    pub decision_count: i64,
+    pub timeline_count: i64,
 }
 
 #[cfg(feature = "ssr")]
@@ -340,17 +344,97 @@ pub async fn list_incidents() -> Result<Vec<IncidentCard>, ApiError> {
     .await
 }
 
+/// How many of the newest decisions and timeline entries a war room shows
+/// until someone asks for older ones.
+pub const ROOM_WINDOW: i64 = 100;
+/// The most a war room shows on request.
+pub const ROOM_WINDOW_MAX: i64 = 5_000;
+
+/// The war room of incident `number` with the newest `decisions` decisions
+/// and `timeline` timeline entries (100 each when not given). The view is
+/// built once per change of the incident and shared by everyone watching;
+/// only what the caller may do is worked out per request.
 #[server(endpoint = "get_war_room")]
-pub async fn get_war_room(number: i64) -> Result<WarRoomView, ApiError> {
+pub async fn get_war_room(
+    number: i64,
+    decisions: Option<i64>,
+    timeline: Option<i64>,
+) -> Result<WarRoomView, ApiError> {
     respond(async move {
         let state = state()?;
         let user = require_user(&state).await?;
-        let room = visible_room(&state, &user, number).await?;
+        let shown = |field: &'static str, asked: Option<i64>| match asked {
+            None => Ok(ROOM_WINDOW),
+            Some(n) if (1..=ROOM_WINDOW_MAX).contains(&n) => Ok(n),
+            Some(_) => Err(ApiError::invalid(
+                field,
+                format!("Show between 1 and {ROOM_WINDOW_MAX}."),
+            )),
+        };
+        let window = store::incidents::Window {
+            decisions: shown("decisions", decisions)?,
+            timeline: shown("timeline", timeline)?,
+        };
+        super::access::open(&state, &user, number).await?;
         if user.org_role == OrgRole::Viewer {
             return Err(ApiError::Forbidden(
                 "Stakeholders follow incidents through the status channel.".to_owned(),
             ));
         }
+        let version = store::changes::last_of_incident(&state.db, number).await?;
+        let mut view = state
+            .rooms
+            .get((number, window), version, || {
+                assemble_room(&state, &user, number, window)
+            })
+            .await?;
+        personalize(&mut view, &user);
+        Ok(view)
+    })
+    .await
+}
+
+/// Sets what `user` may do in a shared war-room view, from the view itself.
+#[cfg(feature = "ssr")]
+fn personalize(view: &mut WarRoomView, user: &User) {
+    let me = user.id.0;
+    let holds = |role: IncidentRole| {
+        view.roles
+            .iter()
+            .any(|r| r.role == role && r.holder.as_ref().is_some_and(|h| h.user_id == me))
+    };
+    let is_ic = holds(IncidentRole::IncidentCommander);
+    let holds_role = view
+        .roles
+        .iter()
+        .any(|r| r.holder.as_ref().is_some_and(|h| h.user_id == me));
+    let added = view.responders.iter().any(|p| p.id == me);
+    let standing = crate::domain::leadership::Standing::of(holds_role, added);
+    let may_post = crate::domain::leadership::may_post(user.org_role, standing).is_ok();
+    let active = view.status.is_active();
+    view.can_request_approval = is_ic || holds(IncidentRole::TechLead);
+    view.me = me;
+    view.can_edit = may_post && active;
+    view.can_join = user.org_role != OrgRole::Viewer && active;
+    view.commands = is_ic || user.org_role == OrgRole::Admin;
+    view.is_ic = is_ic;
+    view.can_authorise = user.can_lead;
+    view.can_clear_blockers = user.can_lead || user.org_role == OrgRole::Admin;
+}
+
+/// Builds the war room of incident `number` (as `user` would see it; the
+/// caller personalizes it for each watcher).
+#[cfg(feature = "ssr")]
+async fn assemble_room(
+    state: &AppState,
+    user: &User,
+    number: i64,
+    window: store::incidents::Window,
+) -> Result<WarRoomView, ApiError> {
+    {
+        let room = store::incidents::war_room_window(&state.db, number, window)
+            .await?
+            .ok_or(ApiError::NotFound)?;
         let incident = &room.incident;
         let updates = store::updates::for_incident(&state.db, incident.id).await?;
         let is_ic = room
@@ -561,9 +645,10 @@ pub async fn get_war_room(number: i64) -> Result<WarRoomView, ApiError> {
                     .iter()
                     .find(|u| u.kind == crate::domain::updates::TemplateKind::CustomerFacing)
                     .is_some_and(|u| u.public_status != "resolved"),
+            decision_count: room.decision_count,
+            timeline_count: room.timeline_count,
         })
-    })
-    .await
+    }
 }
 
 #[server(endpoint = "assign_role")]

@@ -12,6 +12,8 @@ pub mod markdown;
 mod passwords;
 pub mod postmortems;
 #[cfg(feature = "ssr")]
+pub mod rooms;
+#[cfg(feature = "ssr")]
 mod session;
 pub mod status;
 pub mod updates;

@@ -15,6 +15,8 @@ pub struct AppState {
     pub events: crate::live::Events,
     /// Reverse proxies whose `X-Forwarded-For` names the client (none: the TCP peer is).
     pub trusted_proxies: std::sync::Arc<Vec<IpAddr>>,
+    /// War-room views shared by everyone watching an incident.
+    pub rooms: std::sync::Arc<super::rooms::RoomCache>,
 }
 
 const USER_ID_KEY: &str = "user_id";

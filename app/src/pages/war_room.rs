@@ -7,7 +7,7 @@ use crate::api::incidents::{
     get_war_room, AddHypothesis, AddTimelineNote, AssignRole, ChangeStatus, CheckIn,
     CorrectMilestone, DecisionView, HypothesisView, LogDecision, RecordDecisionResult,
     RecordRestoreStep, ReleaseRole, RoleView, SetCadence, TickRhythmItem, UpdateHypothesis,
-    UpdateSummary, WarRoomView,
+    UpdateSummary, WarRoomView, ROOM_WINDOW, ROOM_WINDOW_MAX,
 };
 use crate::api::updates::{get_status_channel, AskQuestion, ChannelView};
 use crate::api::ApiError;
@@ -41,6 +41,9 @@ struct Actions {
     restore: ServerAction<RecordRestoreStep>,
     correct: ServerAction<CorrectMilestone>,
     summary: ServerAction<UpdateSummary>,
+    /// How many of the newest decisions and timeline entries the page shows.
+    decisions_shown: RwSignal<i64>,
+    timeline_shown: RwSignal<i64>,
 }
 
 impl Actions {
@@ -60,6 +63,8 @@ impl Actions {
             restore: ServerAction::new(),
             correct: ServerAction::new(),
             summary: ServerAction::new(),
+            decisions_shown: RwSignal::new(ROOM_WINDOW),
+            timeline_shown: RwSignal::new(ROOM_WINDOW),
         }
     }
 
@@ -122,9 +127,10 @@ pub fn WarRoomPage() -> impl IntoView {
                 number(),
                 changes.get(),
                 actions.versions() + lead.versions() + ask.version().get(),
+                (actions.decisions_shown.get(), actions.timeline_shown.get()),
             )
         },
-        move |(number, _, _)| async move {
+        move |(number, _, _, (decisions, timeline))| async move {
             let viewer = matches!(
                 auth.state.await,
                 Ok(AuthState { user: Some(ref user), .. }) if user.org_role == OrgRole::Viewer
@@ -132,7 +138,7 @@ pub fn WarRoomPage() -> impl IntoView {
             if viewer {
                 get_status_channel(number).await.map(Screen::Channel)
             } else {
-                get_war_room(number)
+                get_war_room(number, Some(decisions), Some(timeline))
                     .await
                     .map(|v| Screen::Room(Box::new(v)))
             }
@@ -643,6 +649,7 @@ fn DecisionLog(view: WarRoomView, actions: Actions) -> AnyView {
                     decisions.into_any()
                 }}
             </ol>
+            <Older shown=view.decisions.len() total=view.decision_count what="decisions" more=actions.decisions_shown />
         </section>
     }
     .into_any()
@@ -651,6 +658,8 @@ fn DecisionLog(view: WarRoomView, actions: Actions) -> AnyView {
 #[component]
 fn DecisionRow(decision: DecisionView, number: i64, can_edit: bool, actions: Actions) -> AnyView {
     let result_ref = NodeRef::<leptos::html::Input>::new();
+    // The result form is made only for the decision someone is completing.
+    let adding = RwSignal::new(false);
     let id = decision.id;
     let version = decision.version;
     view! {
@@ -669,18 +678,25 @@ fn DecisionRow(decision: DecisionView, number: i64, can_edit: bool, actions: Act
                     </p>
                 }.into_any(),
                 None if can_edit => view! {
-                    <form
-                        class="inline-row"
-                        on:submit=move |ev| {
-                            ev.prevent_default();
-                            let result = result_ref.get().map(|i| i.value()).unwrap_or_default();
-                            actions.result.dispatch(RecordDecisionResult { number, decision_id: id, version, result });
+                    <Show
+                        when=move || adding.get()
+                        fallback=move || view! {
+                            <button type="button" class="button-quiet" on:click=move |_| adding.set(true)>"Add result"</button>
                         }
                     >
-                        <label class="sr-only" for=format!("result-{id}")>"Result"</label>
-                        <input id=format!("result-{id}") node_ref=result_ref maxlength="1000" placeholder="Result, when known" />
-                        <button type="submit" class="button-quiet">"Add result"</button>
-                    </form>
+                        <form
+                            class="inline-row"
+                            on:submit=move |ev| {
+                                ev.prevent_default();
+                                let result = result_ref.get().map(|i| i.value()).unwrap_or_default();
+                                actions.result.dispatch(RecordDecisionResult { number, decision_id: id, version, result });
+                            }
+                        >
+                            <label class="sr-only" for=format!("result-{id}")>"Result"</label>
+                            <input id=format!("result-{id}") node_ref=result_ref maxlength="1000" placeholder="Result, when known" autofocus />
+                            <button type="submit" class="button-quiet">"Save result"</button>
+                        </form>
+                    </Show>
                 }.into_any(),
                 None => view! { <p class="hint">"Result pending"</p> }.into_any(),
             }}
@@ -692,6 +708,7 @@ fn DecisionRow(decision: DecisionView, number: i64, can_edit: bool, actions: Act
 #[component]
 fn Timeline(view: WarRoomView, actions: Actions) -> AnyView {
     let number = view.number;
+    let view_len = view.timeline.len();
     let note_ref = NodeRef::<leptos::html::Input>::new();
     let error = Signal::derive(move || actions.note.value().get().and_then(Result::err));
     view! {
@@ -729,9 +746,34 @@ fn Timeline(view: WarRoomView, actions: Actions) -> AnyView {
                     })
                     .collect_view()}
             </ol>
+            <Older shown=view_len total=view.timeline_count what="entries" more=actions.timeline_shown />
         </section>
     }
     .into_any()
+}
+
+/// "Newest 100 of 5,000 · Show 100 older": asks the war room for more of a
+/// list (live refetches keep showing that many of the newest).
+#[component]
+fn Older(shown: usize, total: i64, what: &'static str, more: RwSignal<i64>) -> impl IntoView {
+    let shown = shown as i64;
+    (total > shown).then(|| {
+        let next = (total - shown).min(ROOM_WINDOW);
+        view! {
+            <p class="older hint">
+                {format!("Newest {shown} of {total} {what}. ")}
+                {(shown < ROOM_WINDOW_MAX).then(|| view! {
+                    <button
+                        type="button"
+                        class="button-quiet"
+                        on:click=move |_| more.update(|n| *n = (*n + ROOM_WINDOW).min(ROOM_WINDOW_MAX))
+                    >
+                        {format!("Show {next} older")}
+                    </button>
+                })}
+            </p>
+        }
+    })
 }
 
 #[component]

@@ -190,6 +190,17 @@ pub async fn head(db: &Db) -> Result<i64, StoreError> {
     Ok(n.unwrap_or(0))
 }
 
+/// The sequence of the last logged change of incident `number` (`None` when
+/// the log holds none): what a view of the incident is as new as.
+pub async fn last_of_incident(db: &Db, number: i64) -> Result<Option<i64>, StoreError> {
+    Ok(read!(db, pool => {
+        sqlx::query_scalar("SELECT MAX(seq) FROM change_log WHERE incident_number = $1")
+            .bind(number)
+            .fetch_one(pool)
+            .await?
+    }))
+}
+
 /// Up to `limit` entries after sequence `seq`, oldest first.
 pub async fn after(db: &Db, seq: i64, limit: i64) -> Result<Vec<Logged>, StoreError> {
     let rows: Vec<Row> = read!(db, pool => {

@@ -169,6 +169,25 @@ pub struct WarRoom {
     pub restore: Vec<RestoreRecord>,
     /// Corrections, oldest first.
     pub corrections: Vec<MilestoneCorrection>,
+    /// How many decisions and timeline entries the incident has in all (the
+    /// lists above may hold only the newest of them).
+    pub decision_count: i64,
+    pub timeline_count: i64,
+}
+
+/// How many of the newest decisions and timeline entries to load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Window {
+    pub decisions: i64,
+    pub timeline: i64,
+}
+
+impl Window {
+    /// Every decision and the newest 300 entries (postmortem drafts, tests).
+    pub const FULL: Window = Window {
+        decisions: i64::MAX,
+        timeline: 300,
+    };
 }
 
 /// An IC's correction of a milestone time; the system stamp stays on record.
@@ -550,6 +569,15 @@ pub async fn list(db: &Db) -> Result<Vec<IncidentSummary>, StoreError> {
 
 /// Everything the war room of incident `number` shows.
 pub async fn war_room(db: &Db, number: i64) -> Result<Option<WarRoom>, StoreError> {
+    war_room_window(db, number, Window::FULL).await
+}
+
+/// The war room with only the newest decisions and timeline entries `window` names.
+pub async fn war_room_window(
+    db: &Db,
+    number: i64,
+    window: Window,
+) -> Result<Option<WarRoom>, StoreError> {
     let Some(incident) = find_by_number(db, number).await? else {
         return Ok(None);
     };
@@ -594,6 +622,7 @@ pub async fn war_room(db: &Db, number: i64) -> Result<Option<WarRoom>, StoreErro
         Vec<HypothesisRow>,
         Vec<RestoreRow>,
         Vec<CorrectionRow>,
+        (i64, i64),
     );
     let (
         role_rows,
@@ -604,6 +633,7 @@ pub async fn war_room(db: &Db, number: i64) -> Result<Option<WarRoom>, StoreErro
         hypothesis_rows,
         restore_rows,
         correction_rows,
+        (decision_count, timeline_count),
     ): Rows = read!(db, pool => {
         let roles = sqlx::query_as(
             "SELECT r.role, r.user_id, u.name, r.assigned_at, b.name, p.name FROM role_assignments r \
@@ -628,17 +658,19 @@ pub async fn war_room(db: &Db, number: i64) -> Result<Option<WarRoom>, StoreErro
         let decisions = sqlx::query_as(
             "SELECT d.id, d.decided_at, d.decision, d.reason, d.owner_id, u.name, d.result, d.result_at, d.version \
              FROM decisions d JOIN users u ON u.id = d.owner_id \
-             WHERE d.incident_id = $1 ORDER BY d.decided_at DESC, d.id DESC",
+             WHERE d.incident_id = $1 ORDER BY d.decided_at DESC, d.id DESC LIMIT $2",
         )
         .bind(id)
+        .bind(window.decisions)
         .fetch_all(pool)
         .await?;
         let entries = sqlx::query_as(
             "SELECT t.id, t.at, u.name, t.kind, t.body, t.by_scribe FROM timeline_entries t \
              LEFT JOIN users u ON u.id = t.author_id \
-             WHERE t.incident_id = $1 ORDER BY t.id DESC LIMIT 300",
+             WHERE t.incident_id = $1 ORDER BY t.id DESC LIMIT $2",
         )
         .bind(id)
+        .bind(window.timeline)
         .fetch_all(pool)
         .await?;
         let hypotheses: Vec<HypothesisRow> = sqlx::query_as(
@@ -662,7 +694,14 @@ pub async fn war_room(db: &Db, number: i64) -> Result<Option<WarRoom>, StoreErro
         .bind(id)
         .fetch_all(pool)
         .await?;
-        (roles, releases, ticks, decisions, entries, hypotheses, restore, corrections)
+        let counts: (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM decisions WHERE incident_id = $1), \
+             (SELECT COUNT(*) FROM timeline_entries WHERE incident_id = $1)",
+        )
+        .bind(id)
+        .fetch_one(pool)
+        .await?;
+        (roles, releases, ticks, decisions, entries, hypotheses, restore, corrections, counts)
     });
     let roles: Vec<RoleHolder> = role_rows
         .into_iter()
@@ -777,6 +816,8 @@ pub async fn war_room(db: &Db, number: i64) -> Result<Option<WarRoom>, StoreErro
                 })
             })
             .collect(),
+        decision_count,
+        timeline_count,
         incident,
     }))
 }
