@@ -6,8 +6,12 @@
 source "$(dirname "$0")/lib.sh"
 cd "$CALMROOM_ROOT"
 command -v wrk >/dev/null || apt_install wrk
-say "war room: render and live fan-out"
-cargo bench -p server --bench war_room
+# A thousand open war rooms need a few thousand sockets.
+ulimit -n 65536 2>/dev/null || true
+say "war room: 1,000 open war rooms of a 300-entry incident"
+CALMROOM_BENCH_ENTRIES=300 CALMROOM_BENCH_CLIENTS=1000 cargo bench -p server --bench war_room
+say "war room: 200 open war rooms of a 5,000-entry incident"
+CALMROOM_BENCH_ENTRIES=5000 CALMROOM_BENCH_CLIENTS=200 cargo bench -p server --bench war_room
 say "public status page and Statuspage JSON under load"
 cargo bench -p server --bench status
 say "reliability: public page under a storm, SIGKILL during writes, sign-in bursts"

@@ -22,9 +22,20 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-const TIMELINE_ENTRIES: usize = 5_000;
-const DECISIONS: usize = 500;
-const SSE_CLIENTS: usize = 200;
+/// Timeline entries seeded (`CALMROOM_BENCH_ENTRIES` overrides); a tenth as many decisions.
+fn entries() -> usize {
+    std::env::var("CALMROOM_BENCH_ENTRIES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5_000)
+}
+/// Open war rooms for the fan-out rounds (`CALMROOM_BENCH_CLIENTS` overrides).
+fn sse_clients() -> usize {
+    std::env::var("CALMROOM_BENCH_CLIENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200)
+}
 
 /// One HTTP/1.1 exchange on a fresh connection; returns the raw response.
 async fn exchange(addr: SocketAddr, request: String) -> String {
@@ -118,7 +129,8 @@ async fn seed(db: &Db) -> i64 {
     )
     .await
     .expect("declare");
-    for i in 0..TIMELINE_ENTRIES {
+    let (timeline_entries, decisions) = (entries(), entries() / 10);
+    for i in 0..timeline_entries {
         incidents::add_note(
             db,
             incident.id,
@@ -129,7 +141,7 @@ async fn seed(db: &Db) -> i64 {
         .await
         .expect("note");
     }
-    for i in 0..DECISIONS {
+    for i in 0..decisions {
         incidents::log_decision(
             db,
             incident.id,
@@ -143,7 +155,7 @@ async fn seed(db: &Db) -> i64 {
         .expect("decision");
     }
     println!(
-        "{}: seeded {TIMELINE_ENTRIES} timeline entries and {DECISIONS} decisions in {:.1} s",
+        "{}: seeded {timeline_entries} timeline entries and {decisions} decisions in {:.1} s",
         db.backend(),
         seed_start.elapsed().as_secs_f64()
     );
@@ -211,17 +223,27 @@ async fn sign_in(addr: SocketAddr) -> String {
         .to_owned()
 }
 
-/// Opens `SSE_CLIENTS` event streams on `streams`, then `rounds` times adds a
-/// note through `writer` and times until every stream has heard of it.
+/// Per round: when the slowest client heard of the change, and when the
+/// slowest had refetched its war room (as a browser does on hearing of it).
+struct Round {
+    heard: Duration,
+    refetched: Duration,
+}
+
+/// Opens `clients` event streams on `streams`, then `rounds` times adds a
+/// note through `writer` and times until every stream has heard of it and
+/// (with `refetch`) every client has fetched the war room again from `streams`.
 async fn fan_out(
     writer: SocketAddr,
     streams: SocketAddr,
     cookie: &str,
     number: i64,
     rounds: usize,
-) -> Vec<Duration> {
-    let mut clients = Vec::with_capacity(SSE_CLIENTS);
-    for _ in 0..SSE_CLIENTS {
+    count: usize,
+    refetch: bool,
+) -> Vec<Round> {
+    let mut clients = Vec::with_capacity(count);
+    for _ in 0..count {
         let mut stream = TcpStream::connect(streams).await.expect("connect");
         stream.set_nodelay(true).expect("nodelay");
         stream
@@ -286,8 +308,9 @@ async fn main() {
     // 1. War-room render beside a trivial handler.
     let page = get_request(&format!("/incidents/{number}"), &cookie);
     let trivial = get_request("/bench/trivial", &cookie);
-    timed(addr, &page, 5, "decision 499").await; // warm-up
-    let page_times = timed(addr, &page, 100, "decision 499").await;
+    let newest = format!("decision {}", entries() / 10 - 1);
+    timed(addr, &page, 5, &newest).await; // warm-up
+    let page_times = timed(addr, &page, 100, &newest).await;
     let trivial_times = timed(addr, &trivial, 1_000, "ok").await;
     let bytes = exchange(addr, page.clone()).await.len();
     println!("war room page: {bytes} bytes");
@@ -298,25 +321,37 @@ async fn main() {
         0.95,
     );
 
-    // 2. One change reaching 200 event-stream clients of the same server.
+    // 2. One change reaching every open war room of the same server, then
+    //    every one of them refetching its war room.
     let rounds = 20;
-    let deliveries = fan_out(addr, addr, &cookie, number, rounds).await;
-    let change_baseline = timed(addr, &trivial, 1_000, "ok").await;
-    println!("sqlite, one server: {SSE_CLIENTS} clients x {rounds} changes = {} deliveries (timed from the POST that made the change)", deliveries.len());
-    report("change to 200 clients", &deliveries, &change_baseline, 0.99);
+    let count = sse_clients();
+    let baseline = timed(addr, &trivial, 1_000, "ok").await;
+    let fanned = fan_out(addr, addr, &cookie, number, rounds, count, true).await;
+    report_rounds(
+        &format!("sqlite, one server, {count} war rooms x {rounds} changes"),
+        &fanned,
+        &baseline,
+    );
 
-    // 3. Two replicas on one PostgreSQL: the change is made on A, the clients are on B.
+    // 3. Two replicas on one PostgreSQL: the change is made on A, the war rooms are on B.
     let db = testing::fresh_postgres().await;
     let number = seed(&db).await;
     let a = serve(&db).await;
     let b = serve(&db).await;
     let cookie = sign_in(a).await;
-    let same = fan_out(a, a, &cookie, number, rounds).await;
-    let across = fan_out(a, b, &cookie, number, rounds).await;
     let baseline = timed(b, &trivial_on(&cookie), 1_000, "ok").await;
-    println!("postgres: {SSE_CLIENTS} clients x {rounds} changes, on the replica that made the change and on another");
-    report("postgres, same replica", &same, &baseline, 0.99);
-    report("postgres, across replicas", &across, &baseline, 0.99);
+    let same = fan_out(a, a, &cookie, number, rounds, count, true).await;
+    report_rounds(
+        &format!("postgres, same replica, {count} war rooms"),
+        &same,
+        &baseline,
+    );
+    let across = fan_out(a, b, &cookie, number, rounds, count, true).await;
+    report_rounds(
+        &format!("postgres, across replicas, {count} war rooms"),
+        &across,
+        &baseline,
+    );
 }
 
 fn trivial_on(cookie: &str) -> String {
