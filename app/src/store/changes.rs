@@ -327,6 +327,9 @@ mod tests {
                 db.backend()
             );
             assert_eq!(missed[0].seq, seen + 1);
+            // The version of incident 404's views: its last change.
+            assert_eq!(last_of_incident(&db, 404).await?, Some(seen + 1));
+            assert_eq!(last_of_incident(&db, 405).await?, None);
             assert_eq!(
                 missed_since(&db, head(&db).await?, 100).await?,
                 Some(vec![])
