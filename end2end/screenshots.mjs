@@ -42,6 +42,10 @@ async function shot(ctx, path, name) {
   }
 }
 await shot(calCtx, "/incidents/1/comms", "comms");
+// A long incident: the timeline and the decision log show their newest 100.
+for (let i = 0; i < 110; i++) await api(calCtx, "add_timeline_note", { number: "1", body: `Checked replica lag: ${i % 7} s` });
+const calMe = await (await api(calCtx, "auth_state", {})).json();
+for (const d of ["Pause the nightly backup job", "Raise the WAL volume to 200 GB"]) await api(calCtx, "log_decision", { number: "1", decision: d, reason: "Buys time while archiving catches up", owner_id: String(calMe.user.id) });
 await shot(calCtx, "/incidents/1", "war-room");
 await shot(vicCtx, "/incidents/1", "channel");
 await shot(adminCtx, "/admin/status", "admin-status");
