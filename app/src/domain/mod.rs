@@ -10,6 +10,7 @@ pub mod rhythm;
 pub mod roles;
 pub mod status;
 pub mod throttle;
+pub mod timeline;
 pub mod updates;
 pub mod users;
 pub mod webhooks;

@@ -219,16 +219,6 @@ impl Section {
 /// The longest a section may be.
 pub const MAX_SECTION_CHARS: usize = 20_000;
 
-/// Whether an automatic war-room entry belongs in the postmortem timeline.
-/// Decisions come in whole from the decision log (with reason and result), so
-/// their short entries are left out, as are rhythm ticks and check-ins.
-pub fn belongs_in_timeline(event: &str) -> bool {
-    !(event.starts_with("Decision: ")
-        || event.contains(" recorded a result: ")
-        || event.contains(" ticked: ")
-        || event.ends_with(" ran a check-in"))
-}
-
 /// A due date as YYYY-MM-DD, or none yet.
 pub fn parse_due(raw: &str) -> Result<Option<NaiveDate>, FieldError> {
     match raw.trim() {
@@ -789,25 +779,6 @@ mod tests {
         })
         .expect_err("refused");
         assert_eq!(err.field, "kind");
-    }
-
-    #[test]
-    fn decisions_ticks_and_check_ins_are_left_out_of_the_drafted_timeline() {
-        assert!(!belongs_in_timeline(
-            "Decision: Roll back 4.2 (owner Grace)"
-        ));
-        assert!(!belongs_in_timeline(
-            "Grace recorded a result: errors dropped"
-        ));
-        assert!(!belongs_in_timeline("Grace ticked: Bridge opened"));
-        assert!(!belongs_in_timeline("Grace ran a check-in"));
-        assert!(belongs_in_timeline(
-            "Grace changed status from Investigating to Mitigating"
-        ));
-        assert!(belongs_in_timeline(
-            "Grace handed Tech Lead from Alan to Ada"
-        ));
-        assert!(belongs_in_timeline("Ada published the customer update"));
     }
 
     #[test]

@@ -4,13 +4,12 @@
 //! changes to a versioned row are refused when the caller saw an older version.
 
 use super::{read, write_tx, Db, StoreError};
-use crate::domain::incidents::{
-    display_number, IncidentId, IncidentStatus, IncidentTitle, Severity,
-};
+use crate::domain::incidents::{IncidentId, IncidentStatus, IncidentTitle, Severity};
 use crate::domain::milestones::Milestone;
 use crate::domain::mitigation::{self, HypothesisStatus, RestoreStep, Safety};
 use crate::domain::rhythm::{self, RhythmItem};
 use crate::domain::roles::{self, Actor, IncidentRole, RoleRefusal};
+use crate::domain::timeline::Happened;
 use crate::domain::users::UserId;
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -123,6 +122,8 @@ pub struct TimelineEntry {
     pub at: DateTime<Utc>,
     pub author_name: Option<String>,
     pub is_event: bool,
+    /// What kind of automatic entry it is (`domain::timeline::Happened::kind`).
+    pub event_kind: Option<String>,
     pub body: String,
     pub by_scribe: bool,
 }
@@ -253,20 +254,22 @@ macro_rules! name_of {
     }};
 }
 
-/// Writes an automatic timeline entry, inside a transaction.
+/// Writes an automatic timeline entry (a `domain::timeline::Happened`), inside a transaction.
 macro_rules! event {
-    ($tx:ident, $incident:expr, $author:expr, $at:expr, $body:expr) => {
+    ($tx:ident, $incident:expr, $author:expr, $at:expr, $happened:expr) => {{
+        let happened: $crate::domain::timeline::Happened = $happened;
         sqlx::query(
-            "INSERT INTO timeline_entries (incident_id, at, author_id, kind, body, by_scribe) \
-             VALUES ($1, $2, $3, 'event', $4, FALSE)",
+            "INSERT INTO timeline_entries (incident_id, at, author_id, kind, event_kind, body, by_scribe) \
+             VALUES ($1, $2, $3, 'event', $4, $5, FALSE)",
         )
         .bind($incident)
         .bind($at)
         .bind($author)
-        .bind($body)
+        .bind(happened.kind())
+        .bind(happened.text())
         .execute(&mut *$tx)
         .await?;
-    };
+    }};
 }
 
 /// Ticks a rhythm item once (later ticks keep the first time), inside a transaction.
@@ -477,15 +480,10 @@ pub async fn declare(
                     incident.id.0,
                     by.0,
                     now,
-                    format!(
-                        "{} declared {} ({}); {name} is Incident Commander",
-                        name,
-                        display_number(incident.number),
-                        declaration.severity.label()
-                    )
+                    Happened::Declared { by: name, number: incident.number, severity: declaration.severity }
                 );
                 if declaration.restricted {
-                    event!(tx, incident.id.0, by.0, now, super::leadership::RESTRICTED_NOTE.to_owned());
+                    event!(tx, incident.id.0, by.0, now, Happened::DeclaredRestricted);
                 }
                 incident
             });
@@ -594,7 +592,15 @@ pub async fn war_room_window(
         Option<DateTime<Utc>>,
         i64,
     );
-    type EntryRow = (i64, DateTime<Utc>, Option<String>, String, String, bool);
+    type EntryRow = (
+        i64,
+        DateTime<Utc>,
+        Option<String>,
+        String,
+        Option<String>,
+        String,
+        bool,
+    );
     type Stamps = Vec<(String, DateTime<Utc>)>;
     type HypothesisRow = (
         i64,
@@ -665,7 +671,7 @@ pub async fn war_room_window(
         .fetch_all(pool)
         .await?;
         let entries = sqlx::query_as(
-            "SELECT t.id, t.at, u.name, t.kind, t.body, t.by_scribe FROM timeline_entries t \
+            "SELECT t.id, t.at, u.name, t.kind, t.event_kind, t.body, t.by_scribe FROM timeline_entries t \
              LEFT JOIN users u ON u.id = t.author_id \
              WHERE t.incident_id = $1 ORDER BY t.id DESC LIMIT $2",
         )
@@ -766,11 +772,12 @@ pub async fn war_room_window(
         timeline: entry_rows
             .into_iter()
             .map(
-                |(id, at, author_name, kind, body, by_scribe)| TimelineEntry {
+                |(id, at, author_name, kind, event_kind, body, by_scribe)| TimelineEntry {
                     id,
                     at,
                     author_name,
                     is_event: kind == "event",
+                    event_kind,
                     body,
                     by_scribe,
                 },
@@ -870,10 +877,10 @@ pub async fn assign_role(
         let body = match holder {
             Some(previous) => {
                 let previous_name = name_of!(tx, previous);
-                format!("{actor_name} handed {} from {previous_name} to {target_name}", role.label())
+                Happened::RoleHandedOver { by: actor_name, role, from: previous_name, to: target_name }
             }
-            None if target == actor.user => format!("{target_name} took {}", role.label()),
-            None => format!("{actor_name} assigned {} to {target_name}", role.label()),
+            None if target == actor.user => Happened::RoleTaken { who: target_name, role },
+            None => Happened::RoleAssigned { by: actor_name, role, to: target_name },
         };
         event!(tx, id.0, actor.user.0, now, body);
         tick_if_core_filled!(tx, id, actor.user.0, now);
@@ -910,9 +917,9 @@ pub async fn release_role(
         let holder_name = name_of!(tx, holder);
         let actor_name = name_of!(tx, actor.user.0);
         let body = if holder == actor.user.0 {
-            format!("{holder_name} stepped down as {}", role.label())
+            Happened::SteppedDown { who: holder_name, role }
         } else {
-            format!("{actor_name} released {holder_name} from {}", role.label())
+            Happened::RoleReleased { by: actor_name, who: holder_name, role }
         };
         event!(tx, id.0, actor.user.0, now, body);
         bump!(tx, incident.id);
@@ -961,13 +968,13 @@ pub async fn change_status(
         .await?;
         let name = name_of!(tx, actor.0);
         if status != incident.status {
-            event!(tx, id.0, actor.0, now, format!("{name} changed status from {} to {}", incident.status.label(), status.label()));
+            event!(tx, id.0, actor.0, now, Happened::StatusChanged { by: name.clone(), from: incident.status, to: status });
         }
         if severity != incident.severity {
-            event!(tx, id.0, actor.0, now, format!("{name} changed severity from {} to {}", incident.severity.label(), severity.label()));
+            event!(tx, id.0, actor.0, now, Happened::SeverityChanged { by: name.clone(), from: incident.severity, to: severity });
         }
         if let Some(due) = postmortem_due_on {
-            event!(tx, id.0, actor.0, now, format!("The postmortem is due {}", due.format("%a %-d %b %Y")));
+            event!(tx, id.0, actor.0, now, Happened::PostmortemDue { on: due });
         }
     });
     Ok(())
@@ -998,9 +1005,11 @@ pub async fn set_cadence(
         .await?;
         tick!(tx, id.0, RhythmItem::CadenceSet, actor.0, now);
         let name = name_of!(tx, actor.0);
-        event!(tx, id.0, actor.0, now, format!(
-            "{name} set the cadence: check-in every {decision_minutes} min, stakeholder update every {update_minutes} min"
-        ));
+        event!(tx, id.0, actor.0, now, Happened::CadenceSet {
+            by: name,
+            check_in_minutes: decision_minutes,
+            update_minutes,
+        });
     });
     Ok(())
 }
@@ -1026,7 +1035,7 @@ pub async fn tick_item(
         if done == 0 {
             tick!(tx, id.0, item, actor.0, now);
             let name = name_of!(tx, actor.0);
-            event!(tx, id.0, actor.0, now, format!("{name} ticked: {}", item.label()));
+            event!(tx, id.0, actor.0, now, Happened::Ticked { by: name, item });
         }
     });
     Ok(())
@@ -1048,7 +1057,7 @@ pub async fn check_in(
             .execute(&mut *tx)
             .await?;
         let name = name_of!(tx, actor.0);
-        event!(tx, id.0, actor.0, now, format!("{name} ran a check-in"));
+        event!(tx, id.0, actor.0, now, Happened::CheckedIn { by: name });
     });
     Ok(())
 }
@@ -1082,7 +1091,7 @@ pub async fn log_decision(
         .fetch_one(&mut *tx)
         .await?;
         let owner_name = name_of!(tx, owner.0);
-        event!(tx, id.0, actor.0, now, format!("Decision: {decision} (owner {owner_name})"));
+        event!(tx, id.0, actor.0, now, Happened::Decided { decision: decision.to_string(), owner: owner_name });
         decision_id
     });
     Ok(decision_id)
@@ -1122,7 +1131,7 @@ pub async fn record_result(
             return Err(if exists == 0 { IncidentChangeError::NotFound } else { IncidentChangeError::Stale });
         }
         let name = name_of!(tx, actor.0);
-        event!(tx, id.0, actor.0, now, format!("{name} recorded a result: {result}"));
+        event!(tx, id.0, actor.0, now, Happened::DecisionResult { by: name, result: result.to_string() });
     });
     Ok(())
 }
@@ -1203,11 +1212,11 @@ pub async fn add_hypothesis(
         .execute(&mut *tx)
         .await?;
         let name = name_of!(tx, actor.0);
-        let owned = match owner {
-            Some(owner) => format!(" (owner {})", name_of!(tx, owner.0)),
-            None => " (no owner yet)".to_owned(),
+        let owner = match owner {
+            Some(owner) => Some(name_of!(tx, owner.0)),
+            None => None,
         };
-        event!(tx, id.0, actor.0, now, format!("{name} added a hypothesis: {statement}{owned}"));
+        event!(tx, id.0, actor.0, now, Happened::HypothesisAdded { by: name, statement: statement.to_string(), owner });
         tick_if_hypotheses_owned!(tx, id, actor.0, now);
     });
     Ok(())
@@ -1255,9 +1264,9 @@ pub async fn update_hypothesis(
         }
         let name = name_of!(tx, actor.0);
         let body = if old_status != status.as_str() {
-            format!("{name} marked the hypothesis \"{statement}\" {}", status.label().to_lowercase())
+            Happened::HypothesisMarked { by: name, statement, status }
         } else {
-            format!("{name} updated the hypothesis \"{statement}\"")
+            Happened::HypothesisUpdated { by: name, statement }
         };
         event!(tx, id.0, actor.0, now, body);
         tick_if_hypotheses_owned!(tx, id, actor.0, now);
@@ -1292,11 +1301,11 @@ pub async fn record_restore_step(
                 .bind(actor.0)
                 .fetch_one(&mut *tx)
                 .await?;
-                event!(tx, id.0, actor.0, now, format!("Decision: {decision} (owner {name})"));
+                event!(tx, id.0, actor.0, now, Happened::Decided { decision: decision.clone(), owner: name.clone() });
                 ("tried", Some(safety.as_str()), detail.trim().to_owned(), Some(decision_id))
             }
             RestoreOutcome::NotApplicable { reason } => {
-                event!(tx, id.0, actor.0, now, format!("{name} set aside \"{}\": {}", step.label(), reason.trim()));
+                event!(tx, id.0, actor.0, now, Happened::RestoreSetAside { by: name.clone(), step, reason: reason.trim().to_owned() });
                 ("not_applicable", None, reason.trim().to_owned(), None)
             }
         };
@@ -1349,18 +1358,17 @@ pub async fn update_summary(
         .execute(&mut *tx)
         .await?;
         let name = name_of!(tx, actor.0);
-        let mut changed = Vec::new();
-        if impact != incident.impact {
-            changed.push(format!("impact: {impact}"));
-        }
-        if best_guess != incident.best_guess {
-            changed.push(format!("best guess: {best_guess}"));
-        }
-        if bridge_url != incident.bridge_url {
-            changed.push("bridge link".to_owned());
-        }
-        if !changed.is_empty() {
-            event!(tx, id.0, actor.0, now, format!("{name} updated the status: {}", changed.join("; ")));
+        let impact_now = (impact != incident.impact).then(|| impact.to_string());
+        let guess_now = (best_guess != incident.best_guess).then(|| best_guess.to_string());
+        let bridge = bridge_url != incident.bridge_url;
+        if impact_now.is_some() || guess_now.is_some() || bridge {
+            let changed = Happened::SummaryUpdated {
+                by: name,
+                impact: impact_now,
+                best_guess: guess_now,
+                bridge,
+            };
+            event!(tx, id.0, actor.0, now, changed);
         }
         if !impact.is_empty() && !best_guess.is_empty() {
             tick!(tx, id.0, RhythmItem::InitialStatusPosted, actor.0, now);
@@ -1421,10 +1429,7 @@ pub async fn correct_milestone(
         .execute(&mut *tx)
         .await?;
         let name = name_of!(tx, actor.0);
-        let was = old_at.map(|t| t.format("%H:%M UTC").to_string()).unwrap_or_else(|| "unset".to_owned());
-        event!(tx, id.0, actor.0, now, format!(
-            "{name} corrected \"{}\" from {was} to {}", milestone.label(), new_at.format("%H:%M UTC")
-        ));
+        event!(tx, id.0, actor.0, now, Happened::MilestoneCorrected { by: name, milestone, was: old_at, now: new_at });
     });
     Ok(())
 }

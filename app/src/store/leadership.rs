@@ -13,13 +13,13 @@ use crate::domain::incidents::{IncidentId, Severity};
 use crate::domain::leadership::{self, ApprovalStatus, DeadlineDays};
 use crate::domain::postmortems::PostmortemStatus;
 use crate::domain::roles::{Actor, IncidentRole};
+use crate::domain::timeline::Happened;
 use crate::domain::users::{OrgRole, UserId};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::HashSet;
 
 /// The timeline line written when an incident becomes restricted.
-pub const RESTRICTED_NOTE: &str = "Possible security impact or data exposure: the incident is now \
-     visible only to its participants and admins, and needs a Security Lead";
+pub use crate::domain::timeline::RESTRICTED_NOTE;
 
 pub(crate) fn days_from(rows: &[(String, i64)]) -> DeadlineDays {
     let mut days = DeadlineDays::default();
@@ -247,7 +247,7 @@ pub async fn add_responder(
         .await?;
         let actor_name = name_of!(tx, actor.user.0);
         let target_name = name_of!(tx, target.0);
-        event!(tx, id.0, actor.user.0, now, format!("{actor_name} added {target_name} as a responder"));
+        event!(tx, id.0, actor.user.0, now, Happened::ResponderAdded { by: actor_name, who: target_name });
     });
     Ok(())
 }
@@ -277,7 +277,7 @@ pub async fn remove_responder(
         if removed > 0 {
             let actor_name = name_of!(tx, actor.user.0);
             let target_name = name_of!(tx, target.0);
-            event!(tx, id.0, actor.user.0, now, format!("{actor_name} removed {target_name} from the responders"));
+            event!(tx, id.0, actor.user.0, now, Happened::ResponderRemoved { by: actor_name, who: target_name });
         }
     });
     Ok(())
@@ -301,7 +301,7 @@ pub async fn flag_restricted(
             .execute(&mut *tx)
             .await?;
         let name = name_of!(tx, by.0);
-        event!(tx, id.0, by.0, now, format!("{name} flagged it. {RESTRICTED_NOTE}"));
+        event!(tx, id.0, by.0, now, Happened::Restricted { by: name });
     });
     Ok(())
 }
@@ -422,7 +422,7 @@ pub async fn request_approval(
         .fetch_one(&mut *tx)
         .await?;
         let name = name_of!(tx, by.0);
-        event!(tx, id.0, by.0, now, format!("{name} asked for authorisation to {mitigation} (high impact): {reason}"));
+        event!(tx, id.0, by.0, now, Happened::ApprovalAsked { by: name, mitigation: mitigation.to_string(), reason: reason.to_string() });
         approval_id
     });
     Ok(approval_id)
@@ -465,7 +465,7 @@ macro_rules! log_outcome {
         .execute(&mut *$tx)
         .await?;
         let owner_name = name_of!($tx, $owner);
-        event!($tx, $id.0, $by.0, $now, format!("Decision: {} (owner {owner_name})", $decision));
+        event!($tx, $id.0, $by.0, $now, $crate::domain::timeline::Happened::Decided { decision: $decision.to_string(), owner: owner_name });
     }};
 }
 
@@ -641,7 +641,7 @@ pub async fn raise_blocker(
         .fetch_one(&mut *tx)
         .await?;
         let name = name_of!(tx, by.0);
-        event!(tx, id.0, by.0, now, format!("{name} raised a blocker: {description}"));
+        event!(tx, id.0, by.0, now, Happened::BlockerRaised { by: name, description: description.to_string() });
         blocker_id
     });
     Ok(blocker_id)
@@ -703,7 +703,7 @@ pub async fn take_blocker(
             .execute(&mut *tx)
             .await?;
         let name = name_of!(tx, by.0);
-        event!(tx, id.0, by.0, now, format!("{name} is on the blocker: {description}"));
+        event!(tx, id.0, by.0, now, Happened::BlockerTaken { by: name, description: description.to_string() });
     });
     Ok(())
 }
@@ -732,7 +732,7 @@ pub async fn resolve_blocker(
         .execute(&mut *tx)
         .await?;
         let name = name_of!(tx, by.0);
-        event!(tx, id.0, by.0, now, format!("{name} resolved the blocker: {description}. {note}"));
+        event!(tx, id.0, by.0, now, Happened::BlockerResolved { by: name, description: description.to_string(), note: note.to_string() });
     });
     Ok(())
 }

@@ -13,10 +13,10 @@ use super::{read, write_tx, Db, StoreError};
 use crate::domain::incidents::{IncidentId, IncidentStatus, Severity};
 use crate::domain::milestones::Milestone;
 use crate::domain::postmortems::{
-    belongs_in_timeline, ActionItem, ActionKind, ActionStatus, ItemDraft, Milestones,
-    PostmortemStatus, Section,
+    ActionItem, ActionKind, ActionStatus, ItemDraft, Milestones, PostmortemStatus, Section,
 };
 use crate::domain::roles::{IncidentRole, RoleRefusal};
+use crate::domain::timeline::Happened;
 use crate::domain::users::UserId;
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -185,7 +185,8 @@ pub async fn start(
         lines.push((d.decided_at, line));
     }
     for entry in room.timeline.iter().filter(|e| e.is_event) {
-        if belongs_in_timeline(&entry.body) {
+        let kind = entry.event_kind.as_deref().unwrap_or_default();
+        if crate::domain::timeline::belongs_in_postmortem(kind) {
             lines.push((entry.at, entry.body.clone()));
         }
     }
@@ -225,7 +226,7 @@ pub async fn start(
                 .await?;
         }
         let name = name_of!(tx, by.user.0);
-        event!(tx, id.0, by.user.0, now, format!("{name} started the postmortem"));
+        event!(tx, id.0, by.user.0, now, Happened::PostmortemStarted { by: name });
     });
     Ok(())
 }
@@ -659,7 +660,7 @@ pub async fn move_item(
                 .bind(item)
                 .fetch_one(&mut *tx)
                 .await?;
-            event!(tx, incident.0, by.0, now, format!("{name} verified the action item \"{title}\": {evidence}"));
+            event!(tx, incident.0, by.0, now, Happened::ActionItemVerified { by: name, title, evidence: evidence.to_string() });
         }
         number
     });
@@ -715,9 +716,9 @@ pub async fn set_review(
             .await?;
         let name = name_of!(tx, by.user.0);
         let body = if in_review {
-            format!("{name} sent the postmortem for review")
+            Happened::PostmortemSentForReview { by: name }
         } else {
-            format!("{name} took the postmortem back to draft")
+            Happened::PostmortemBackToDraft { by: name }
         };
         event!(tx, id.0, by.user.0, now, body);
     });
@@ -772,11 +773,7 @@ pub async fn publish(
             return Err(IncidentChangeError::Stale);
         }
         let name = name_of!(tx, by.user.0);
-        let body = if overridden.is_empty() {
-            format!("{name} published the postmortem")
-        } else {
-            format!("{name} published the postmortem past failing checks: {}", overridden.join("; "))
-        };
+        let body = Happened::PostmortemPublished { by: name, overridden: overridden.to_vec() };
         event!(tx, id.0, by.user.0, now, body);
     });
     Ok(())
@@ -1125,6 +1122,81 @@ mod tests {
                 start(&db, incident.number, ivy, now).await,
                 Err(IncidentChangeError::Invalid(_))
             ));
+        }
+    }
+
+    #[tokio::test]
+    async fn an_entry_worded_like_a_tick_or_a_decision_still_reaches_the_draft_timeline() {
+        for db in fresh_databases().await {
+            let ic = person(&db, "Ivy", OrgRole::Responder).await;
+            let incident = declared(&db, ic, Severity::Sev2).await;
+            let now = Utc::now();
+            // Before kinds were kept, " ticked: " in any sentence dropped it from the draft.
+            crate::store::incidents::add_hypothesis(
+                &db,
+                incident.id,
+                "The cron job ticked: twice after the deploy",
+                Some(ic),
+                ic,
+                now,
+            )
+            .await
+            .expect("hypothesis");
+            crate::store::incidents::tick_item(
+                &db,
+                incident.id,
+                crate::domain::rhythm::RhythmItem::SignalsChecked,
+                ic,
+                now,
+            )
+            .await
+            .expect("tick");
+            let version = find_by_number(&db, incident.number)
+                .await
+                .expect("find")
+                .expect("incident")
+                .version;
+            change_status(
+                &db,
+                incident.id,
+                version,
+                IncidentStatus::Resolved,
+                Severity::Sev2,
+                ic,
+                now,
+            )
+            .await
+            .expect("resolve");
+            start(
+                &db,
+                incident.number,
+                Steward {
+                    user: ic,
+                    is_admin: false,
+                },
+                now,
+            )
+            .await
+            .expect("start");
+            let pm = find(&db, incident.number)
+                .await
+                .expect("find")
+                .expect("started");
+            assert!(
+                pm.lines
+                    .iter()
+                    .any(|l| l.body.contains("The cron job ticked: twice")),
+                "{}: {:?}",
+                db.backend(),
+                pm.lines
+            );
+            // A real tick stays out.
+            let tick = crate::domain::rhythm::RhythmItem::SignalsChecked.label();
+            assert!(
+                !pm.lines.iter().any(|l| l.body.ends_with(tick)),
+                "{:?}",
+                pm.lines
+            );
         }
     }
 

@@ -8,6 +8,7 @@ use super::incidents::{
 use super::{read, write_tx, Db, StoreError};
 use crate::domain::incidents::{IncidentId, IncidentStatus, Severity};
 use crate::domain::status::{ComponentStatus, MaintenanceState};
+use crate::domain::timeline::Happened;
 use crate::domain::users::UserId;
 use chrono::{DateTime, Duration, Utc};
 
@@ -187,7 +188,7 @@ pub async fn set_incident_component(
                     .bind(component_id)
                     .execute(&mut *tx)
                     .await?;
-                event!(tx, id.0, by.0, now, format!("{name} marked {component} as no longer affected"));
+                event!(tx, id.0, by.0, now, Happened::ComponentCleared { by: name.clone(), component: component.clone() });
             }
             Some(status) => {
                 sqlx::query(
@@ -206,7 +207,7 @@ pub async fn set_incident_component(
                     id.0,
                     by.0,
                     now,
-                    format!("{name} marked {component} as {} on the status page", status.label().to_lowercase())
+                    Happened::ComponentMarked { by: name.clone(), component: component.clone(), status }
                 );
             }
         }

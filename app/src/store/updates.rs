@@ -219,15 +219,11 @@ pub async fn publish(
         .await?;
         tick!(tx, id.0, RhythmItem::FirstStakeholderUpdate, by.0, now);
         let name = name_of!(tx, by.0);
-        let mut entry = format!("{name} published the {}", publication.kind.label().to_lowercase());
-        if !publication.overridden.is_empty() {
-            entry.push_str(&format!(
-                ", overriding {} warning{}: {}",
-                publication.overridden.len(),
-                if publication.overridden.len() == 1 { "" } else { "s" },
-                publication.overridden.join(" ")
-            ));
-        }
+        let entry = crate::domain::timeline::Happened::UpdatePublished {
+            by: name,
+            kind: publication.kind,
+            overridden: publication.overridden.to_vec(),
+        };
         event!(tx, id.0, by.0, now, entry);
         sqlx::query(
             "INSERT INTO webhook_deliveries (webhook_id, update_id, state, attempts, next_attempt_at, created_at) \

@@ -1,0 +1,418 @@
+//! HTTP as a browser and an attacker meet it: health, 404s, headers, CSRF, CSP, bad input.
+
+use super::*;
+
+#[tokio::test]
+async fn healthz_answers_200_while_the_database_answers_and_503_after() {
+    for server in servers().await {
+        assert_eq!(server.get("/healthz", None).await.status, StatusCode::OK);
+        server.db.close().await;
+        assert_eq!(
+            server.get("/healthz", None).await.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{}",
+            server.db.backend()
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_address_answers_404_with_a_page_that_says_so() {
+    for server in servers().await {
+        let request = Request::get("/no/such/page")
+            .header(header::ACCEPT, "text/html")
+            .body(Body::empty())
+            .expect("request");
+        let reply = server.send(request).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND);
+        assert!(reply.body.contains("Page not found"), "{}", reply.body);
+    }
+}
+
+#[tokio::test]
+async fn pages_cannot_be_framed_or_sniffed() {
+    for server in servers().await {
+        let response = server
+            .app
+            .clone()
+            .oneshot(
+                Request::get("/sign-in")
+                    .body(Body::empty())
+                    .expect("request"),
+            )
+            .await
+            .expect("response");
+        let headers = response.headers();
+        assert_eq!(
+            headers.get("x-frame-options").map(|v| v.as_bytes()),
+            Some(&b"DENY"[..])
+        );
+        assert_eq!(
+            headers.get("x-content-type-options").map(|v| v.as_bytes()),
+            Some(&b"nosniff"[..])
+        );
+    }
+}
+
+#[tokio::test]
+async fn dates_outside_this_era_are_refused_at_their_field_not_with_a_500() {
+    for server in servers().await {
+        let (_, ivy, _, _) = restricted_with_item(&server).await;
+        for (from, to, field) in [
+            ("", "+262142-12-31", "to"),
+            ("-262143-01-01", "2026-01-01", "from"),
+            ("", "9999-12-31", "to"),
+        ] {
+            let reply = server
+                .call("get_insights", Some(&ivy), &[("from", from), ("to", to)])
+                .await;
+            assert_eq!(
+                reply.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{from}..{to}: {}",
+                reply.body
+            );
+            assert_eq!(json(&reply)["Invalid"]["field"], field);
+        }
+        let far = server
+            .call(
+                "add_action_item",
+                Some(&ivy),
+                &[
+                    ("number", "1"),
+                    ("title", "Someday"),
+                    ("kind", "process"),
+                    ("owner", ""),
+                    ("due", "+262142-12-31"),
+                    ("verification", "never"),
+                ],
+            )
+            .await;
+        assert_eq!(far.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", far.body);
+        assert_eq!(json(&far)["Invalid"]["field"], "due");
+    }
+}
+
+#[tokio::test]
+async fn writes_from_another_site_or_as_plain_text_are_refused() {
+    for server in servers().await {
+        let admin = server.set_up().await;
+        let note = |origin: Option<&'static str>,
+                    site: Option<&'static str>,
+                    content_type: &'static str| {
+            let mut request = Request::post("/api/declare_incident")
+                .header(header::CONTENT_TYPE, content_type)
+                .header(header::HOST, "127.0.0.1:3000")
+                .header(header::COOKIE, &admin);
+            if let Some(origin) = origin {
+                request = request.header(header::ORIGIN, origin);
+            }
+            if let Some(site) = site {
+                request = request.header("sec-fetch-site", site);
+            }
+            request
+                .body(Body::from(form(&[
+                    ("title", "Planted incident"),
+                    ("severity", "sev4"),
+                    ("impact", ""),
+                    ("best_guess", ""),
+                ])))
+                .expect("request")
+        };
+        let form_type = "application/x-www-form-urlencoded";
+        for (origin, site) in [
+            (Some("http://127.0.0.1:8080"), None),
+            (Some("http://evil.example"), Some("cross-site")),
+            (None, Some("same-site")),
+        ] {
+            let reply = server.send(note(origin, site, form_type)).await;
+            assert_eq!(reply.status, StatusCode::FORBIDDEN, "{origin:?} {site:?}");
+        }
+        let plain = server.send(note(None, None, "text/plain")).await;
+        assert_eq!(plain.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        let list = server.call("list_incidents", Some(&admin), &[]).await;
+        assert!(!list.body.contains("Planted incident"), "{}", list.body);
+
+        let own = server
+            .send(note(
+                Some("http://127.0.0.1:3000"),
+                Some("same-origin"),
+                form_type,
+            ))
+            .await;
+        assert!(
+            own.status.is_success() || own.status.is_redirection(),
+            "{}: {}",
+            own.status,
+            own.body
+        );
+    }
+}
+
+#[tokio::test]
+async fn signed_in_answers_are_not_stored_and_https_instances_insist_on_https() {
+    for server in servers_with(true).await {
+        let admin = server.set_up().await;
+        let request = Request::post("/api/list_incidents")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, &admin)
+            .body(Body::empty())
+            .expect("request");
+        let response = server.app.clone().oneshot(request).await.expect("response");
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            response
+                .headers()
+                .get(header::CACHE_CONTROL)
+                .map(|v| v.as_bytes()),
+            Some(&b"no-store"[..])
+        );
+        assert!(response
+            .headers()
+            .contains_key(header::STRICT_TRANSPORT_SECURITY));
+        // The public page stays cacheable.
+        let request = Request::get("/status")
+            .body(Body::empty())
+            .expect("request");
+        let response = server.app.clone().oneshot(request).await.expect("response");
+        let cache = response
+            .headers()
+            .get(header::CACHE_CONTROL)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        assert!(cache.starts_with("public"), "{cache}");
+    }
+}
+
+#[tokio::test]
+async fn incident_pages_of_a_missing_or_hidden_incident_answer_404_every_time() {
+    for server in servers().await {
+        let admin = server.set_up().await;
+        let (_, ivy) = member(&server, &admin, "Ivy", "responder").await;
+        let (_, obi) = member(&server, &admin, "Obi", "responder").await;
+        declare_restricted(&server, &ivy).await;
+        for _ in 0..3 {
+            for (path, cookie) in [
+                ("/incidents/99", &ivy),
+                ("/incidents/99/comms", &ivy),
+                ("/incidents/99/postmortem", &ivy),
+                ("/incidents/1", &obi),
+                ("/incidents/1/comms", &obi),
+                ("/incidents/1/postmortem/review", &obi),
+            ] {
+                let page = server.get(path, Some(cookie)).await;
+                assert_eq!(
+                    page.status,
+                    StatusCode::NOT_FOUND,
+                    "{path} on {}",
+                    server.db.backend()
+                );
+                assert!(!page.body.contains("Customer export leaked"));
+            }
+        }
+        let own = server.get("/incidents/1", Some(&ivy)).await;
+        assert_eq!(own.status, StatusCode::OK);
+        assert!(own.body.contains("Customer export leaked"));
+    }
+}
+
+#[tokio::test]
+async fn malformed_oversized_and_boundary_input_to_every_server_function_gets_a_4xx_and_writes_nothing(
+) {
+    let huge_text = "x".repeat(200_000);
+    let fields = [
+        "number",
+        "item",
+        "version",
+        "user_id",
+        "owner",
+        "owner_id",
+        "line",
+        "status",
+        "severity",
+        "role",
+        "title",
+        "body",
+        "text",
+        "decision",
+        "reason",
+        "due",
+        "from",
+        "to",
+        "held_at",
+        "attendees",
+        "evidence",
+        "email",
+        "name",
+        "password",
+        "org_role",
+        "kind",
+        "url",
+        "question",
+        "answer",
+        "question_id",
+        "blocker_id",
+        "approval_id",
+        "note",
+        "excluded",
+        "confirm",
+        "reset",
+        "disabled",
+        "can_lead",
+        "component_id",
+    ];
+    let filled = |value: &str| {
+        fields
+            .iter()
+            .map(|f| format!("{f}={value}"))
+            .collect::<Vec<_>>()
+            .join("&")
+    };
+    let bodies: Vec<(&str, &'static str, String)> = vec![
+        (
+            "nothing",
+            "application/x-www-form-urlencoded",
+            String::new(),
+        ),
+        (
+            "not numbers",
+            "application/x-www-form-urlencoded",
+            filled("abc"),
+        ),
+        (
+            "invalid utf-8 escapes",
+            "application/x-www-form-urlencoded",
+            filled("%FF%FE"),
+        ),
+        (
+            "largest number",
+            "application/x-www-form-urlencoded",
+            filled("9223372036854775807"),
+        ),
+        (
+            "past the largest number",
+            "application/x-www-form-urlencoded",
+            filled("9223372036854775808"),
+        ),
+        (
+            "negative",
+            "application/x-www-form-urlencoded",
+            filled("-1"),
+        ),
+        (
+            "far dates",
+            "application/x-www-form-urlencoded",
+            filled("%2B262142-12-31"),
+        ),
+        (
+            "long text",
+            "application/x-www-form-urlencoded",
+            filled(&huge_text[..20_000]),
+        ),
+        (
+            "broken json",
+            "application/json",
+            "{\"number\": ".to_owned(),
+        ),
+        (
+            "deep json",
+            "application/json",
+            format!("{}{}", "[".repeat(5000), "]".repeat(5000)),
+        ),
+        (
+            "wrong json types",
+            "application/json",
+            "{\"number\": \"x\", \"fields\": 3, \"filter\": []}".to_owned(),
+        ),
+        (
+            "over the size limit",
+            "application/x-www-form-urlencoded",
+            format!("text={huge_text}{huge_text}{huge_text}{huge_text}{huge_text}{huge_text}"),
+        ),
+    ];
+    for server in servers().await {
+        let admin = server.set_up().await;
+        let (_, ivy) = member(&server, &admin, "Ivy", "responder").await;
+        declare(&server, &ivy).await;
+        let mut paths: Vec<&str> = leptos::server_fn::axum::server_fn_paths()
+            .map(|(path, _)| path)
+            .filter(|path| path.starts_with("/api/"))
+            .collect();
+        paths.sort_unstable();
+        assert!(paths.len() > 60, "{} server functions found", paths.len());
+        for path in paths {
+            for (what, content_type, body) in &bodies {
+                let before = fingerprint(&server.db).await;
+                let request = Request::post(path)
+                    .header(header::CONTENT_TYPE, *content_type)
+                    .header(header::COOKIE, &admin)
+                    .body(Body::from(body.clone()))
+                    .expect("request");
+                let reply = server.send(request).await;
+                assert!(
+                    reply.status.is_client_error() || reply.status.is_success(),
+                    "{path} with {what} answered {} on {}: {}",
+                    reply.status,
+                    server.db.backend(),
+                    reply.body.chars().take(300).collect::<String>()
+                );
+                if reply.status.is_client_error() {
+                    assert_eq!(
+                        fingerprint(&server.db).await,
+                        before,
+                        "{path} with {what} refused ({}) but wrote",
+                        reply.status
+                    );
+                }
+                if *what == "over the size limit" {
+                    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE, "{path}");
+                }
+            }
+        }
+        // The admin is still signed in and the incident intact.
+        assert_eq!(war_room(&server, &ivy).await["title"], "Checkout fails");
+    }
+}
+
+#[tokio::test]
+async fn pages_carry_a_content_security_policy_whose_nonce_is_on_every_inline_script() {
+    for server in servers().await {
+        let admin = server.set_up().await;
+        declare(&server, &admin).await;
+        for path in ["/sign-in", "/", "/incidents/1", "/incidents/1/comms"] {
+            let request = Request::get(path)
+                .header(header::COOKIE, &admin)
+                .body(Body::empty())
+                .expect("request");
+            let response = server.app.clone().oneshot(request).await.expect("response");
+            let policy = response
+                .headers()
+                .get(header::CONTENT_SECURITY_POLICY)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_else(|| panic!("{path} has a policy"))
+                .to_owned();
+            let nonce = policy
+                .split("'nonce-")
+                .nth(1)
+                .and_then(|rest| rest.split('\'').next())
+                .expect("a nonce")
+                .to_owned();
+            assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .expect("body")
+                .to_bytes();
+            let html = String::from_utf8_lossy(&body);
+            let scripts = html.matches("<script").count();
+            assert!(scripts > 0, "{path}: {html}");
+            let with_nonce = html.matches(&format!("nonce=\"{nonce}\"")).count();
+            assert!(
+                with_nonce >= scripts,
+                "{path}: {with_nonce} of {scripts} scripts carry the nonce:\n{html}"
+            );
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! The event stream: who hears what, and resuming with Last-Event-ID.
+
+use super::*;
+
+#[tokio::test]
+async fn the_event_stream_needs_sign_in_and_announces_a_change() {
+    for server in servers().await {
+        let admin = server.set_up().await;
+        assert_eq!(
+            server.get("/events", None).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+
+        let request = Request::get("/events")
+            .header(header::COOKIE, &admin)
+            .body(Body::empty())
+            .expect("request");
+        let response = server.app.clone().oneshot(request).await.expect("response");
+        assert_eq!(response.status(), StatusCode::OK);
+        let mut body = response.into_body();
+        let mut seen = String::new();
+        seen.push_str(&next_event(&mut body).await);
+        assert!(seen.contains("event: resync"), "{seen}");
+        declare(&server, &admin).await;
+        while !seen.contains("incident:1") {
+            seen.push_str(&next_event(&mut body).await);
+        }
+        assert!(seen.contains("event: change"), "{seen}");
+    }
+}
+
+#[tokio::test]
+async fn the_event_stream_tells_only_people_inside_a_restricted_incident_and_ends_at_sign_out() {
+    let quiet = std::time::Duration::from_millis(1500);
+    for server in servers().await {
+        let admin = server.set_up().await;
+        let (_, ivy) = member(&server, &admin, "Ivy", "responder").await;
+        let (_, obi) = member(&server, &admin, "Obi", "responder").await;
+        let mut inside = open_events(&server, &ivy).await;
+        let mut outside = open_events(&server, &obi).await;
+        read_events(&mut inside, "connected", quiet).await;
+        read_events(&mut outside, "connected", quiet).await;
+        declare_restricted(&server, &ivy).await;
+        let heard = read_events(&mut inside, "incident:1", quiet).await;
+        assert!(
+            heard.contains("incident:1"),
+            "{}: {heard}",
+            server.db.backend()
+        );
+        let note = server
+            .call(
+                "add_timeline_note",
+                Some(&ivy),
+                &[("number", "1"), ("body", "Export bucket was public")],
+            )
+            .await;
+        assert_eq!(note.status, StatusCode::OK, "{}", note.body);
+        let overheard = read_events(&mut outside, "incident:1", quiet).await;
+        assert!(
+            !overheard.contains("incident:1"),
+            "{}: an outsider heard {overheard}",
+            server.db.backend()
+        );
+
+        // Signing out ends the open stream: nothing more reaches it.
+        server.call("sign_out", Some(&ivy), &[]).await;
+        declare(&server, &admin).await;
+        let after = read_events(&mut inside, "incident:2", quiet).await;
+        assert!(
+            !after.contains("incident:2"),
+            "{}: a signed-out stream heard {after}",
+            server.db.backend()
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_browser_that_reconnects_with_last_event_id_hears_exactly_what_it_missed() {
+    let quiet = std::time::Duration::from_millis(1500);
+    for server in servers().await {
+        let backend = server.db.backend();
+        let admin = server.set_up().await;
+        let (_, ivy) = member(&server, &admin, "Ivy", "responder").await;
+        let (_, obi) = member(&server, &admin, "Obi", "responder").await;
+        let mut first = open_events(&server, &obi).await;
+        let hello = parse_events(&read_events(&mut first, "connected", quiet).await);
+        assert_eq!(hello.len(), 1, "{backend}: {hello:?}");
+        assert_eq!(hello[0].0, "resync");
+        let connected_at: i64 = hello[0].1.parse().expect("the resync carries an id");
+        declare(&server, &obi).await;
+        let heard = parse_events(&read_events(&mut first, "incident:1", quiet).await);
+        let last_id = heard
+            .iter()
+            .find(|(_, _, data)| data == "incident:1")
+            .map(|(_, id, _)| id.clone())
+            .expect("incident 1 announced");
+        assert!(last_id.parse::<i64>().expect("numeric id") > connected_at);
+        drop(first);
+
+        // While Obi's browser is away: a note on incident 1, a new incident 2,
+        // and a restricted incident 3 that Obi may not see.
+        let note = server
+            .call(
+                "add_timeline_note",
+                Some(&obi),
+                &[("number", "1"), ("body", "Rolled back the deploy")],
+            )
+            .await;
+        assert_eq!(note.status, StatusCode::OK, "{}", note.body);
+        for declared in [
+            declare(&server, &ivy).await,
+            declare_restricted(&server, &ivy).await,
+            declare(&server, &admin).await,
+        ] {
+            assert_eq!(declared.status, StatusCode::OK, "{}", declared.body);
+        }
+
+        let mut again = open_events_after(&server, &obi, &last_id).await;
+        let missed = parse_events(&read_events(&mut again, "incident:4", quiet).await);
+        let said: Vec<&str> = missed.iter().map(|(_, _, d)| d.as_str()).collect();
+        assert_eq!(
+            said,
+            vec!["incident:1", "incident:2", "incident:4"],
+            "{backend}: {missed:?}"
+        );
+        assert!(missed.iter().all(|(event, _, _)| event == "change"));
+        let ids: Vec<i64> = missed
+            .iter()
+            .map(|(_, id, _)| id.parse().expect("id"))
+            .collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "{backend}: {ids:?}");
+
+        // Ivy, inside the restricted incident, hears it on resuming from the same point.
+        let mut inside = open_events_after(&server, &ivy, &last_id).await;
+        let heard = read_events(&mut inside, "incident:4", quiet).await;
+        assert!(heard.contains("incident:3"), "{backend}: {heard}");
+
+        // An id this log never gave (another database, a forged header): refetch everything.
+        let mut forged = open_events_after(&server, &obi, "99999999").await;
+        let told = parse_events(&read_events(&mut forged, "gap", quiet).await);
+        assert_eq!(
+            told.first().map(|e| e.0.as_str()),
+            Some("resync"),
+            "{backend}: {told:?}"
+        );
+        assert_eq!(told.first().map(|e| e.2.as_str()), Some("gap"));
+    }
+}
