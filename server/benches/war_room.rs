@@ -261,13 +261,32 @@ async fn fan_out(
         }
         clients.push(stream);
     }
-    let refetch_request = post_request("/api/get_war_room", cookie, &format!("number={number}"));
+    // Each war room refetches over its own kept-alive connection, as a browser does.
+    let url = format!("http://{streams}/api/get_war_room");
+    let form = [("number", number.to_string())];
+    let mut browsers = Vec::with_capacity(count);
+    for _ in 0..count {
+        let browser = reqwest::Client::builder()
+            .pool_max_idle_per_host(1)
+            .build()
+            .expect("client");
+        let warm = browser
+            .post(&url)
+            .header("cookie", cookie)
+            .form(&form)
+            .send()
+            .await
+            .expect("warm-up refetch");
+        assert!(warm.status().is_success());
+        warm.bytes().await.expect("body");
+        browsers.push(browser);
+    }
     let mut results = Vec::new();
     for round in 0..rounds {
         let start = Instant::now();
         let mut handles = Vec::new();
-        for mut stream in clients.drain(..) {
-            let refetch_request = refetch_request.clone();
+        for (mut stream, browser) in clients.drain(..).zip(browsers.drain(..)) {
+            let (url, form, cookie) = (url.clone(), form.clone(), cookie.to_owned());
             handles.push(tokio::spawn(async move {
                 let mut buf = vec![0u8; 4096];
                 let mut seen = String::new();
@@ -277,14 +296,17 @@ async fn fan_out(
                 }
                 let heard = start.elapsed();
                 if refetch {
-                    let page = exchange(streams, refetch_request).await;
-                    assert!(
-                        page.starts_with("HTTP/1.1 200"),
-                        "{}",
-                        &page[..page.len().min(200)]
-                    );
+                    let page = browser
+                        .post(&url)
+                        .header("cookie", &cookie)
+                        .form(&form)
+                        .send()
+                        .await
+                        .expect("refetch");
+                    assert!(page.status().is_success(), "{}", page.status());
+                    page.bytes().await.expect("body");
                 }
-                (stream, heard, start.elapsed())
+                (stream, browser, heard, start.elapsed())
             }));
         }
         let body = format!("number={number}&body=round+{round}");
@@ -299,10 +321,11 @@ async fn fan_out(
             refetched: Duration::ZERO,
         };
         for handle in handles {
-            let (stream, heard, done) = handle.await.expect("client");
+            let (stream, browser, heard, done) = handle.await.expect("client");
             slowest.heard = slowest.heard.max(heard);
             slowest.refetched = slowest.refetched.max(done);
             clients.push(stream);
+            browsers.push(browser);
         }
         results.push(slowest);
     }
