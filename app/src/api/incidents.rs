@@ -385,7 +385,7 @@ pub async fn get_war_room(
         let mut view = state
             .rooms
             .get((number, window), version, || {
-                assemble_room(&state, &user, number, window)
+                assemble_room(&state, number, window)
             })
             .await?;
         personalize(&mut view, &user);
@@ -422,12 +422,11 @@ fn personalize(view: &mut WarRoomView, user: &User) {
     view.can_clear_blockers = user.can_lead || user.org_role == OrgRole::Admin;
 }
 
-/// Builds the war room of incident `number` (as `user` would see it; the
-/// caller personalizes it for each watcher).
+/// Builds the war room of incident `number` as everyone watching shares it;
+/// [`personalize`] then sets what each watcher may do.
 #[cfg(feature = "ssr")]
 async fn assemble_room(
     state: &AppState,
-    user: &User,
     number: i64,
     window: store::incidents::Window,
 ) -> Result<WarRoomView, ApiError> {
@@ -437,26 +436,13 @@ async fn assemble_room(
             .ok_or(ApiError::NotFound)?;
         let incident = &room.incident;
         let updates = store::updates::for_incident(&state.db, incident.id).await?;
-        let is_ic = room
-            .roles
-            .iter()
-            .any(|h| h.role == IncidentRole::IncidentCommander && h.user_id == user.id);
         let tick_of = |item: RhythmItem| {
             room.ticks
                 .iter()
                 .find(|(i, _)| *i == item)
                 .map(|(_, at)| *at)
         };
-        let holds_role = room.roles.iter().any(|h| h.user_id == user.id);
         let responders = store::leadership::responders_of(&state.db, incident.id).await?;
-        let added = responders.iter().any(|r| r.user_id == user.id);
-        let standing = crate::domain::leadership::Standing::of(holds_role, added);
-        let may_post = crate::domain::leadership::may_post(user.org_role, standing).is_ok();
-        let holds = |role: IncidentRole| {
-            room.roles
-                .iter()
-                .any(|h| h.role == role && h.user_id == user.id)
-        };
         let approvals = store::leadership::approvals(&state.db, Some(incident.id), false)
             .await?
             .into_iter()
@@ -620,15 +606,15 @@ async fn assemble_room(
                 })
                 .collect(),
             people,
-            me: user.id.0,
-            can_edit: may_post && incident.status.is_active(),
-            can_join: user.org_role != OrgRole::Viewer && incident.status.is_active(),
-            commands: is_ic || user.org_role == OrgRole::Admin,
-            is_ic,
-            can_request_approval: holds(IncidentRole::IncidentCommander)
-                || holds(IncidentRole::TechLead),
-            can_authorise: user.can_lead,
-            can_clear_blockers: user.can_lead || user.org_role == OrgRole::Admin,
+            // Per watcher: set by `personalize`.
+            me: 0,
+            can_edit: false,
+            can_join: false,
+            commands: false,
+            is_ic: false,
+            can_request_approval: false,
+            can_authorise: false,
+            can_clear_blockers: false,
             restricted: incident.restricted,
             postmortem_due_on: incident.postmortem_due_on,
             responders: responders

@@ -18,9 +18,6 @@ use crate::domain::users::{OrgRole, UserId};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::HashSet;
 
-/// The timeline line written when an incident becomes restricted.
-pub use crate::domain::timeline::RESTRICTED_NOTE;
-
 pub(crate) fn days_from(rows: &[(String, i64)]) -> DeadlineDays {
     let mut days = DeadlineDays::default();
     for (severity, n) in rows {

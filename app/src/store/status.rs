@@ -384,24 +384,6 @@ impl PublicSnapshot {
     }
 }
 
-/// Whether incident `number` shows on the public page (a customer-facing update
-/// or an affected component), and whether it is restricted: what an announcement
-/// of its change needs to know. `None` when there is no such incident.
-pub async fn publicity(db: &Db, number: i64) -> Result<Option<(bool, bool)>, StoreError> {
-    let row: Option<(bool, bool)> = read!(db, pool => {
-        sqlx::query_as(
-            "SELECT i.restricted, \
-             (EXISTS (SELECT 1 FROM stakeholder_updates s WHERE s.incident_id = i.id AND s.audience = 'customer') \
-              OR EXISTS (SELECT 1 FROM incident_components c WHERE c.incident_id = i.id)) \
-             FROM incidents i WHERE i.number = $1",
-        )
-        .bind(number)
-        .fetch_optional(pool)
-        .await?
-    });
-    Ok(row)
-}
-
 /// Reads the public page's data. Only customer-facing updates are read.
 pub async fn public_snapshot(db: &Db, now: DateTime<Utc>) -> Result<PublicSnapshot, StoreError> {
     let since = now - Duration::days(HISTORY_DAYS);
