@@ -27,7 +27,7 @@ test("a resolved incident gets a postmortem whose prevention item is tracked unt
   expect(logged.status()).toBe(200);
   const room = await (await ic.request.post("/api/get_war_room", { form: { number: String(number) } })).json();
   const resolved = await ic.request.post("/api/change_status", {
-    form: { number: String(number), version: String(room.version), status: "resolved", severity: "sev2" },
+    form: { number: String(number), version: String(room.room.version), status: "resolved", severity: "sev2" },
   });
   expect(resolved.status()).toBe(200);
 

@@ -2,8 +2,10 @@
 //!
 //! One incident seeded with 5,000 timeline entries and 500 decisions. Measures
 //! (1) the server render of its war room and (2) the time for one change to
-//! reach 200 connected event-stream clients through the change log, each
-//! beside a trivial handler measured in the same run, reported as ratios; then
+//! reach 200 connected event-stream clients through the change log and every
+//! one of them to refetch its war room, beside `/healthz` and a plain SSE
+//! broadcast (no sign-in, no log) with a no-op refetch measured in the same
+//! run, reported as ratios; then
 //! (3) the same change made on one replica reaching 200 clients of another,
 //! two routers with their own log followers on one PostgreSQL database.
 
@@ -15,6 +17,7 @@ use app::store::incidents::{self, Declaration};
 use app::store::sessions::Sessions;
 use app::store::{testing, users, Db};
 use axum::routing::get;
+use futures::StreamExt;
 use leptos::config::LeptosOptions;
 use server::{router, ServerState, SessionSettings};
 use std::net::SocketAddr;
@@ -88,7 +91,7 @@ fn report(name: &str, times: &[Duration], baseline: &[Duration], high: f64) {
     let (median, tail) = (percentile(times, 0.5), percentile(times, high));
     let (base_median, base_tail) = (percentile(baseline, 0.5), percentile(baseline, high));
     println!(
-        "{name}: median {:.2} ms, p{} {:.2} ms | trivial handler median {:.3} ms, p{} {:.3} ms | ratio median {:.1}x, p{} {:.1}x",
+        "{name}: median {:.2} ms, p{} {:.2} ms | yardstick median {:.3} ms, p{} {:.3} ms | ratio median {:.1}x, p{} {:.1}x",
         ms(median),
         (high * 100.0) as u32,
         ms(tail),
@@ -162,9 +165,28 @@ async fn seed(db: &Db) -> i64 {
     incident.number
 }
 
+/// The floor every live figure stands on: a plain SSE broadcast with no
+/// sign-in, no log and no filter, served by the same router.
+type Plain = tokio::sync::broadcast::Sender<u64>;
+
+fn plain_stream(plain: Plain) -> axum::response::Response {
+    use axum::response::sse::{Event, Sse};
+    use axum::response::IntoResponse;
+    let first = futures::stream::once(async { Event::default().event("ready").data("") });
+    let rest = tokio_stream::wrappers::BroadcastStream::new(plain.subscribe()).filter_map(
+        |round| async move {
+            round
+                .ok()
+                .map(|n| Event::default().event("plain").data(n.to_string()))
+        },
+    );
+    Sse::new(first.chain(rest).map(Ok::<_, std::convert::Infallible>)).into_response()
+}
+
 /// One replica: a router with its own event source following the change log.
-async fn serve(db: &Db) -> SocketAddr {
+async fn serve(db: &Db) -> (SocketAddr, Plain) {
     let sessions = Sessions::open(db).await.expect("sessions");
+    let (plain, _) = tokio::sync::broadcast::channel(16);
     let events = Events::new();
     events.follow(db.clone(), None);
     let state = ServerState {
@@ -189,7 +211,14 @@ async fn serve(db: &Db) -> SocketAddr {
             base_url: "http://127.0.0.1:3000".to_owned(),
         },
     )
-    .route("/bench/trivial", get(|| async { "ok" }));
+    .route("/bench/trivial", get(|| async { "ok" }))
+    .route(
+        "/bench/plain",
+        get({
+            let plain = plain.clone();
+            move || async move { plain_stream(plain) }
+        }),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -202,7 +231,7 @@ async fn serve(db: &Db) -> SocketAddr {
         .await
         .expect("serve");
     });
-    addr
+    (addr, plain)
 }
 
 async fn sign_in(addr: SocketAddr) -> String {
@@ -332,21 +361,98 @@ async fn fan_out(
     results
 }
 
-/// Median and p99 over rounds of the slowest client per round.
-fn report_rounds(name: &str, rounds: &[Round], baseline: &[Duration]) {
-    let mut heard: Vec<Duration> = rounds.iter().map(|r| r.heard).collect();
-    let mut done: Vec<Duration> = rounds.iter().map(|r| r.refetched).collect();
-    heard.sort();
-    done.sort();
-    let base = percentile(baseline, 0.5);
+/// The floor: `count` clients on the plain broadcast; each round one message
+/// is sent and, with `refetch`, every client then asks `/bench/trivial` over
+/// its kept-alive connection. Times until the slowest heard it and finished.
+async fn plain_fan_out(addr: SocketAddr, plain: &Plain, rounds: usize, count: usize) -> Vec<Round> {
+    let mut clients = Vec::with_capacity(count);
+    let mut browsers = Vec::with_capacity(count);
+    let url = format!("http://{addr}/bench/trivial");
+    for _ in 0..count {
+        let mut stream = TcpStream::connect(addr).await.expect("connect");
+        stream.set_nodelay(true).expect("nodelay");
+        stream
+            .write_all(b"GET /bench/plain HTTP/1.1\r\nHost: bench\r\n\r\n")
+            .await
+            .expect("write");
+        let mut buf = vec![0u8; 4096];
+        let mut seen = String::new();
+        while !seen.contains("event: ready") {
+            let n = stream.read(&mut buf).await.expect("read");
+            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+        clients.push(stream);
+        let browser = reqwest::Client::builder()
+            .pool_max_idle_per_host(1)
+            .build()
+            .expect("client");
+        browser
+            .get(&url)
+            .send()
+            .await
+            .expect("warm-up")
+            .bytes()
+            .await
+            .expect("body");
+        browsers.push(browser);
+    }
+    let mut results = Vec::new();
+    for round in 0..rounds as u64 {
+        let start = Instant::now();
+        let mut handles = Vec::new();
+        for (mut stream, browser) in clients.drain(..).zip(browsers.drain(..)) {
+            let url = url.clone();
+            handles.push(tokio::spawn(async move {
+                let mut buf = vec![0u8; 4096];
+                let mut seen = String::new();
+                while !seen.contains(&format!("data: {round}\n")) {
+                    let n = stream.read(&mut buf).await.expect("read");
+                    seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+                }
+                let heard = start.elapsed();
+                let reply = browser.get(&url).send().await.expect("refetch");
+                assert!(reply.status().is_success());
+                reply.bytes().await.expect("body");
+                (stream, browser, heard, start.elapsed())
+            }));
+        }
+        plain.send(round).expect("subscribers");
+        let mut slowest = Round {
+            heard: Duration::ZERO,
+            refetched: Duration::ZERO,
+        };
+        for handle in handles {
+            let (stream, browser, heard, done) = handle.await.expect("client");
+            slowest.heard = slowest.heard.max(heard);
+            slowest.refetched = slowest.refetched.max(done);
+            clients.push(stream);
+            browsers.push(browser);
+        }
+        results.push(slowest);
+    }
+    results
+}
+
+/// Median and p99 over rounds of the slowest client per round, beside the
+/// plain broadcast (with a trivial refetch) measured in the same run.
+fn report_rounds(name: &str, rounds: &[Round], floor: &[Round]) {
+    let sorted = |pick: fn(&Round) -> Duration, of: &[Round]| {
+        let mut times: Vec<Duration> = of.iter().map(pick).collect();
+        times.sort();
+        times
+    };
+    let (heard, done) = (sorted(|r| r.heard, rounds), sorted(|r| r.refetched, rounds));
+    let (floor_heard, floor_done) = (sorted(|r| r.heard, floor), sorted(|r| r.refetched, floor));
     println!(
-        "{name}: every client heard it: median {:.1} ms, p99 {:.1} ms | every war room refetched: median {:.1} ms, p99 {:.1} ms | /bench/trivial median {:.3} ms (refetch p99 = {:.0}x)",
+        "{name}: every client heard it: median {:.1} ms, p99 {:.1} ms | every war room refetched: median {:.1} ms, p99 {:.1} ms \
+         | plain broadcast heard p99 {:.1} ms, + trivial refetch p99 {:.1} ms (refetched p99 = {:.1}x the plain floor)",
         ms(percentile(&heard, 0.5)),
         ms(percentile(&heard, 0.99)),
         ms(percentile(&done, 0.5)),
         ms(percentile(&done, 0.99)),
-        ms(base),
-        ms(percentile(&done, 0.99)) / ms(base),
+        ms(percentile(&floor_heard, 0.99)),
+        ms(percentile(&floor_done, 0.99)),
+        ms(percentile(&done, 0.99)) / ms(percentile(&floor_done, 0.99)),
     );
 }
 
@@ -354,20 +460,29 @@ fn report_rounds(name: &str, rounds: &[Round], baseline: &[Duration]) {
 async fn main() {
     let db = testing::fresh_sqlite().await;
     let number = seed(&db).await;
-    let addr = serve(&db).await;
+    let (addr, plain) = serve(&db).await;
     let cookie = sign_in(addr).await;
 
-    // 1. War-room render beside a trivial handler.
+    // 1. War-room render beside /healthz (the issue's yardstick) and a
+    //    handler that does nothing.
     let page = get_request(&format!("/incidents/{number}"), &cookie);
+    let healthz = get_request("/healthz", &cookie);
     let trivial = get_request("/bench/trivial", &cookie);
     let newest = format!("decision {}", entries() / 10 - 1);
     timed(addr, &page, 5, &newest).await; // warm-up
     let page_times = timed(addr, &page, 100, &newest).await;
+    let healthz_times = timed(addr, &healthz, 1_000, "ok").await;
     let trivial_times = timed(addr, &trivial, 1_000, "ok").await;
     let bytes = exchange(addr, page.clone()).await.len();
     println!("war room page: {bytes} bytes");
     report(
-        "war-room render (100 requests)",
+        "war-room render vs /healthz",
+        &page_times,
+        &healthz_times,
+        0.95,
+    );
+    report(
+        "war-room render vs no-op handler",
         &page_times,
         &trivial_times,
         0.95,
@@ -377,35 +492,31 @@ async fn main() {
     //    every one of them refetching its war room.
     let rounds = 20;
     let count = sse_clients();
-    let baseline = timed(addr, &trivial, 1_000, "ok").await;
+    let floor = plain_fan_out(addr, &plain, rounds, count).await;
     let fanned = fan_out(addr, addr, &cookie, number, rounds, count, true).await;
     report_rounds(
         &format!("sqlite, one server, {count} war rooms x {rounds} changes"),
         &fanned,
-        &baseline,
+        &floor,
     );
 
     // 3. Two replicas on one PostgreSQL: the change is made on A, the war rooms are on B.
     let db = testing::fresh_postgres().await;
     let number = seed(&db).await;
-    let a = serve(&db).await;
-    let b = serve(&db).await;
+    let (a, plain) = serve(&db).await;
+    let (b, _) = serve(&db).await;
     let cookie = sign_in(a).await;
-    let baseline = timed(b, &trivial_on(&cookie), 1_000, "ok").await;
+    let floor = plain_fan_out(a, &plain, rounds, count).await;
     let same = fan_out(a, a, &cookie, number, rounds, count, true).await;
     report_rounds(
         &format!("postgres, same replica, {count} war rooms"),
         &same,
-        &baseline,
+        &floor,
     );
     let across = fan_out(a, b, &cookie, number, rounds, count, true).await;
     report_rounds(
         &format!("postgres, across replicas, {count} war rooms"),
         &across,
-        &baseline,
+        &floor,
     );
-}
-
-fn trivial_on(cookie: &str) -> String {
-    get_request("/bench/trivial", cookie)
 }

@@ -1,5 +1,6 @@
 //! Server functions of the war room and the dashboard.
 
+use super::shared::Shared;
 use super::ApiError;
 use crate::domain::incidents::{IncidentStatus, Severity};
 use crate::domain::milestones::Milestone;
@@ -102,9 +103,9 @@ pub struct PersonView {
     pub name: String,
 }
 
-/// Everything the war room shows, and what the viewer may do there.
+/// Everything the war room shows, the same for everyone watching.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WarRoomView {
+pub struct Room {
     pub number: i64,
     pub title: String,
     pub severity: Severity,
@@ -129,19 +130,6 @@ pub struct WarRoomView {
     pub restore: Vec<RestoreView>,
     pub milestones: Vec<MilestoneView>,
     pub people: Vec<PersonView>,
-    pub me: i64,
-    /// Writes in the responder channel: holds a role, added by the IC, or admin; incident active.
-    pub can_edit: bool,
-    /// May take an empty role (any responder or admin by org role, while active).
-    pub can_join: bool,
-    pub commands: bool,
-    pub is_ic: bool,
-    /// Holds the Tech Lead or IC role: may ask leaders for authorisation.
-    pub can_request_approval: bool,
-    /// Has the leadership permission: approves and denies.
-    pub can_authorise: bool,
-    /// Takes and resolves blockers (the permission, or admin).
-    pub can_clear_blockers: bool,
     /// Possible security impact or data exposure: participants and admins only.
     pub restricted: bool,
     pub postmortem_due_on: Option<chrono::NaiveDate>,
@@ -155,6 +143,33 @@ pub struct WarRoomView {
     /// above hold the newest of them).
     pub decision_count: i64,
     pub timeline_count: i64,
+}
+
+/// The war room as one person sees it: the shared [`Room`] and what they may
+/// do there. Reads of the room's fields go through to it (`view.title`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WarRoomView {
+    pub room: super::shared::Shared<Room>,
+    pub me: i64,
+    /// Writes in the responder channel: holds a role, added by the IC, or admin; incident active.
+    pub can_edit: bool,
+    /// May take an empty role (any responder or admin by org role, while active).
+    pub can_join: bool,
+    pub commands: bool,
+    pub is_ic: bool,
+    /// Holds the Tech Lead or IC role: may ask leaders for authorisation.
+    pub can_request_approval: bool,
+    /// Has the leadership permission: approves and denies.
+    pub can_authorise: bool,
+    /// Takes and resolves blockers (the permission, or admin).
+    pub can_clear_blockers: bool,
+}
+
+impl std::ops::Deref for WarRoomView {
+    type Target = Room;
+    fn deref(&self) -> &Room {
+        &self.room
+    }
 }
 
 #[cfg(feature = "ssr")]
@@ -382,44 +397,47 @@ pub async fn get_war_room(
             ));
         }
         let version = store::changes::last_of_incident(&state.db, number).await?;
-        let mut view = state
+        let room = state
             .rooms
             .get((number, window), version, || {
                 assemble_room(&state, number, window)
             })
             .await?;
-        personalize(&mut view, &user);
-        Ok(view)
+        Ok(personalize(room, &user))
     })
     .await
 }
 
-/// Sets what `user` may do in a shared war-room view, from the view itself.
+/// The shared `room` as `user` sees it: what they may do there, worked out
+/// from the room itself.
 #[cfg(feature = "ssr")]
-fn personalize(view: &mut WarRoomView, user: &User) {
+fn personalize(room: Shared<Room>, user: &User) -> WarRoomView {
     let me = user.id.0;
     let holds = |role: IncidentRole| {
-        view.roles
+        room.roles
             .iter()
             .any(|r| r.role == role && r.holder.as_ref().is_some_and(|h| h.user_id == me))
     };
     let is_ic = holds(IncidentRole::IncidentCommander);
-    let holds_role = view
+    let holds_role = room
         .roles
         .iter()
         .any(|r| r.holder.as_ref().is_some_and(|h| h.user_id == me));
-    let added = view.responders.iter().any(|p| p.id == me);
+    let added = room.responders.iter().any(|p| p.id == me);
     let standing = crate::domain::leadership::Standing::of(holds_role, added);
     let may_post = crate::domain::leadership::may_post(user.org_role, standing).is_ok();
-    let active = view.status.is_active();
-    view.can_request_approval = is_ic || holds(IncidentRole::TechLead);
-    view.me = me;
-    view.can_edit = may_post && active;
-    view.can_join = user.org_role != OrgRole::Viewer && active;
-    view.commands = is_ic || user.org_role == OrgRole::Admin;
-    view.is_ic = is_ic;
-    view.can_authorise = user.can_lead;
-    view.can_clear_blockers = user.can_lead || user.org_role == OrgRole::Admin;
+    let active = room.status.is_active();
+    WarRoomView {
+        can_request_approval: is_ic || holds(IncidentRole::TechLead),
+        me,
+        can_edit: may_post && active,
+        can_join: user.org_role != OrgRole::Viewer && active,
+        commands: is_ic || user.org_role == OrgRole::Admin,
+        is_ic,
+        can_authorise: user.can_lead,
+        can_clear_blockers: user.can_lead || user.org_role == OrgRole::Admin,
+        room,
+    }
 }
 
 /// Builds the war room of incident `number` as everyone watching shares it;
@@ -429,7 +447,7 @@ async fn assemble_room(
     state: &AppState,
     number: i64,
     window: store::incidents::Window,
-) -> Result<WarRoomView, ApiError> {
+) -> Result<Shared<Room>, ApiError> {
     {
         let room = store::incidents::war_room_window(&state.db, number, window)
             .await?
@@ -462,7 +480,7 @@ async fn assemble_room(
                 name: u.name,
             })
             .collect();
-        Ok(WarRoomView {
+        Ok(Shared::new(Room {
             number: incident.number,
             title: incident.title.clone(),
             severity: incident.severity,
@@ -606,15 +624,6 @@ async fn assemble_room(
                 })
                 .collect(),
             people,
-            // Per watcher: set by `personalize`.
-            me: 0,
-            can_edit: false,
-            can_join: false,
-            commands: false,
-            is_ic: false,
-            can_request_approval: false,
-            can_authorise: false,
-            can_clear_blockers: false,
             restricted: incident.restricted,
             postmortem_due_on: incident.postmortem_due_on,
             responders: responders
@@ -633,7 +642,7 @@ async fn assemble_room(
                     .is_some_and(|u| u.public_status != "resolved"),
             decision_count: room.decision_count,
             timeline_count: room.timeline_count,
-        })
+        }))
     }
 }
 

@@ -15,6 +15,7 @@ pub mod postmortems;
 pub mod rooms;
 #[cfg(feature = "ssr")]
 mod session;
+pub mod shared;
 pub mod status;
 pub mod updates;
 pub mod users;

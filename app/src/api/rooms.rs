@@ -1,9 +1,10 @@
 //! War-room views built once per change of an incident and shared by every
 //! watcher: when a note reaches a thousand open war rooms, the first refetch
-//! builds the view and the others wait for it, then each gets its own copy
-//! with the flags of what its person may do.
+//! builds the view and the others wait for it, then each gets the same
+//! [`Shared`] room (serialized once) beside the flags of what its person may do.
 
-use super::incidents::WarRoomView;
+use super::incidents::Room;
+use super::shared::Shared;
 use super::ApiError;
 use crate::store::incidents::Window;
 use std::collections::HashMap;
@@ -16,7 +17,7 @@ use tokio::sync::OnceCell;
 const KEPT: usize = 64;
 
 /// The shared war-room views of one server, by incident number and window.
-pub type RoomCache = Versioned<(i64, Window), WarRoomView>;
+pub type RoomCache = Versioned<(i64, Window), Shared<Room>>;
 
 #[derive(Debug, Clone)]
 struct Slot<T> {

@@ -53,7 +53,18 @@ pub(crate) async fn respond<T>(
     let out = body.await;
     if let Err(e) = &out {
         if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
-            if let Ok(status) = axum::http::StatusCode::from_u16(e.status_code()) {
+            // A page sends a signed-out visitor to sign in while its own
+            // resources answer 401: the redirect must stay the page's status,
+            // whichever finishes first.
+            let redirecting = options
+                .0
+                .read()
+                .map(|parts| parts.status.is_some_and(|s| s.is_redirection()))
+                .unwrap_or(false);
+            if let (false, Ok(status)) = (
+                redirecting,
+                axum::http::StatusCode::from_u16(e.status_code()),
+            ) {
                 options.set_status(status);
             }
         }

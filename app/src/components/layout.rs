@@ -6,6 +6,12 @@ use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect, A};
 
 /// Shows its child route to signed-in users; sends everyone else to sign in (or setup).
+///
+/// The page (`<Outlet/>`) sits beside the sign-in gate, not inside it: during
+/// server rendering a `Transition` walks its children more than once, so a
+/// page inside it ran twice and every resource it made was sent twice. A
+/// closed gate hides the page with CSS (`.gate-closed ~ .page`), and the
+/// page's own server functions refuse anyone the gate would stop.
 #[component]
 pub fn SignedInLayout() -> impl IntoView {
     let auth = expect_context::<Auth>();
@@ -16,7 +22,7 @@ pub fn SignedInLayout() -> impl IntoView {
                 match auth.state.await {
                     Ok(AuthState { user: Some(user), .. }) if user.must_change_password => {
                         view! {
-                            <main class="auth-page">
+                            <div class="auth-page gate-closed">
                                 <div class="auth-card">
                                     <p class="brand-mark">"Calmroom"</p>
                                     <crate::pages::ChangePasswordForm forced=true />
@@ -24,7 +30,7 @@ pub fn SignedInLayout() -> impl IntoView {
                                         <button type="submit" class="button-quiet">"Not now: sign out"</button>
                                     </ActionForm>
                                 </div>
-                            </main>
+                            </div>
                         }
                             .into_any()
                     }
@@ -33,27 +39,37 @@ pub fn SignedInLayout() -> impl IntoView {
                         view! {
                             <AppHeader user />
                             {leads.then(|| view! { <crate::pages::ApprovalBanner /> })}
-                            <main class="page">
-                                <Outlet />
-                            </main>
                         }
                             .into_any()
                     }
                     Ok(AuthState { needs_setup: true, .. }) => {
-                        view! { <Redirect path="/setup" /> }.into_any()
+                        view! {
+                            <span class="gate-closed" hidden></span>
+                            <Redirect path="/setup" />
+                        }
+                            .into_any()
                     }
-                    Ok(_) => view! { <Redirect path="/sign-in" /> }.into_any(),
+                    Ok(_) => {
+                        view! {
+                            <span class="gate-closed" hidden></span>
+                            <Redirect path="/sign-in" />
+                        }
+                            .into_any()
+                    }
                     Err(e) => {
                         view! {
-                            <main class="page">
+                            <div class="page gate-closed">
                                 <p class="notice notice-error">{e.to_string()}</p>
-                            </main>
+                            </div>
                         }
                             .into_any()
                     }
                 }
             })}
         </Transition>
+        <main class="page">
+            <Outlet />
+        </main>
     }
 }
 

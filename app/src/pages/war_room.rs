@@ -733,7 +733,8 @@ fn Timeline(view: WarRoomView, actions: Actions) -> AnyView {
             <ol class="timeline scroll" data-testid="timeline">
                 {view
                     .timeline
-                    .into_iter()
+                    .iter()
+                    .cloned()
                     .map(|e| view! {
                         <li class="entry" class:entry-event=e.is_event>
                             <time class="hint">{clock_seconds(e.at)}</time>

@@ -34,7 +34,7 @@ async fn the_war_room_shows_the_newest_hundred_pages_older_and_stays_fresh_for_e
             )
             .await;
         assert_eq!(more.status, StatusCode::OK, "{}", more.body);
-        let more = json(&more);
+        let more = room_view(&more);
         assert_eq!(
             more["timeline"].as_array().map(|t| t.len() as i64),
             Some(total)
@@ -402,5 +402,51 @@ async fn only_the_ic_corrects_a_milestone_and_a_bad_bridge_link_is_refused_at_it
             !initial["done_at"].is_null(),
             "posting impact and best guess ticks the initial status"
         );
+    }
+}
+
+/// The page's data travels once: before, the layout's sign-in gate rendered
+/// the page twice on the server and both copies went to the browser. And a
+/// stranger is still sent to sign in, not answered 401 by the page's data.
+#[tokio::test]
+async fn a_war_room_page_carries_its_room_once_and_sends_strangers_to_sign_in() {
+    for server in servers().await {
+        let backend = server.db.backend();
+        let admin = server.set_up().await;
+        declare(&server, &admin).await;
+        let note = server
+            .call(
+                "add_timeline_note",
+                Some(&admin),
+                &[("number", "1"), ("body", "Needle7f3a in the logs")],
+            )
+            .await;
+        assert_eq!(note.status, StatusCode::OK, "{}", note.body);
+        let page = server.get("/incidents/1", Some(&admin)).await;
+        assert_eq!(page.status, StatusCode::OK, "{backend}");
+        // Once on the page, once in the data the browser takes over with.
+        assert_eq!(
+            page.body.matches("Needle7f3a").count(),
+            2,
+            "{backend}: {}",
+            page.body
+        );
+
+        for path in ["/incidents/1", "/incidents/1/comms", "/"] {
+            let request = Request::get(path)
+                .header(header::ACCEPT, "text/html")
+                .body(Body::empty())
+                .expect("request");
+            let response = server.app.clone().oneshot(request).await.expect("response");
+            assert_eq!(response.status(), StatusCode::FOUND, "{backend} {path}");
+            assert_eq!(
+                response
+                    .headers()
+                    .get(header::LOCATION)
+                    .and_then(|l| l.to_str().ok()),
+                Some("/sign-in"),
+                "{backend} {path}"
+            );
+        }
     }
 }
