@@ -1,6 +1,5 @@
 //! Server functions of the war room and the dashboard.
 
-use super::shared::Shared;
 use super::ApiError;
 use crate::domain::incidents::{IncidentStatus, Severity};
 use crate::domain::milestones::Milestone;
@@ -14,6 +13,7 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "ssr")]
 use {
     super::session::{require_user, require_writer, respond, state, AppState},
+    super::shared::Shared,
     crate::domain::access::Capability,
     crate::domain::incidents::{bounded_text, IncidentId, IncidentTitle},
     crate::domain::rhythm::{self, ItemState},
