@@ -13,10 +13,13 @@ use leptos_meta::Title;
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let auth = expect_context::<Auth>();
-    let can_declare = move || {
+    // Read inside a Transition: the page is not inside the layout's sign-in
+    // gate (components/layout.rs), so a bare read would render nothing on
+    // the server and mismatch in the browser.
+    let can_declare = move || async move {
         auth.state
-            .get()
-            .and_then(Result::ok)
+            .await
+            .ok()
             .and_then(|AuthState { user, .. }| user)
             .is_some_and(|user| user.org_role != OrgRole::Viewer)
     };
@@ -26,13 +29,17 @@ pub fn DashboardPage() -> impl IntoView {
         <div class="dashboard">
             <div class="dashboard-main">
                 <IncidentList />
-                <Show when=can_declare>
-                    <super::action_items::FollowUpPanels />
-                </Show>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        can_declare().await.then(|| view! { <super::action_items::FollowUpPanels /> })
+                    })}
+                </Transition>
             </div>
-            <Show when=can_declare>
-                <DeclareForm />
-            </Show>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    can_declare().await.then(|| view! { <DeclareForm /> })
+                })}
+            </Transition>
         </div>
     }
 }
