@@ -54,7 +54,7 @@ await shot(adminCtx, "/admin/templates", "admin-templates");
 const me = await (await api(adminCtx, "auth_state", {})).json();
 await api(adminCtx, "log_decision", { number: "1", decision: "Fail over to pg-primary-3", reason: "Freeing space would take longer than the failover", owner_id: String(me.user.id) });
 const room = await (await api(adminCtx, "get_war_room", { number: "1" })).json();
-await api(adminCtx, "change_status", { number: "1", version: String(room.version), status: "resolved", severity: "sev2" });
+await api(adminCtx, "change_status", { number: "1", version: String(room.room.version), status: "resolved", severity: "sev2" });
 await shot(adminCtx, "/incidents/1", "war-room-resolved");
 await shot(calCtx, "/incidents/1/comms", "comms-resolution");
 await api(adminCtx, "start_postmortem", { number: "1" });
