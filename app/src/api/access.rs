@@ -14,6 +14,7 @@ pub(crate) struct Access {
     pub incident: Incident,
     pub user: User,
     on: Involvement,
+    last_change: Option<i64>,
 }
 
 impl Access {
@@ -24,6 +25,12 @@ impl Access {
     /// Refuses (403 with the rule's words) unless the caller may do `what`.
     pub fn require(&self, what: Capability) -> Result<(), ApiError> {
         decide(person(&self.user), self.on, what).map_err(denied)
+    }
+
+    /// The incident's last change-log sequence when it was opened: the
+    /// version of every shared view of it.
+    pub fn last_change(&self) -> Option<i64> {
+        self.last_change
     }
 
     /// Whether the caller may do `what` (for the flags a page shows).
@@ -48,10 +55,7 @@ fn denied(d: Denied) -> ApiError {
 
 /// Opens incident `number` for `user`: not found when it is missing or hidden from them.
 pub(crate) async fn open(state: &AppState, user: &User, number: i64) -> Result<Access, ApiError> {
-    let incident = store::incidents::find_by_number(&state.db, number)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    open_incident(state, user, incident, false).await
+    open_number(state, user, number, false).await
 }
 
 /// Opens the incident of action item `item` for `user`, who may own the item.
@@ -64,26 +68,28 @@ pub(crate) async fn open_item(
     let (_, number, owner) = store::leadership::item_incident(&state.db, item)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let incident = store::incidents::find_by_number(&state.db, number)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    open_incident(state, user, incident, owner == Some(user.id)).await
+    open_number(state, user, number, owner == Some(user.id)).await
 }
 
-async fn open_incident(
+/// The incident, where the caller stands and its last change come from one
+/// query: every incident-scoped request, and every watcher's refetch, asks it.
+async fn open_number(
     state: &AppState,
     user: &User,
-    incident: Incident,
+    number: i64,
     owns_item: bool,
 ) -> Result<Access, ApiError> {
-    let on = store::leadership::involvement(&state.db, incident.id, user.id)
+    let opened = store::leadership::open(&state.db, number, user.id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let on = Involvement { owns_item, ..on };
     let access = Access {
-        incident,
+        incident: opened.incident,
         user: user.clone(),
-        on,
+        on: Involvement {
+            owns_item,
+            ..opened.on
+        },
+        last_change: opened.last_change,
     };
     access.require(Capability::See)?;
     Ok(access)

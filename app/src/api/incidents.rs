@@ -390,13 +390,14 @@ pub async fn get_war_room(
             decisions: shown("decisions", decisions)?,
             timeline: shown("timeline", timeline)?,
         };
-        super::access::open(&state, &user, number).await?;
+        let access = super::access::open(&state, &user, number).await?;
         if user.org_role == OrgRole::Viewer {
             return Err(ApiError::Forbidden(
                 "Stakeholders follow incidents through the status channel.".to_owned(),
             ));
         }
-        let version = store::changes::last_of_incident(&state.db, number).await?;
+        // Read before building, so a change during the build is not hidden.
+        let version = access.last_change();
         let room = state
             .rooms
             .get((number, window), version, || {

@@ -123,6 +123,72 @@ pub async fn can_see(db: &Db, id: IncidentId, user: &User) -> Result<bool, Store
     }))
 }
 
+/// Where each person stands on an incident, as the columns of one query
+/// (`$1` is the person, `i` the incident).
+const INVOLVEMENT_SQL: &str = "EXISTS (SELECT 1 FROM role_assignments r WHERE r.incident_id = i.id AND r.user_id = $1 AND r.released_at IS NULL) AS holds_role, \
+     EXISTS (SELECT 1 FROM incident_responders m WHERE m.incident_id = i.id AND m.user_id = $1 AND m.removed_at IS NULL) AS added, \
+     EXISTS (SELECT 1 FROM role_assignments r WHERE r.incident_id = i.id AND r.user_id = $1 AND r.role = 'ic' AND r.released_at IS NULL) AS is_ic, \
+     EXISTS (SELECT 1 FROM role_assignments r WHERE r.incident_id = i.id AND r.user_id = $1 AND r.role = 'comms_lead' AND r.released_at IS NULL) AS is_comms_lead, \
+     EXISTS (SELECT 1 FROM role_assignments r WHERE r.incident_id = i.id AND r.role = 'comms_lead' AND r.released_at IS NULL) AS comms_lead_filled";
+
+#[derive(sqlx::FromRow)]
+struct OpenedRow {
+    #[sqlx(flatten)]
+    incident: IncidentRow,
+    participant: bool,
+    holds_role: bool,
+    added: bool,
+    is_ic: bool,
+    is_comms_lead: bool,
+    comms_lead_filled: bool,
+    last_change: Option<i64>,
+}
+
+/// An incident opened for one person: the incident, where they stand on it,
+/// and its last change-log sequence (what a shared view of it is keyed by).
+#[derive(Debug, Clone)]
+pub struct Opened {
+    pub incident: super::incidents::Incident,
+    pub on: Involvement,
+    pub last_change: Option<i64>,
+}
+
+/// Incident `number` with where `user` stands on it and its last change, in
+/// one query (every incident-scoped request asks this; `None`: no such incident).
+pub async fn open(db: &Db, number: i64, user: UserId) -> Result<Option<Opened>, StoreError> {
+    let row: Option<OpenedRow> = read!(db, pool => {
+        sqlx::query_as(&format!(
+            "SELECT {columns}, {PARTICIPANT_SQL} AS participant, {INVOLVEMENT_SQL}, \
+             (SELECT MAX(c.seq) FROM change_log c WHERE c.incident_number = i.number) AS last_change \
+             FROM incidents i WHERE i.number = $2",
+            columns = INCIDENT_COLUMNS,
+        ))
+        .bind(user.0)
+        .bind(number)
+        .fetch_optional(pool)
+        .await?
+    });
+    row.map(|row| {
+        let incident: super::incidents::Incident = row.incident.try_into()?;
+        let on = Involvement {
+            restricted: incident.restricted,
+            participant: row.participant,
+            holds_role: row.holds_role,
+            added: row.added,
+            is_ic: row.is_ic,
+            is_comms_lead: row.is_comms_lead,
+            comms_lead_filled: row.comms_lead_filled,
+            owns_item: false,
+        };
+        Ok(Opened {
+            incident,
+            on,
+            last_change: row.last_change,
+        })
+    })
+    .transpose()
+}
+
 /// Where `user` stands on incident `id` (`None` when there is no such incident).
 pub async fn involvement(
     db: &Db,
@@ -864,6 +930,46 @@ mod tests {
             user,
             org_role: OrgRole::Responder,
             is_ic: true,
+        }
+    }
+
+    #[tokio::test]
+    async fn opening_an_incident_reads_it_where_the_person_stands_and_its_last_change() {
+        use crate::store::changes::{last_of_incident, recording, Subject};
+        for db in fresh_databases().await {
+            let backend = db.backend();
+            let ada = person(&db, "Ada", OrgRole::Responder).await;
+            let obi = person(&db, "Obi", OrgRole::Responder).await;
+            let incident = declared(&db, ada, Severity::Sev2).await;
+            let noting = add_note(&db, incident.id, "Error rate is flat", ada, Utc::now());
+            let (noted, committed) = recording(&[Subject::Incident(incident.number)], noting).await;
+            noted.expect("note");
+            assert!(committed, "{backend}");
+
+            let ic = open(&db, incident.number, ada)
+                .await
+                .expect("open")
+                .expect("found");
+            assert_eq!(ic.incident.id, incident.id, "{backend}");
+            assert!(
+                ic.on.is_ic && ic.on.holds_role && ic.on.participant,
+                "{backend}"
+            );
+            assert!(!ic.on.restricted && !ic.on.comms_lead_filled, "{backend}");
+            let last = last_of_incident(&db, incident.number).await.expect("last");
+            assert!(last.is_some(), "{backend}");
+            assert_eq!(ic.last_change, last, "{backend}");
+
+            let outsider = open(&db, incident.number, obi)
+                .await
+                .expect("open")
+                .expect("found");
+            assert!(!outsider.on.participant && !outsider.on.is_ic, "{backend}");
+            assert!(!outsider.on.holds_role && !outsider.on.added, "{backend}");
+            assert!(open(&db, incident.number + 1, ada)
+                .await
+                .expect("open")
+                .is_none());
         }
     }
 
