@@ -259,6 +259,30 @@ struct Round {
     refetched: Duration,
 }
 
+/// One client's round: its stream and browser back, when it heard, when it was done.
+type Client = tokio::task::JoinHandle<(TcpStream, reqwest::Client, Duration, Duration)>;
+
+/// Waits for every client of a round, gives their connections back for the
+/// next one, and answers the slowest.
+async fn slowest(
+    handles: Vec<Client>,
+    clients: &mut Vec<TcpStream>,
+    browsers: &mut Vec<reqwest::Client>,
+) -> Round {
+    let mut slowest = Round {
+        heard: Duration::ZERO,
+        refetched: Duration::ZERO,
+    };
+    for handle in handles {
+        let (stream, browser, heard, done) = handle.await.expect("client");
+        slowest.heard = slowest.heard.max(heard);
+        slowest.refetched = slowest.refetched.max(done);
+        clients.push(stream);
+        browsers.push(browser);
+    }
+    slowest
+}
+
 /// Opens `clients` event streams on `streams`, then `rounds` times adds a
 /// note through `writer` and times until every stream has heard of it and
 /// (with `refetch`) every client has fetched the war room again from `streams`.
@@ -345,18 +369,7 @@ async fn fan_out(
         )
         .await;
         assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
-        let mut slowest = Round {
-            heard: Duration::ZERO,
-            refetched: Duration::ZERO,
-        };
-        for handle in handles {
-            let (stream, browser, heard, done) = handle.await.expect("client");
-            slowest.heard = slowest.heard.max(heard);
-            slowest.refetched = slowest.refetched.max(done);
-            clients.push(stream);
-            browsers.push(browser);
-        }
-        results.push(slowest);
+        results.push(slowest(handles, &mut clients, &mut browsers).await);
     }
     results
 }
@@ -417,18 +430,7 @@ async fn plain_fan_out(addr: SocketAddr, plain: &Plain, rounds: usize, count: us
             }));
         }
         plain.send(round).expect("subscribers");
-        let mut slowest = Round {
-            heard: Duration::ZERO,
-            refetched: Duration::ZERO,
-        };
-        for handle in handles {
-            let (stream, browser, heard, done) = handle.await.expect("client");
-            slowest.heard = slowest.heard.max(heard);
-            slowest.refetched = slowest.refetched.max(done);
-            clients.push(stream);
-            browsers.push(browser);
-        }
-        results.push(slowest);
+        results.push(slowest(handles, &mut clients, &mut browsers).await);
     }
     results
 }

@@ -191,8 +191,10 @@ pub async fn head(db: &Db) -> Result<i64, StoreError> {
 }
 
 /// The sequence of the last logged change of incident `number` (`None` when
-/// the log holds none): what a view of the incident is as new as.
-pub async fn last_of_incident(db: &Db, number: i64) -> Result<Option<i64>, StoreError> {
+/// the log holds none). Requests read it with their access check
+/// (`store::leadership::open`); tests ask it alone.
+#[cfg(test)]
+pub(crate) async fn last_of_incident(db: &Db, number: i64) -> Result<Option<i64>, StoreError> {
     Ok(read!(db, pool => {
         sqlx::query_scalar("SELECT MAX(seq) FROM change_log WHERE incident_number = $1")
             .bind(number)

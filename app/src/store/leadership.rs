@@ -123,24 +123,46 @@ pub async fn can_see(db: &Db, id: IncidentId, user: &User) -> Result<bool, Store
     }))
 }
 
-/// Where each person stands on an incident, as the columns of one query
-/// (`$1` is the person, `i` the incident).
-const INVOLVEMENT_SQL: &str = "EXISTS (SELECT 1 FROM role_assignments r WHERE r.incident_id = i.id AND r.user_id = $1 AND r.released_at IS NULL) AS holds_role, \
+/// Where a person (`$1`) stands on incident `i`, as named columns of one
+/// query; [`Standing`] reads them.
+const STANDING_SQL: &str = "EXISTS (SELECT 1 FROM role_assignments r WHERE r.incident_id = i.id AND r.user_id = $1 AND r.released_at IS NULL) AS holds_role, \
      EXISTS (SELECT 1 FROM incident_responders m WHERE m.incident_id = i.id AND m.user_id = $1 AND m.removed_at IS NULL) AS added, \
      EXISTS (SELECT 1 FROM role_assignments r WHERE r.incident_id = i.id AND r.user_id = $1 AND r.role = 'ic' AND r.released_at IS NULL) AS is_ic, \
      EXISTS (SELECT 1 FROM role_assignments r WHERE r.incident_id = i.id AND r.user_id = $1 AND r.role = 'comms_lead' AND r.released_at IS NULL) AS is_comms_lead, \
      EXISTS (SELECT 1 FROM role_assignments r WHERE r.incident_id = i.id AND r.role = 'comms_lead' AND r.released_at IS NULL) AS comms_lead_filled";
 
+/// The columns of [`STANDING_SQL`], with `participant` from [`PARTICIPANT_SQL`].
 #[derive(sqlx::FromRow)]
-struct OpenedRow {
-    #[sqlx(flatten)]
-    incident: IncidentRow,
+struct Standing {
     participant: bool,
     holds_role: bool,
     added: bool,
     is_ic: bool,
     is_comms_lead: bool,
     comms_lead_filled: bool,
+}
+
+impl Standing {
+    fn on(self, restricted: bool) -> Involvement {
+        Involvement {
+            restricted,
+            participant: self.participant,
+            holds_role: self.holds_role,
+            added: self.added,
+            is_ic: self.is_ic,
+            is_comms_lead: self.is_comms_lead,
+            comms_lead_filled: self.comms_lead_filled,
+            owns_item: false,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct OpenedRow {
+    #[sqlx(flatten)]
+    incident: IncidentRow,
+    #[sqlx(flatten)]
+    standing: Standing,
     last_change: Option<i64>,
 }
 
@@ -158,7 +180,7 @@ pub struct Opened {
 pub async fn open(db: &Db, number: i64, user: UserId) -> Result<Option<Opened>, StoreError> {
     let row: Option<OpenedRow> = read!(db, pool => {
         sqlx::query_as(&format!(
-            "SELECT {columns}, {PARTICIPANT_SQL} AS participant, {INVOLVEMENT_SQL}, \
+            "SELECT {columns}, {PARTICIPANT_SQL} AS participant, {STANDING_SQL}, \
              (SELECT MAX(c.seq) FROM change_log c WHERE c.incident_number = i.number) AS last_change \
              FROM incidents i WHERE i.number = $2",
             columns = INCIDENT_COLUMNS,
@@ -170,19 +192,9 @@ pub async fn open(db: &Db, number: i64, user: UserId) -> Result<Option<Opened>, 
     });
     row.map(|row| {
         let incident: super::incidents::Incident = row.incident.try_into()?;
-        let on = Involvement {
-            restricted: incident.restricted,
-            participant: row.participant,
-            holds_role: row.holds_role,
-            added: row.added,
-            is_ic: row.is_ic,
-            is_comms_lead: row.is_comms_lead,
-            comms_lead_filled: row.comms_lead_filled,
-            owns_item: false,
-        };
         Ok(Opened {
+            on: row.standing.on(incident.restricted),
             incident,
-            on,
             last_change: row.last_change,
         })
     })
@@ -195,14 +207,15 @@ pub async fn involvement(
     id: IncidentId,
     user: UserId,
 ) -> Result<Option<Involvement>, StoreError> {
-    let row: Option<(bool, bool, bool, bool, bool, bool, bool)> = read!(db, pool => {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        restricted: bool,
+        #[sqlx(flatten)]
+        standing: Standing,
+    }
+    let row: Option<Row> = read!(db, pool => {
         sqlx::query_as(&format!(
-            "SELECT i.restricted, {PARTICIPANT_SQL}, \
-             EXISTS (SELECT 1 FROM role_assignments r WHERE r.incident_id = i.id AND r.user_id = $1 AND r.released_at IS NULL), \
-             EXISTS (SELECT 1 FROM incident_responders m WHERE m.incident_id = i.id AND m.user_id = $1 AND m.removed_at IS NULL), \
-             EXISTS (SELECT 1 FROM role_assignments r WHERE r.incident_id = i.id AND r.user_id = $1 AND r.role = 'ic' AND r.released_at IS NULL), \
-             EXISTS (SELECT 1 FROM role_assignments r WHERE r.incident_id = i.id AND r.user_id = $1 AND r.role = 'comms_lead' AND r.released_at IS NULL), \
-             EXISTS (SELECT 1 FROM role_assignments r WHERE r.incident_id = i.id AND r.role = 'comms_lead' AND r.released_at IS NULL) \
+            "SELECT i.restricted, {PARTICIPANT_SQL} AS participant, {STANDING_SQL} \
              FROM incidents i WHERE i.id = $2"
         ))
         .bind(user.0)
@@ -210,20 +223,7 @@ pub async fn involvement(
         .fetch_optional(pool)
         .await?
     });
-    Ok(row.map(
-        |(restricted, participant, holds_role, added, is_ic, is_comms_lead, comms_lead_filled)| {
-            Involvement {
-                restricted,
-                participant,
-                holds_role,
-                added,
-                is_ic,
-                is_comms_lead,
-                comms_lead_filled,
-                owns_item: false,
-            }
-        },
-    ))
+    Ok(row.map(|row| row.standing.on(row.restricted)))
 }
 
 /// The incident an action item belongs to, and its owner (`None`: no such item).
