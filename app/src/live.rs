@@ -6,11 +6,16 @@
 use crate::store::changes::{self, Logged};
 use crate::store::Db;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
+use std::collections::HashMap;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
-use tokio::sync::{broadcast, Notify};
+use tokio::sync::{broadcast, watch, Notify};
+
+/// Something that must hear every change before any subscriber does (a cache
+/// dropping what the change made stale).
+pub type Hook = Arc<dyn Fn(&Logged) + Send + Sync>;
 
 /// What changed, by id only; browsers refetch through the server functions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +27,10 @@ pub enum Change {
     Restricted(i64),
     /// The public status page changed (components, maintenance windows).
     Status,
+    /// The account of user `id` changed (a session ended, password, role,
+    /// access): never sent to browsers; caches drop what they kept of them
+    /// and that person's event streams check their session at once.
+    Account(i64),
 }
 
 impl Change {
@@ -34,11 +43,23 @@ impl Change {
         }
     }
 
-    /// The text sent to browsers: "incident:12".
-    pub fn wire(&self) -> String {
+    /// The text sent to browsers ("incident:12"); `None` for what only the
+    /// server needs to hear.
+    pub fn wire(&self) -> Option<String> {
         match self {
-            Change::Incident(number) | Change::Restricted(number) => format!("incident:{number}"),
-            Change::Status => "status".to_owned(),
+            Change::Incident(number) | Change::Restricted(number) => {
+                Some(format!("incident:{number}"))
+            }
+            Change::Status => Some("status".to_owned()),
+            Change::Account(_) => None,
+        }
+    }
+
+    /// The incident this change is about, if any.
+    pub fn incident_number(&self) -> Option<i64> {
+        match self {
+            Change::Incident(number) | Change::Restricted(number) => Some(*number),
+            Change::Status | Change::Account(_) => None,
         }
     }
 
@@ -52,7 +73,7 @@ impl Change {
 /// Live changes in this process, in log order: the change-log follower
 /// ([`Events::follow`]) reads what committed, on this replica or any other,
 /// and hands it to every subscriber.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Events {
     sender: broadcast::Sender<Logged>,
     /// Counts every change, so caches can tell they are stale without listening.
@@ -60,10 +81,31 @@ pub struct Events {
     /// Counts the changes the public status page can show.
     public_generation: Arc<AtomicU64>,
     /// The last sequence handed out.
-    seen: Arc<AtomicI64>,
+    seen: Arc<watch::Sender<i64>>,
+    /// The last sequence handed out per incident number, for incidents that
+    /// changed since this process started.
+    incidents: Arc<Mutex<HashMap<i64, i64>>>,
+    /// Run on every change before subscribers hear of it.
+    hooks: Arc<Mutex<Vec<Hook>>>,
+    /// Whether a follower runs (writers wait for it to hand out their changes).
+    following: Arc<AtomicBool>,
     /// Wakes the follower right after a commit in this process.
     wake: Arc<Notify>,
 }
+
+impl std::fmt::Debug for Events {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Events")
+            .field("seen", &self.seen())
+            .field("generation", &self.generation())
+            .finish_non_exhaustive()
+    }
+}
+
+/// How long a writer waits for the follower to hand out its change before
+/// answering anyway (the follower is reading the log at that moment, or the
+/// database is struggling).
+const HANDED_OUT_WITHIN: Duration = Duration::from_secs(2);
 
 /// How often the follower reads the log even when nothing woke it: the safety
 /// net for a notification lost while the listener was away.
@@ -78,25 +120,89 @@ impl Events {
             sender,
             generation: Arc::new(AtomicU64::new(0)),
             public_generation: Arc::new(AtomicU64::new(0)),
-            seen: Arc::new(AtomicI64::new(0)),
+            seen: Arc::new(watch::Sender::new(0)),
+            incidents: Arc::default(),
+            hooks: Arc::default(),
+            following: Arc::new(AtomicBool::new(false)),
             wake: Arc::new(Notify::new()),
         }
+    }
+
+    /// Runs `hook` on every change from now on, before subscribers hear of it.
+    pub fn on_change(&self, hook: Hook) {
+        self.hooks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(hook);
     }
 
     /// Hands one logged change to every subscriber. Only the follower (and
     /// tests) call this: changes enter through the change log.
     pub fn publish(&self, logged: Logged) {
+        if let Some(number) = logged.change.incident_number() {
+            let mut incidents = self
+                .incidents
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let last = incidents.entry(number).or_insert(logged.seq);
+            *last = (*last).max(logged.seq);
+        }
+        let hooks = self
+            .hooks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        for hook in hooks {
+            hook(&logged);
+        }
         self.generation.fetch_add(1, Ordering::Release);
         if logged.change.is_public() {
             self.public_generation.fetch_add(1, Ordering::Release);
         }
-        self.seen.fetch_max(logged.seq, Ordering::AcqRel);
+        self.seen.send_if_modified(|seen| {
+            let newer = logged.seq > *seen;
+            *seen = (*seen).max(logged.seq);
+            newer
+        });
         let _ = self.sender.send(logged);
     }
 
-    /// Tells the follower that this process just committed a change.
-    pub fn committed(&self) {
+    /// Tells the follower that this process just committed a change whose
+    /// last entry is `last`, and waits until it has handed that out: caches
+    /// here no longer serve what the change replaced, and this process's
+    /// streams have it, before the writer answers.
+    pub async fn committed(&self, last: i64) {
         self.wake.notify_one();
+        if !self.following.load(Ordering::Acquire) {
+            return;
+        }
+        let mut seen = self.seen.subscribe();
+        let handed_out = seen.wait_for(|seen| *seen >= last);
+        if tokio::time::timeout(HANDED_OUT_WITHIN, handed_out)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                last,
+                "change log: the follower has not handed out a change yet"
+            );
+        }
+    }
+
+    /// Whether a follower hands out the change log here: only then may
+    /// caches keep what they read until a change says otherwise.
+    pub fn is_following(&self) -> bool {
+        self.following.load(Ordering::Acquire)
+    }
+
+    /// The last sequence handed out about incident `number`, when it changed
+    /// since this process started.
+    pub fn last_of_incident(&self, number: i64) -> Option<i64> {
+        self.incidents
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&number)
+            .copied()
     }
 
     /// How many changes the public could see were announced so far.
@@ -111,7 +217,7 @@ impl Events {
 
     /// The last sequence handed to subscribers.
     pub fn seen(&self) -> i64 {
-        self.seen.load(Ordering::Acquire)
+        *self.seen.borrow()
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Logged> {
@@ -125,6 +231,7 @@ impl Events {
     /// sequence seen, so nothing committed while it was away is lost.
     pub fn follow(&self, db: Db, listen_url: Option<String>) -> tokio::task::JoinHandle<()> {
         let events = self.clone();
+        self.following.store(true, Ordering::Release);
         tokio::spawn(async move { events.run_follower(db, listen_url).await })
     }
 
@@ -138,7 +245,11 @@ impl Events {
                 }
             }
         };
-        self.seen.fetch_max(last, Ordering::AcqRel);
+        self.seen.send_if_modified(|seen| {
+            let newer = last > *seen;
+            *seen = (*seen).max(last);
+            newer
+        });
         let mut listener: Option<PgListener> = None;
         let mut retry_at = tokio::time::Instant::now();
         let mut poll = tokio::time::interval(POLL_EVERY);

@@ -158,12 +158,7 @@ async fn main() {
     options.site_root = site.display().to_string().into();
     let state = ServerState {
         leptos_options: options,
-        app: AppState {
-            db: db.clone(),
-            events: Events::new(),
-            trusted_proxies: Default::default(),
-            rooms: Default::default(),
-        },
+        app: AppState::new(db.clone(), Events::new(), Vec::new()),
         public: server::public::PublicSite::new(server::public::PublicSettings {
             title: "Example status".to_owned(),
             base_url: "http://127.0.0.1".to_owned(),

@@ -189,14 +189,10 @@ async fn serve(db: &Db) -> (SocketAddr, Plain) {
     let (plain, _) = tokio::sync::broadcast::channel(16);
     let events = Events::new();
     events.follow(db.clone(), None);
+    sessions.follow(&events);
     let state = ServerState {
         leptos_options: LeptosOptions::builder().output_name("calmroom").build(),
-        app: AppState {
-            db: db.clone(),
-            events,
-            trusted_proxies: Default::default(),
-            rooms: Default::default(),
-        },
+        app: AppState::new(db.clone(), events, Vec::new()),
         public: server::public::PublicSite::new(server::public::PublicSettings {
             title: "Example status".to_owned(),
             base_url: "http://status.test".to_owned(),
@@ -252,6 +248,29 @@ async fn sign_in(addr: SocketAddr) -> String {
         .to_owned()
 }
 
+/// `count` sessions of the person signed in with `cookie`, one per watcher:
+/// a crowd is many people, so no request may ride on another's session.
+async fn crowd(db: &Db, cookie: &str, count: usize) -> Vec<String> {
+    use std::str::FromStr;
+    use tower_sessions::session::{Id, Record};
+    use tower_sessions::SessionStore;
+    let (name, value) = cookie.split_once('=').expect("name=value");
+    let store = Sessions::open(db).await.expect("sessions");
+    let id = Id::from_str(value).expect("session id");
+    let signed_in = store.load(&id).await.expect("load").expect("signed in");
+    let mut cookies = Vec::with_capacity(count);
+    for _ in 0..count {
+        let mut record = Record {
+            id: Id::default(),
+            data: signed_in.data.clone(),
+            expiry_date: signed_in.expiry_date,
+        };
+        store.create(&mut record).await.expect("session");
+        cookies.push(format!("{name}={}", record.id));
+    }
+    cookies
+}
+
 /// Per round: when the slowest client heard of the change, and when the
 /// slowest had refetched its war room (as a browser does on hearing of it).
 struct Round {
@@ -283,20 +302,22 @@ async fn slowest(
     slowest
 }
 
-/// Opens `clients` event streams on `streams`, then `rounds` times adds a
-/// note through `writer` and times until every stream has heard of it and
-/// (with `refetch`) every client has fetched the war room again from `streams`.
+/// Opens an event stream on `streams` per session of `crowd`, then `rounds`
+/// times adds a note through `writer` and times until every stream has heard
+/// of it and (with `refetch`) every client has fetched the war room again
+/// from `streams` with its own session.
 async fn fan_out(
     writer: SocketAddr,
     streams: SocketAddr,
     cookie: &str,
+    crowd: &[String],
     number: i64,
     rounds: usize,
-    count: usize,
     refetch: bool,
 ) -> Vec<Round> {
+    let count = crowd.len();
     let mut clients = Vec::with_capacity(count);
-    for _ in 0..count {
+    for cookie in crowd {
         let mut stream = TcpStream::connect(streams).await.expect("connect");
         stream.set_nodelay(true).expect("nodelay");
         stream
@@ -318,7 +339,7 @@ async fn fan_out(
     let url = format!("http://{streams}/api/get_war_room");
     let form = [("number", number.to_string())];
     let mut browsers = Vec::with_capacity(count);
-    for _ in 0..count {
+    for cookie in crowd {
         let browser = reqwest::Client::builder()
             .pool_max_idle_per_host(1)
             .build()
@@ -338,8 +359,9 @@ async fn fan_out(
     for round in 0..rounds {
         let start = Instant::now();
         let mut handles = Vec::new();
-        for (mut stream, browser) in clients.drain(..).zip(browsers.drain(..)) {
-            let (url, form, cookie) = (url.clone(), form.clone(), cookie.to_owned());
+        let watchers = clients.drain(..).zip(browsers.drain(..)).zip(crowd);
+        for ((mut stream, browser), cookie) in watchers {
+            let (url, form, cookie) = (url.clone(), form.clone(), cookie.clone());
             handles.push(tokio::spawn(async move {
                 let mut buf = vec![0u8; 4096];
                 let mut seen = String::new();
@@ -495,7 +517,8 @@ async fn main() {
     let rounds = 20;
     let count = sse_clients();
     let floor = plain_fan_out(addr, &plain, rounds, count).await;
-    let fanned = fan_out(addr, addr, &cookie, number, rounds, count, true).await;
+    let watchers = crowd(&db, &cookie, count).await;
+    let fanned = fan_out(addr, addr, &cookie, &watchers, number, rounds, true).await;
     report_rounds(
         &format!("sqlite, one server, {count} war rooms x {rounds} changes"),
         &fanned,
@@ -509,13 +532,14 @@ async fn main() {
     let (b, _) = serve(&db).await;
     let cookie = sign_in(a).await;
     let floor = plain_fan_out(a, &plain, rounds, count).await;
-    let same = fan_out(a, a, &cookie, number, rounds, count, true).await;
+    let watchers = crowd(&db, &cookie, count).await;
+    let same = fan_out(a, a, &cookie, &watchers, number, rounds, true).await;
     report_rounds(
         &format!("postgres, same replica, {count} war rooms"),
         &same,
         &floor,
     );
-    let across = fan_out(a, b, &cookie, number, rounds, count, true).await;
+    let across = fan_out(a, b, &cookie, &watchers, number, rounds, true).await;
     report_rounds(
         &format!("postgres, across replicas, {count} war rooms"),
         &across,

@@ -376,11 +376,12 @@ impl Follower {
                 return None;
             }
         }
+        let wire = logged.change.wire()?;
         Some(
             Event::default()
                 .event("change")
                 .id(logged.seq.to_string())
-                .data(logged.change.wire()),
+                .data(wire),
         )
     }
 
@@ -407,6 +408,13 @@ impl Follower {
                         // This connection fell behind: catch up from the log.
                         Err(_) => self.replay_since(self.cursor).await,
                         Ok(logged) => {
+                            // This person's account changed (signed out on any
+                            // replica, disabled, new password): check at once.
+                            if logged.change == Change::Account(self.user.id.0)
+                                && !self.still_signed_in().await
+                            {
+                                return None;
+                            }
                             if let Some(event) = self.visible(logged).await {
                                 return Some(event);
                             }

@@ -112,18 +112,14 @@ async fn run(config: Config) -> Result<(), String> {
 
     let events = app::live::Events::new();
     events.follow(db.clone(), config.listen_database_url.clone());
+    sessions.follow(&events);
     match server::webhooks::Deliverer::new(db.clone(), config.webhook_private_targets) {
         Ok(deliverer) => deliverer.spawn(events.clone()),
         Err(e) => return Err(format!("cannot start the webhook sender: {e}")),
     }
     let state = ServerState {
         leptos_options,
-        app: AppState {
-            db,
-            events,
-            trusted_proxies: std::sync::Arc::new(config.trusted_proxies.clone()),
-            rooms: Default::default(),
-        },
+        app: AppState::new(db, events, config.trusted_proxies.clone()),
         public: server::public::PublicSite::new(server::public::PublicSettings {
             title: config.status_title.clone(),
             base_url: config.base_url.clone(),

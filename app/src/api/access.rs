@@ -55,7 +55,24 @@ fn denied(d: Denied) -> ApiError {
 
 /// Opens incident `number` for `user`: not found when it is missing or hidden from them.
 pub(crate) async fn open(state: &AppState, user: &User, number: i64) -> Result<Access, ApiError> {
-    open_number(state, user, number, false).await
+    let opened = store::leadership::open(&state.db, number, user.id).await?;
+    grant(user, opened, false)
+}
+
+/// Opens incident `number` for `user` to read it, as [`open`] does, from
+/// memory while the incident has not changed since: a crowd refetching after
+/// one change asks the database nothing. A change made on another replica
+/// counts once this replica's follower has handed it out; writes use [`open`].
+pub(crate) async fn open_to_read(
+    state: &AppState,
+    user: &User,
+    number: i64,
+) -> Result<Access, ApiError> {
+    let opened = state
+        .openings
+        .open(&state.db, &state.events, number, user.id)
+        .await?;
+    grant(user, opened, false)
 }
 
 /// Opens the incident of action item `item` for `user`, who may own the item.
@@ -68,20 +85,18 @@ pub(crate) async fn open_item(
     let (_, number, owner) = store::leadership::item_incident(&state.db, item)
         .await?
         .ok_or(ApiError::NotFound)?;
-    open_number(state, user, number, owner == Some(user.id)).await
+    let opened = store::leadership::open(&state.db, number, user.id).await?;
+    grant(user, opened, owner == Some(user.id))
 }
 
-/// The incident, where the caller stands and its last change come from one
-/// query: every incident-scoped request, and every watcher's refetch, asks it.
-async fn open_number(
-    state: &AppState,
+/// The proof for `user` on what was opened (the incident, where they stand,
+/// its last change: one query or none), when they may see it.
+fn grant(
     user: &User,
-    number: i64,
+    opened: Option<store::leadership::Opened>,
     owns_item: bool,
 ) -> Result<Access, ApiError> {
-    let opened = store::leadership::open(&state.db, number, user.id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let opened = opened.ok_or(ApiError::NotFound)?;
     let access = Access {
         incident: opened.incident,
         user: user.clone(),
@@ -98,5 +113,5 @@ async fn open_number(
 /// Whether `user` may see incident `number` (for the event stream, which is
 /// not a server function). Errors answer no.
 pub async fn may_see_incident(state: &AppState, user: &User, number: i64) -> bool {
-    open(state, user, number).await.is_ok()
+    open_to_read(state, user, number).await.is_ok()
 }

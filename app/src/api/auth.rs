@@ -210,12 +210,15 @@ pub async fn change_password(current: String, new: String) -> Result<(), ApiErro
             ));
         }
         let hash = passwords::hash(new).await?;
-        let changed = store::users::set_password(&state.db, user.id, &hash, false, Utc::now())
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "password not changed");
-                ApiError::Internal
-            })?;
+        let changed = super::incidents::recorded(
+            &[],
+            store::users::set_password(&state.db, user.id, &hash, false, Utc::now()),
+        )
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "password not changed");
+            ApiError::Internal
+        })?;
         keep_session(&session().await?, &changed).await?;
         tracing::info!(user = user.id.0, "password changed");
         Ok(())

@@ -270,18 +270,17 @@ where
 /// Runs use case `work`: every transaction it commits also appends `subjects`
 /// to the change log (and, for an incident, whether it is restricted and on
 /// the public page as of that commit), so live pages and every replica hear
-/// of exactly what committed. Wakes this process's log follower at once (or
-/// its next poll does, outside a request).
+/// of exactly what committed. Wakes this process's log follower at once and
+/// waits until it has handed the change out, so this replica's caches and
+/// streams have it before the writer hears "done".
 #[cfg(feature = "ssr")]
 pub(crate) async fn recorded<T>(
     subjects: &[Subject],
     work: impl std::future::Future<Output = T>,
 ) -> T {
     let (out, committed) = store::changes::recording(subjects, work).await;
-    if committed {
-        if let Ok(state) = state() {
-            state.events.committed();
-        }
+    if let (Some(last), Ok(state)) = (committed, state()) {
+        state.events.committed(last).await;
     }
     out
 }
@@ -390,7 +389,7 @@ pub async fn get_war_room(
             decisions: shown("decisions", decisions)?,
             timeline: shown("timeline", timeline)?,
         };
-        let access = super::access::open(&state, &user, number).await?;
+        let access = super::access::open_to_read(&state, &user, number).await?;
         if user.org_role == OrgRole::Viewer {
             return Err(ApiError::Forbidden(
                 "Stakeholders follow incidents through the status channel.".to_owned(),

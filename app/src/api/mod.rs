@@ -5,6 +5,8 @@ mod access;
 pub mod auth;
 mod error;
 pub mod incidents;
+#[cfg(feature = "ssr")]
+pub mod kept;
 pub mod leadership;
 #[cfg(feature = "ssr")]
 pub mod markdown;

@@ -17,9 +17,34 @@ pub struct AppState {
     pub trusted_proxies: std::sync::Arc<Vec<IpAddr>>,
     /// War-room views shared by everyone watching an incident.
     pub rooms: std::sync::Arc<super::rooms::RoomCache>,
+    /// People by id, as the change log last said.
+    pub people: std::sync::Arc<super::kept::People>,
+    /// Where people stand on incidents, as of each incident's last change.
+    pub openings: std::sync::Arc<super::kept::Openings>,
 }
 
-const USER_ID_KEY: &str = "user_id";
+impl AppState {
+    /// The state of one server on `db`; its caches follow `events`.
+    pub fn new(db: Db, events: crate::live::Events, trusted_proxies: Vec<IpAddr>) -> Self {
+        let people = std::sync::Arc::<super::kept::People>::default();
+        people.follow(&events);
+        AppState {
+            db,
+            events,
+            trusted_proxies: std::sync::Arc::new(trusted_proxies),
+            rooms: Default::default(),
+            people,
+            openings: Default::default(),
+        }
+    }
+
+    /// User `id` (from memory while their account has not changed).
+    pub(crate) async fn user(&self, id: UserId) -> Result<Option<User>, store::StoreError> {
+        self.people.find(&self.db, &self.events, id).await
+    }
+}
+
+use store::sessions::USER_ID_KEY;
 /// The user's session epoch when this session began; a password change moves it.
 const EPOCH_KEY: &str = "epoch";
 /// When the session was last renewed (Unix seconds).
@@ -111,7 +136,8 @@ pub async fn session_user(state: &AppState, session: &Session) -> Option<User> {
         .ok()
         .flatten()
         .unwrap_or(0);
-    store::users::find(&state.db, UserId(id))
+    state
+        .user(UserId(id))
         .await
         .ok()
         .flatten()
@@ -134,7 +160,8 @@ pub async fn user_of_record(
         .get(EPOCH_KEY)
         .and_then(|e| e.as_i64())
         .unwrap_or(0);
-    store::users::find(&state.db, UserId(id))
+    state
+        .user(UserId(id))
         .await
         .ok()
         .flatten()
@@ -157,7 +184,7 @@ pub(crate) async fn signed_in_user(state: &AppState) -> Result<Option<User>, Api
         .await
         .map_err(session_error)?
         .unwrap_or(0);
-    match store::users::find(&state.db, UserId(id)).await? {
+    match state.user(UserId(id)).await? {
         Some(user) if !user.disabled && user.session_epoch == epoch => {
             renew(&session).await?;
             Ok(Some(user))

@@ -77,9 +77,12 @@ pub async fn reset_password(user_id: i64) -> Result<String, ApiError> {
         let password = passwords::generate_initial_password();
         let parsed = NewPassword::parse("password", &password)?;
         let hash = passwords::hash(parsed).await?;
-        store::users::set_password(&state.db, UserId(user_id), &hash, true, Utc::now())
-            .await
-            .map_err(change_refused)?;
+        super::incidents::recorded(
+            &[],
+            store::users::set_password(&state.db, UserId(user_id), &hash, true, Utc::now()),
+        )
+        .await
+        .map_err(change_refused)?;
         tracing::info!(
             user = user_id,
             by = admin.id.0,
@@ -144,9 +147,12 @@ pub async fn change_org_role(user_id: i64, org_role: String) -> Result<UserSumma
         let state = state()?;
         let admin = require_admin(&state).await?;
         let org_role = OrgRole::parse("org_role", &org_role)?;
-        let user = store::users::set_org_role(&state.db, UserId(user_id), org_role, Utc::now())
-            .await
-            .map_err(change_refused)?;
+        let user = super::incidents::recorded(
+            &[],
+            store::users::set_org_role(&state.db, UserId(user_id), org_role, Utc::now()),
+        )
+        .await
+        .map_err(change_refused)?;
         tracing::info!(
             admin = admin.id.0,
             user = user_id,
@@ -169,9 +175,12 @@ pub async fn set_user_disabled(user_id: i64, disabled: bool) -> Result<UserSumma
                 "You cannot disable your own account.".to_owned(),
             ));
         }
-        let user = store::users::set_disabled(&state.db, UserId(user_id), disabled, Utc::now())
-            .await
-            .map_err(change_refused)?;
+        let user = super::incidents::recorded(
+            &[],
+            store::users::set_disabled(&state.db, UserId(user_id), disabled, Utc::now()),
+        )
+        .await
+        .map_err(change_refused)?;
         tracing::info!(
             admin = admin.id.0,
             user = user_id,
@@ -190,7 +199,12 @@ pub async fn set_can_lead(user_id: i64, can_lead: bool) -> Result<UserSummary, A
     respond(async move {
         let state = state()?;
         let admin = require_admin(&state).await?;
-        if !store::leadership::set_can_lead(&state.db, UserId(user_id), can_lead).await? {
+        if !super::incidents::recorded(
+            &[],
+            store::leadership::set_can_lead(&state.db, UserId(user_id), can_lead),
+        )
+        .await?
+        {
             return Err(ApiError::NotFound);
         }
         let user = store::users::find(&state.db, UserId(user_id))

@@ -25,6 +25,9 @@ pub enum Subject {
     Incident(i64),
     /// The public status page (components, maintenance windows).
     Status,
+    /// The account of user `id`: a session of theirs ended, or their password,
+    /// role, standing or access changed. Caches drop what they kept of them.
+    Account(i64),
 }
 
 /// One entry of the log.
@@ -37,7 +40,8 @@ pub struct Logged {
 #[derive(Default)]
 struct Scope {
     subjects: Vec<Subject>,
-    committed: bool,
+    /// The last sequence a transaction of the use case committed.
+    committed: Option<i64>,
 }
 
 tokio::task_local! {
@@ -45,16 +49,17 @@ tokio::task_local! {
 }
 
 /// Runs `work`, recording `subjects` with every transaction it commits (plus
-/// what the store adds with [`note`]). Answers `work`'s output and whether
-/// anything was recorded, so the caller can wake the log's follower at once.
-pub async fn recording<F: Future>(subjects: &[Subject], work: F) -> (F::Output, bool) {
+/// what the store adds with [`note`]). Answers `work`'s output and the last
+/// sequence it recorded, if any, so the caller can wake the log's follower at
+/// once and wait until it has handed that change out.
+pub async fn recording<F: Future>(subjects: &[Subject], work: F) -> (F::Output, Option<i64>) {
     let mut all = SCOPE
         .try_with(|s| s.borrow().subjects.clone())
         .unwrap_or_default();
     all.extend_from_slice(subjects);
     let scope = RefCell::new(Scope {
         subjects: all,
-        committed: false,
+        committed: None,
     });
     let (out, committed) = SCOPE
         .scope(scope, async move {
@@ -62,9 +67,9 @@ pub async fn recording<F: Future>(subjects: &[Subject], work: F) -> (F::Output, 
             (out, SCOPE.with(|s| s.borrow().committed))
         })
         .await;
-    if committed {
+    if let Some(last) = committed {
         // An enclosing use case committed too.
-        let _ = SCOPE.try_with(|s| s.borrow_mut().committed = true);
+        committed_at(last);
     }
     (out, committed)
 }
@@ -90,10 +95,14 @@ pub fn pending() -> Vec<Subject> {
     subjects
 }
 
-/// Marks that a transaction of the current use case committed (for `write_tx!`).
+/// Marks that a transaction of the current use case committed, its last
+/// entry being `last` (for `write_tx!`).
 #[doc(hidden)]
-pub fn committed() {
-    let _ = SCOPE.try_with(|s| s.borrow_mut().committed = true);
+pub fn committed_at(last: i64) {
+    let _ = SCOPE.try_with(|s| {
+        let mut scope = s.borrow_mut();
+        scope.committed = scope.committed.max(Some(last));
+    });
 }
 
 /// Whether an incident is restricted and whether the public page shows it.
@@ -109,8 +118,8 @@ pub const PUBLICITY: &str = "SELECT i.restricted, \
 pub const RESERVE: &str = "UPDATE app_locks SET n = n + $1 WHERE name = 'changes' RETURNING n";
 
 #[doc(hidden)]
-pub const APPEND: &str =
-    "INSERT INTO change_log (seq, at, kind, incident_number) VALUES ($1, $2, $3, $4)";
+pub const APPEND: &str = "INSERT INTO change_log (seq, at, kind, incident_number, account_id) \
+     VALUES ($1, $2, $3, $4, $5)";
 
 /// Appends the current use case's subjects to the log inside transaction
 /// `$tx`, as its last statements; answers the last sequence written, if any.
@@ -118,7 +127,9 @@ macro_rules! log_changes {
     ($tx:ident) => {{
         use $crate::store::changes::{Subject, APPEND, PUBLICITY, RESERVE};
         let subjects = $crate::store::changes::pending();
-        let mut rows: Vec<(&'static str, Option<i64>)> = Vec::new();
+        // (kind, incident number, account id)
+        let mut rows: Vec<(&'static str, Option<i64>, Option<i64>)> = Vec::new();
+        let status = ("status", None, None);
         for subject in subjects {
             match subject {
                 Subject::Incident(number) => {
@@ -131,16 +142,18 @@ macro_rules! log_changes {
                     rows.push((
                         if restricted { "restricted" } else { "incident" },
                         Some(number),
+                        None,
                     ));
-                    if public && !rows.contains(&("status", None)) {
-                        rows.push(("status", None));
+                    if public && !rows.contains(&status) {
+                        rows.push(status);
                     }
                 }
                 Subject::Status => {
-                    if !rows.contains(&("status", None)) {
-                        rows.push(("status", None));
+                    if !rows.contains(&status) {
+                        rows.push(status);
                     }
                 }
+                Subject::Account(id) => rows.push(("account", None, Some(id))),
             }
         }
         if rows.is_empty() {
@@ -152,12 +165,13 @@ macro_rules! log_changes {
                 .fetch_one(&mut *$tx)
                 .await?;
             let at = chrono::Utc::now();
-            for (offset, (kind, number)) in rows.into_iter().enumerate() {
+            for (offset, (kind, number, account)) in rows.into_iter().enumerate() {
                 sqlx::query(APPEND)
                     .bind(last - count + 1 + offset as i64)
                     .bind(at)
                     .bind(kind)
                     .bind(number)
+                    .bind(account)
                     .execute(&mut *$tx)
                     .await?;
             }
@@ -168,13 +182,14 @@ macro_rules! log_changes {
 
 pub(crate) use log_changes;
 
-type Row = (i64, String, Option<i64>);
+type Row = (i64, String, Option<i64>, Option<i64>);
 
-fn decode((seq, kind, number): Row) -> Result<Logged, StoreError> {
-    let change = match (kind.as_str(), number) {
-        ("incident", Some(n)) => Change::Incident(n),
-        ("restricted", Some(n)) => Change::Restricted(n),
-        ("status", _) => Change::Status,
+fn decode((seq, kind, number, account): Row) -> Result<Logged, StoreError> {
+    let change = match (kind.as_str(), number, account) {
+        ("incident", Some(n), _) => Change::Incident(n),
+        ("restricted", Some(n), _) => Change::Restricted(n),
+        ("status", _, _) => Change::Status,
+        ("account", _, Some(id)) => Change::Account(id),
         _ => return Err(StoreError::Corrupt(format!("change_log {seq}: {kind}"))),
     };
     Ok(Logged { seq, change })
@@ -207,7 +222,8 @@ pub(crate) async fn last_of_incident(db: &Db, number: i64) -> Result<Option<i64>
 pub async fn after(db: &Db, seq: i64, limit: i64) -> Result<Vec<Logged>, StoreError> {
     let rows: Vec<Row> = read!(db, pool => {
         sqlx::query_as(
-            "SELECT seq, kind, incident_number FROM change_log WHERE seq > $1 ORDER BY seq LIMIT $2",
+            "SELECT seq, kind, incident_number, account_id FROM change_log \
+             WHERE seq > $1 ORDER BY seq LIMIT $2",
         )
         .bind(seq)
         .bind(limit)
@@ -369,7 +385,7 @@ mod tests {
             })
             .await;
             assert!(out.is_err());
-            assert!(!committed);
+            assert_eq!(committed, None);
             assert_eq!(head(&db).await?, start, "{}", db.backend());
         }
         Ok(())

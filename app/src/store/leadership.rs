@@ -899,15 +899,19 @@ pub async fn postmortems_due(db: &Db) -> Result<Vec<DuePostmortem>, StoreError> 
 
 /// Grants or takes away the leadership permission.
 pub async fn set_can_lead(db: &Db, user: UserId, can_lead: bool) -> Result<bool, StoreError> {
-    let changed = write_tx!(db, tx => {
-        sqlx::query("UPDATE users SET can_lead = $2 WHERE id = $1")
-            .bind(user.0)
-            .bind(can_lead)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-    });
-    Ok(changed > 0)
+    let (changed, _) =
+        super::changes::recording(&[super::changes::Subject::Account(user.0)], async {
+            Ok::<_, StoreError>(write_tx!(db, tx => {
+                sqlx::query("UPDATE users SET can_lead = $2 WHERE id = $1")
+                    .bind(user.0)
+                    .bind(can_lead)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+            }))
+        })
+        .await;
+    Ok(changed? > 0)
 }
 
 #[cfg(test)]
@@ -944,7 +948,7 @@ mod tests {
             let noting = add_note(&db, incident.id, "Error rate is flat", ada, Utc::now());
             let (noted, committed) = recording(&[Subject::Incident(incident.number)], noting).await;
             noted.expect("note");
-            assert!(committed, "{backend}");
+            assert!(committed.is_some(), "{backend}");
 
             let ic = open(&db, incident.number, ada)
                 .await

@@ -76,8 +76,8 @@ macro_rules! write_tx {
                 let out = $body;
                 let logged = $crate::store::changes::log_changes!($tx);
                 $tx.commit().await?;
-                if logged.is_some() {
-                    $crate::store::changes::committed();
+                if let Some(last) = logged {
+                    $crate::store::changes::committed_at(last);
                 }
                 out
             }
@@ -93,8 +93,8 @@ macro_rules! write_tx {
                         .await?;
                 }
                 $tx.commit().await?;
-                if logged.is_some() {
-                    $crate::store::changes::committed();
+                if let Some(last) = logged {
+                    $crate::store::changes::committed_at(last);
                 }
                 out
             }

@@ -1,5 +1,6 @@
 //! User accounts: creation, lookup, org role and disabling.
 
+use super::changes::{recording, Subject};
 use super::{read, write_tx, Db, StoreError};
 use crate::domain::users::{Email, OrgRole, PersonName, UserId};
 use chrono::{DateTime, Utc};
@@ -213,19 +214,23 @@ pub async fn set_password(
     must_change: bool,
     now: DateTime<Utc>,
 ) -> Result<User, UserChangeError> {
-    let row: Option<UserRow> = write_tx!(db, tx => {
-        sqlx::query_as(&format!(
-            "UPDATE users SET password_hash = $2, must_change_password = $3, \
-             session_epoch = session_epoch + 1, updated_at = $4 WHERE id = $1 RETURNING {USER_COLUMNS}"
-        ))
-        .bind(id.0)
-        .bind(password_hash)
-        .bind(must_change)
-        .bind(now)
-        .fetch_optional(&mut *tx)
-        .await?
-    });
-    Ok(User::try_from(row.ok_or(UserChangeError::NotFound)?)?)
+    let (row, _) = recording(&[Subject::Account(id.0)], async {
+        let row: Option<UserRow> = write_tx!(db, tx => {
+            sqlx::query_as(&format!(
+                "UPDATE users SET password_hash = $2, must_change_password = $3, \
+                 session_epoch = session_epoch + 1, updated_at = $4 WHERE id = $1 RETURNING {USER_COLUMNS}"
+            ))
+            .bind(id.0)
+            .bind(password_hash)
+            .bind(must_change)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?
+        });
+        Ok::<_, UserChangeError>(row)
+    })
+    .await;
+    Ok(User::try_from(row?.ok_or(UserChangeError::NotFound)?)?)
 }
 
 /// The password hash of `id`, to check a current password against.
@@ -287,39 +292,43 @@ async fn update_guarded(
         UserUpdate::Role(role) => (Some(role.as_str()), None),
         UserUpdate::Disabled(disabled) => (None, Some(disabled)),
     };
-    let row: UserRow = write_tx!(db, tx => {
-        lock_admins!(tx);
-        let current: Option<UserRow> =
-            sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+    let (row, _) = recording(&[Subject::Account(id.0)], async {
+        let row: UserRow = write_tx!(db, tx => {
+            lock_admins!(tx);
+            let current: Option<UserRow> =
+                sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+                    .bind(id.0)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let current = current.ok_or(UserChangeError::NotFound)?;
+            let stays_active_admin = role.unwrap_or(&current.org_role) == "admin"
+                && !disabled.unwrap_or(current.disabled);
+            if current.org_role == "admin" && !current.disabled && !stays_active_admin {
+                let other_admins: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM users WHERE org_role = 'admin' AND disabled = FALSE AND id <> $1",
+                )
                 .bind(id.0)
-                .fetch_optional(&mut *tx)
+                .fetch_one(&mut *tx)
                 .await?;
-        let current = current.ok_or(UserChangeError::NotFound)?;
-        let stays_active_admin = role.unwrap_or(&current.org_role) == "admin"
-            && !disabled.unwrap_or(current.disabled);
-        if current.org_role == "admin" && !current.disabled && !stays_active_admin {
-            let other_admins: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM users WHERE org_role = 'admin' AND disabled = FALSE AND id <> $1",
-            )
-            .bind(id.0)
-            .fetch_one(&mut *tx)
-            .await?;
-            if other_admins == 0 {
-                return Err(UserChangeError::LastAdmin);
+                if other_admins == 0 {
+                    return Err(UserChangeError::LastAdmin);
+                }
             }
-        }
-        sqlx::query_as(&format!(
-            "UPDATE users SET org_role = COALESCE($2, org_role), disabled = COALESCE($3, disabled), \
-             updated_at = $4 WHERE id = $1 RETURNING {USER_COLUMNS}"
-        ))
-        .bind(id.0)
-        .bind(role)
-        .bind(disabled)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?
-    });
-    Ok(row.try_into()?)
+            sqlx::query_as(&format!(
+                "UPDATE users SET org_role = COALESCE($2, org_role), disabled = COALESCE($3, disabled), \
+                 updated_at = $4 WHERE id = $1 RETURNING {USER_COLUMNS}"
+            ))
+            .bind(id.0)
+            .bind(role)
+            .bind(disabled)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?
+        });
+        Ok::<_, UserChangeError>(row)
+    })
+    .await;
+    Ok(row?.try_into()?)
 }
 
 #[cfg(test)]

@@ -146,3 +146,142 @@ async fn a_browser_that_reconnects_with_last_event_id_hears_exactly_what_it_miss
         assert_eq!(told.first().map(|e| e.2.as_str()), Some("gap"));
     }
 }
+
+/// The status `get_war_room` of incident 1 answers `cookie` on `server`.
+async fn war_room_status(server: &TestServer, cookie: &str) -> StatusCode {
+    server
+        .call("get_war_room", Some(cookie), &[("number", "1")])
+        .await
+        .status
+}
+
+/// Asks `status` until it answers `wanted`, for up to 5 s (another replica
+/// hears a change through the log: at once on PostgreSQL, whose NOTIFY wakes
+/// it, and within its 2 s poll otherwise). Answers the last status.
+async fn eventually<F, Fut>(wanted: StatusCode, status: F) -> StatusCode
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = StatusCode>,
+{
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let now = status().await;
+        if now == wanted || tokio::time::Instant::now() > deadline {
+            return now;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+}
+
+#[tokio::test]
+async fn what_a_replica_keeps_in_memory_gives_way_to_changes_made_on_another() {
+    for a in servers().await {
+        let backend = a.db.backend();
+        // A second replica on the same database, with its own memory.
+        let b = server_on(a.db.clone(), false).await;
+        let admin = a.set_up().await;
+        let (ivy_id, password) = a
+            .create_user(&admin, "Ivy", "ivy@example.com", "responder")
+            .await;
+        let ivy_id = ivy_id.to_string();
+        let ivy = a
+            .sign_in("ivy@example.com", &password)
+            .await
+            .cookie
+            .expect("in");
+        let ivy_phone = a
+            .sign_in("ivy@example.com", &password)
+            .await
+            .cookie
+            .expect("in");
+        let (obi_id, obi) = member(&a, &admin, "Obi", "responder").await;
+        let declared = declare_restricted(&a, &ivy).await;
+        assert_eq!(declared.status, StatusCode::OK, "{}", declared.body);
+
+        // B reads (and keeps) Ivy's sessions, Ivy and Obi, and where each
+        // stands on the restricted incident 1.
+        assert_eq!(war_room_status(&b, &ivy).await, StatusCode::OK, "{backend}");
+        assert_eq!(
+            war_room_status(&b, &ivy_phone).await,
+            StatusCode::OK,
+            "{backend}"
+        );
+        assert_eq!(
+            war_room_status(&b, &obi).await,
+            StatusCode::NOT_FOUND,
+            "{backend}"
+        );
+
+        // Ivy adds Obi on A: B lets him in.
+        let obi_id = obi_id.to_string();
+        let added = a
+            .call(
+                "add_responder",
+                Some(&ivy),
+                &[("number", "1"), ("user_id", &obi_id)],
+            )
+            .await;
+        assert_eq!(added.status, StatusCode::OK, "{backend}: {}", added.body);
+        let on_b = eventually(StatusCode::OK, || war_room_status(&b, &obi)).await;
+        assert_eq!(on_b, StatusCode::OK, "{backend}: B kept Obi outside");
+
+        // The admin makes Obi a stakeholder on A: A refuses his war room at
+        // once (a writer answers after its own replica has heard the change),
+        // and B as soon as it hears.
+        let viewer = a
+            .call(
+                "change_org_role",
+                Some(&admin),
+                &[("user_id", &obi_id), ("org_role", "viewer")],
+            )
+            .await;
+        assert_eq!(viewer.status, StatusCode::OK, "{backend}: {}", viewer.body);
+        assert_eq!(
+            war_room_status(&a, &obi).await,
+            StatusCode::FORBIDDEN,
+            "{backend}"
+        );
+        let on_b = eventually(StatusCode::FORBIDDEN, || war_room_status(&b, &obi)).await;
+        assert_eq!(
+            on_b,
+            StatusCode::FORBIDDEN,
+            "{backend}: B kept Obi a responder"
+        );
+
+        // Ivy signs out on A: that session no longer opens anything on B;
+        // her phone's session still does.
+        a.call("sign_out", Some(&ivy), &[]).await;
+        let on_b = eventually(StatusCode::UNAUTHORIZED, || war_room_status(&b, &ivy)).await;
+        assert_eq!(
+            on_b,
+            StatusCode::UNAUTHORIZED,
+            "{backend}: B kept a signed-out session"
+        );
+        assert_eq!(
+            war_room_status(&b, &ivy_phone).await,
+            StatusCode::OK,
+            "{backend}"
+        );
+
+        // Ivy is disabled on A: her phone is refused on B too.
+        let disabled = a
+            .call(
+                "set_user_disabled",
+                Some(&admin),
+                &[("user_id", &ivy_id), ("disabled", "true")],
+            )
+            .await;
+        assert_eq!(
+            disabled.status,
+            StatusCode::OK,
+            "{backend}: {}",
+            disabled.body
+        );
+        let on_b = eventually(StatusCode::UNAUTHORIZED, || war_room_status(&b, &ivy_phone)).await;
+        assert_eq!(
+            on_b,
+            StatusCode::UNAUTHORIZED,
+            "{backend}: B kept a disabled person"
+        );
+    }
+}

@@ -47,43 +47,44 @@ struct Reply {
 async fn servers_with(secure: bool) -> Vec<TestServer> {
     let mut servers = Vec::new();
     for db in fresh_databases().await {
-        let sessions = Sessions::open(&db).await.expect("session table");
-        let events = app::live::Events::new();
-        events.follow(db.clone(), None);
-        let state = ServerState {
-            leptos_options: LeptosOptions::builder().output_name("calmroom").build(),
-            app: AppState {
-                db: db.clone(),
-                events: events.clone(),
-                trusted_proxies: Default::default(),
-                rooms: Default::default(),
-            },
-            public: server::public::PublicSite::new(server::public::PublicSettings {
-                title: "Example status".to_owned(),
-                base_url: "http://status.test".to_owned(),
-            }),
-        };
-        state
-            .public
-            .follow(state.app.db.clone(), state.app.events.clone());
-        let app = router(
-            state,
-            sessions.clone(),
-            SessionSettings {
-                secure,
-                idle_minutes: 60,
-                base_url: "http://127.0.0.1:3000".to_owned(),
-            },
-        )
-        .layer(MockConnectInfo(SocketAddr::from(([10, 0, 0, 7], 4000))));
-        servers.push(TestServer {
-            db,
-            app,
-            sessions,
-            events,
-        });
+        servers.push(server_on(db, secure).await);
     }
     servers
+}
+
+/// One server (a replica, with its own caches and log follower) on `db`.
+async fn server_on(db: Db, secure: bool) -> TestServer {
+    let sessions = Sessions::open(&db).await.expect("session table");
+    let events = app::live::Events::new();
+    events.follow(db.clone(), None);
+    sessions.follow(&events);
+    let state = ServerState {
+        leptos_options: LeptosOptions::builder().output_name("calmroom").build(),
+        app: AppState::new(db.clone(), events.clone(), Vec::new()),
+        public: server::public::PublicSite::new(server::public::PublicSettings {
+            title: "Example status".to_owned(),
+            base_url: "http://status.test".to_owned(),
+        }),
+    };
+    state
+        .public
+        .follow(state.app.db.clone(), state.app.events.clone());
+    let app = router(
+        state,
+        sessions.clone(),
+        SessionSettings {
+            secure,
+            idle_minutes: 60,
+            base_url: "http://127.0.0.1:3000".to_owned(),
+        },
+    )
+    .layer(MockConnectInfo(SocketAddr::from(([10, 0, 0, 7], 4000))));
+    TestServer {
+        db,
+        app,
+        sessions,
+        events,
+    }
 }
 
 async fn servers() -> Vec<TestServer> {
