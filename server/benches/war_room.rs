@@ -494,7 +494,11 @@ async fn main() {
     let trivial = get_request("/bench/trivial", &cookie);
     let newest = format!("decision {}", entries() / 10 - 1);
     timed(addr, &page, 5, &newest).await; // warm-up
-    let page_times = timed(addr, &page, 100, &newest).await;
+    let renders = std::env::var("CALMROOM_BENCH_RENDERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
+    let page_times = timed(addr, &page, renders, &newest).await;
     let healthz_times = timed(addr, &healthz, 1_000, "ok").await;
     let trivial_times = timed(addr, &trivial, 1_000, "ok").await;
     let bytes = exchange(addr, page.clone()).await.len();

@@ -899,18 +899,23 @@ pub async fn postmortems_due(db: &Db) -> Result<Vec<DuePostmortem>, StoreError> 
 
 /// Grants or takes away the leadership permission.
 pub async fn set_can_lead(db: &Db, user: UserId, can_lead: bool) -> Result<bool, StoreError> {
-    let (changed, _) =
-        super::changes::recording(&[super::changes::Subject::Account(user.0)], async {
-            Ok::<_, StoreError>(write_tx!(db, tx => {
-                sqlx::query("UPDATE users SET can_lead = $2 WHERE id = $1")
-                    .bind(user.0)
-                    .bind(can_lead)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected()
-            }))
-        })
-        .await;
+    use super::changes::{note, recording, Subject};
+    let (changed, _) = recording(&[], async {
+        Ok::<_, StoreError>(write_tx!(db, tx => {
+            let changed = sqlx::query("UPDATE users SET can_lead = $2 WHERE id = $1")
+                .bind(user.0)
+                .bind(can_lead)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            // No such user: nothing changed, so nothing is logged.
+            if changed > 0 {
+                note(Subject::Account(user.0));
+            }
+            changed
+        }))
+    })
+    .await;
     Ok(changed? > 0)
 }
 

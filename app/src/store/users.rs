@@ -1,6 +1,6 @@
 //! User accounts: creation, lookup, org role and disabling.
 
-use super::changes::{recording, Subject};
+use super::changes::{note, recording, Subject};
 use super::{read, write_tx, Db, StoreError};
 use crate::domain::users::{Email, OrgRole, PersonName, UserId};
 use chrono::{DateTime, Utc};
@@ -214,9 +214,9 @@ pub async fn set_password(
     must_change: bool,
     now: DateTime<Utc>,
 ) -> Result<User, UserChangeError> {
-    let (row, _) = recording(&[Subject::Account(id.0)], async {
+    let (row, _) = recording(&[], async {
         let row: Option<UserRow> = write_tx!(db, tx => {
-            sqlx::query_as(&format!(
+            let row: Option<UserRow> = sqlx::query_as(&format!(
                 "UPDATE users SET password_hash = $2, must_change_password = $3, \
                  session_epoch = session_epoch + 1, updated_at = $4 WHERE id = $1 RETURNING {USER_COLUMNS}"
             ))
@@ -225,7 +225,12 @@ pub async fn set_password(
             .bind(must_change)
             .bind(now)
             .fetch_optional(&mut *tx)
-            .await?
+            .await?;
+            // No such user: nothing changed, so nothing is logged.
+            if row.is_some() {
+                note(Subject::Account(id.0));
+            }
+            row
         });
         Ok::<_, UserChangeError>(row)
     })
