@@ -11,8 +11,11 @@ use crate::store::{self, Db, StoreError};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-/// How many entries each cache holds at most; past that it starts afresh.
-const KEPT_AT_MOST: usize = 20_000;
+/// How many people are kept at most; past that the cache starts afresh.
+const PEOPLE_AT_MOST: usize = 20_000;
+/// How many (incident, person) openings are kept at most (each holds the
+/// incident's row): a Sev1 crowd of a thousand is a thousand.
+const OPENINGS_AT_MOST: usize = 5_000;
 
 /// People by id, dropped when their account changes.
 #[derive(Debug, Default)]
@@ -64,7 +67,7 @@ impl People {
         if let (Some(user), true) = (&found, events.is_following()) {
             let mut kept = self.lock();
             if kept.drops == drops {
-                if kept.users.len() >= KEPT_AT_MOST {
+                if kept.users.len() >= PEOPLE_AT_MOST {
                     kept.users.clear();
                 }
                 kept.users.insert(id.0, user.clone());
@@ -104,7 +107,7 @@ impl Openings {
         let opened = store::leadership::open(db, number, user).await?;
         if let (Some(opened), true) = (&opened, events.is_following()) {
             let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
-            if kept.len() >= KEPT_AT_MOST {
+            if kept.len() >= OPENINGS_AT_MOST {
                 kept.clear();
             }
             let newer = kept

@@ -20,7 +20,7 @@ use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 pub const USER_ID_KEY: &str = "user_id";
 
 /// How many sessions are kept in memory; past that the expired go, then all.
-const KEPT_AT_MOST: usize = 50_000;
+const KEPT_AT_MOST: usize = 20_000;
 
 /// The tower-sessions store for whichever database is in use.
 #[derive(Clone, Debug)]
