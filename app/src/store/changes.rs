@@ -3,12 +3,13 @@
 //!
 //! A use case names what it changes with [`recording`]; every transaction that
 //! commits inside it appends those subjects to `change_log` just before its
-//! commit (`write_tx!` does this), so nothing commits unannounced and nothing
+//! commit ([`Tx::commit`] does this), so nothing commits unannounced and nothing
 //! is announced that did not commit. On PostgreSQL the same transaction sends
 //! one `NOTIFY calmroom_changes` carrying the last sequence: other replicas wake
 //! up and read the log from where they were.
 
-use super::{read, write_tx, Db, StoreError};
+use super::tx::{sql, Tx};
+use super::{read, Db, StoreError};
 use crate::live::Change;
 use chrono::{DateTime, Utc};
 use std::cell::RefCell;
@@ -85,9 +86,8 @@ pub fn note(subject: Subject) {
     });
 }
 
-/// The subjects the current transaction must record (for `write_tx!`).
-#[doc(hidden)]
-pub fn pending() -> Vec<Subject> {
+/// The subjects the current transaction must record.
+fn pending() -> Vec<Subject> {
     let mut subjects = SCOPE
         .try_with(|s| s.borrow().subjects.clone())
         .unwrap_or_default();
@@ -96,9 +96,8 @@ pub fn pending() -> Vec<Subject> {
 }
 
 /// Marks that a transaction of the current use case committed, its last
-/// entry being `last` (for `write_tx!`).
-#[doc(hidden)]
-pub fn committed_at(last: i64) {
+/// entry being `last` (for [`Tx::commit`]).
+pub(crate) fn committed_at(last: i64) {
     let _ = SCOPE.try_with(|s| {
         let mut scope = s.borrow_mut();
         scope.committed = scope.committed.max(Some(last));
@@ -106,81 +105,68 @@ pub fn committed_at(last: i64) {
 }
 
 /// Whether an incident is restricted and whether the public page shows it.
-#[doc(hidden)]
-pub const PUBLICITY: &str = "SELECT i.restricted, \
+const PUBLICITY: &str = "SELECT i.restricted, \
      (EXISTS (SELECT 1 FROM stakeholder_updates s WHERE s.incident_id = i.id AND s.audience = 'customer') \
       OR EXISTS (SELECT 1 FROM incident_components c WHERE c.incident_id = i.id)) \
      FROM incidents i WHERE i.number = $1";
 
 /// Takes the next `$1` sequence numbers: the row lock is held until commit, so
 /// entries become visible in sequence order and a rollback leaves no gap.
-#[doc(hidden)]
-pub const RESERVE: &str = "UPDATE app_locks SET n = n + $1 WHERE name = 'changes' RETURNING n";
+const RESERVE: &str = "UPDATE app_locks SET n = n + $1 WHERE name = 'changes' RETURNING n";
 
-#[doc(hidden)]
-pub const APPEND: &str = "INSERT INTO change_log (seq, at, kind, incident_number, account_id) \
+const APPEND: &str = "INSERT INTO change_log (seq, at, kind, incident_number, account_id) \
      VALUES ($1, $2, $3, $4, $5)";
 
-/// Appends the current use case's subjects to the log inside transaction
-/// `$tx`, as its last statements; answers the last sequence written, if any.
-macro_rules! log_changes {
-    ($tx:ident) => {{
-        use $crate::store::changes::{Subject, APPEND, PUBLICITY, RESERVE};
-        let subjects = $crate::store::changes::pending();
-        // (kind, incident number, account id)
-        let mut rows: Vec<(&'static str, Option<i64>, Option<i64>)> = Vec::new();
-        let status = ("status", None, None);
-        for subject in subjects {
-            match subject {
-                Subject::Incident(number) => {
-                    let found: Option<(bool, bool)> = sqlx::query_as(PUBLICITY)
-                        .bind(number)
-                        .fetch_optional(&mut *$tx)
-                        .await?;
-                    // Not found: tell only those who may see it.
-                    let (restricted, public) = found.unwrap_or((true, false));
-                    rows.push((
-                        if restricted { "restricted" } else { "incident" },
-                        Some(number),
-                        None,
-                    ));
-                    if public && !rows.contains(&status) {
-                        rows.push(status);
-                    }
+/// Appends the current use case's subjects to the log inside `tx`, as its
+/// last statements ([`Tx::commit`] calls this); answers the last sequence
+/// written, if any.
+pub(crate) async fn log(tx: &mut Tx) -> Result<Option<i64>, sqlx::Error> {
+    // (kind, incident number, account id)
+    let mut rows: Vec<(&'static str, Option<i64>, Option<i64>)> = Vec::new();
+    let status = ("status", None, None);
+    for subject in pending() {
+        match subject {
+            Subject::Incident(number) => {
+                let found: Option<(bool, bool)> =
+                    tx.fetch_optional(sql(PUBLICITY).bind(number)).await?;
+                // Not found: tell only those who may see it.
+                let (restricted, public) = found.unwrap_or((true, false));
+                rows.push((
+                    if restricted { "restricted" } else { "incident" },
+                    Some(number),
+                    None,
+                ));
+                if public && !rows.contains(&status) {
+                    rows.push(status);
                 }
-                Subject::Status => {
-                    if !rows.contains(&status) {
-                        rows.push(status);
-                    }
+            }
+            Subject::Status => {
+                if !rows.contains(&status) {
+                    rows.push(status);
                 }
-                Subject::Account(id) => rows.push(("account", None, Some(id))),
             }
+            Subject::Account(id) => rows.push(("account", None, Some(id))),
         }
-        if rows.is_empty() {
-            None
-        } else {
-            let count = rows.len() as i64;
-            let last: i64 = sqlx::query_scalar(RESERVE)
-                .bind(count)
-                .fetch_one(&mut *$tx)
-                .await?;
-            let at = chrono::Utc::now();
-            for (offset, (kind, number, account)) in rows.into_iter().enumerate() {
-                sqlx::query(APPEND)
-                    .bind(last - count + 1 + offset as i64)
-                    .bind(at)
-                    .bind(kind)
-                    .bind(number)
-                    .bind(account)
-                    .execute(&mut *$tx)
-                    .await?;
-            }
-            Some(last)
-        }
-    }};
+    }
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let count = rows.len() as i64;
+    let last: i64 = tx.scalar(sql(RESERVE).bind(count)).await?;
+    let at = Utc::now();
+    for (offset, (kind, number, account)) in rows.into_iter().enumerate() {
+        tx.execute(
+            sql(APPEND)
+                .bind(last - count + 1 + offset as i64)
+                .bind(at)
+                .bind(kind)
+                .bind(number)
+                .bind(account),
+        )
+        .await?;
+    }
+    Ok(Some(last))
 }
-
-pub(crate) use log_changes;
 
 type Row = (i64, String, Option<i64>, Option<i64>);
 
@@ -259,16 +245,15 @@ pub async fn missed_since(
 
 /// Forgets entries older than `before`, always keeping the newest one.
 pub async fn prune(db: &Db, before: DateTime<Utc>) -> Result<u64, StoreError> {
-    Ok(write_tx!(db, tx => {
-        sqlx::query(
-            "DELETE FROM change_log WHERE at < $1 \
-             AND seq < (SELECT MAX(seq) FROM change_log)",
+    let mut tx = db.begin().await?;
+    let removed = tx
+        .execute(
+            sql("DELETE FROM change_log WHERE at < $1 AND seq < (SELECT MAX(seq) FROM change_log)")
+                .bind(before),
         )
-        .bind(before)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-    }))
+        .await?;
+    tx.commit().await?;
+    Ok(removed)
 }
 
 #[cfg(test)]
@@ -279,11 +264,10 @@ mod tests {
     /// One change in its own transaction, recorded as `subjects`.
     async fn touch(db: &Db, subjects: &[Subject]) -> Result<(), StoreError> {
         let (out, _) = recording(subjects, async {
-            write_tx!(db, tx => {
-                sqlx::query("UPDATE app_locks SET n = n WHERE name = 'admins'")
-                    .execute(&mut *tx)
-                    .await?;
-            });
+            let mut tx = db.begin().await?;
+            tx.execute(sql("UPDATE app_locks SET n = n WHERE name = 'admins'"))
+                .await?;
+            tx.commit().await?;
             Ok::<_, StoreError>(())
         })
         .await;
@@ -299,14 +283,13 @@ mod tests {
                 tokio::spawn(async move {
                     // Every third writer rolls back after recording: it must leave no gap.
                     let (out, _) = recording(&[Subject::Status], async {
-                        write_tx!(&db, tx => {
-                            sqlx::query("UPDATE app_locks SET n = n WHERE name = 'admins'")
-                                .execute(&mut *tx)
-                                .await?;
-                            if i % 3 == 0 {
-                                return Err(StoreError::Corrupt("rolled back".into()));
-                            }
-                        });
+                        let mut tx = db.begin().await?;
+                        tx.execute(sql("UPDATE app_locks SET n = n WHERE name = 'admins'"))
+                            .await?;
+                        if i % 3 == 0 {
+                            return Err(StoreError::Corrupt("rolled back".into()));
+                        }
+                        tx.commit().await?;
                         Ok::<_, StoreError>(())
                     })
                     .await;
@@ -368,19 +351,17 @@ mod tests {
     async fn nothing_is_logged_outside_a_use_case_or_for_a_rollback() -> Result<(), StoreError> {
         for db in testing::fresh_databases().await {
             let start = head(&db).await?;
-            write_tx!(&db, tx => {
-                sqlx::query("UPDATE app_locks SET n = n WHERE name = 'admins'")
-                    .execute(&mut *tx)
-                    .await?;
-            });
+            let mut tx = db.begin().await?;
+            tx.execute(sql("UPDATE app_locks SET n = n WHERE name = 'admins'"))
+                .await?;
+            tx.commit().await?;
             let (out, committed) = recording(&[Subject::Status], async {
-                write_tx!(&db, tx => {
-                    sqlx::query("UPDATE app_locks SET n = n WHERE name = 'admins'")
-                        .execute(&mut *tx)
-                        .await?;
-                    // Fails: the transaction rolls back.
-                    sqlx::query("SELECT * FROM no_such_table").execute(&mut *tx).await?;
-                });
+                let mut tx = db.begin().await?;
+                tx.execute(sql("UPDATE app_locks SET n = n WHERE name = 'admins'"))
+                    .await?;
+                // Fails: the transaction rolls back.
+                tx.execute(sql("SELECT * FROM no_such_table")).await?;
+                tx.commit().await?;
                 Ok::<(), StoreError>(())
             })
             .await;

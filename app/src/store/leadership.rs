@@ -6,8 +6,9 @@ use super::incidents::{
     event, holder_in, incident_for_change, is_active_user, name_of, require_responder,
     IncidentChangeError, IncidentRow, INCIDENT_COLUMNS,
 };
+use super::tx::{sql, Tx};
 use super::users::User;
-use super::{read, write_tx, Db, StoreError};
+use super::{read, Db, StoreError};
 use crate::domain::access::Involvement;
 use crate::domain::incidents::{IncidentId, Severity};
 use crate::domain::leadership::{self, ApprovalStatus, DeadlineDays};
@@ -34,17 +35,14 @@ pub(crate) fn days_from(rows: &[(String, i64)]) -> DeadlineDays {
 }
 
 /// The postmortem deadlines, inside a transaction.
-macro_rules! deadline_days_in {
-    ($tx:ident) => {{
-        let rows: Vec<(String, i64)> =
-            sqlx::query_as("SELECT severity, business_days FROM postmortem_deadlines")
-                .fetch_all(&mut *$tx)
-                .await?;
-        $crate::store::leadership::days_from(&rows)
-    }};
+pub(crate) async fn deadline_days_in(tx: &mut Tx) -> Result<DeadlineDays, StoreError> {
+    let rows: Vec<(String, i64)> = tx
+        .fetch_all(sql(
+            "SELECT severity, business_days FROM postmortem_deadlines",
+        ))
+        .await?;
+    Ok(days_from(&rows))
 }
-
-pub(crate) use deadline_days_in;
 
 pub async fn deadline_days(db: &Db) -> Result<DeadlineDays, StoreError> {
     let rows: Vec<(String, i64)> = read!(db, pool => {
@@ -57,18 +55,19 @@ pub async fn deadline_days(db: &Db) -> Result<DeadlineDays, StoreError> {
 
 /// Sets the business days per severity; incidents already resolved keep their date.
 pub async fn set_deadline_days(db: &Db, days: &DeadlineDays) -> Result<(), StoreError> {
-    write_tx!(db, tx => {
-        for severity in Severity::ALL {
-            sqlx::query(
+    let mut tx = db.begin().await?;
+    for severity in Severity::ALL {
+        tx.execute(
+            sql(
                 "INSERT INTO postmortem_deadlines (severity, business_days) VALUES ($1, $2) \
-                 ON CONFLICT (severity) DO UPDATE SET business_days = excluded.business_days",
+             ON CONFLICT (severity) DO UPDATE SET business_days = excluded.business_days",
             )
             .bind(severity.as_str())
-            .bind(i64::from(days.for_severity(severity)))
-            .execute(&mut *tx)
-            .await?;
-        }
-    });
+            .bind(i64::from(days.for_severity(severity))),
+        )
+        .await?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 
@@ -283,35 +282,33 @@ pub async fn add_responder(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<(), IncidentChangeError> {
-    write_tx!(db, tx => {
-        incident_for_change!(tx, id, true);
-        leadership::may_manage_responders(actor).map_err(IncidentChangeError::Refused)?;
-        if !is_active_user!(tx, target) {
-            return Err(IncidentChangeError::Invalid("Choose someone who can sign in."));
-        }
-        let already: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM incident_responders WHERE incident_id = $1 AND user_id = $2 AND removed_at IS NULL",
-        )
-        .bind(id.0)
-        .bind(target.0)
-        .fetch_one(&mut *tx)
-        .await?;
-        if already > 0 {
-            return Ok(());
-        }
-        sqlx::query(
-            "INSERT INTO incident_responders (incident_id, user_id, added_by, added_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(id.0)
-        .bind(target.0)
-        .bind(actor.user.0)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        let actor_name = name_of!(tx, actor.user.0);
-        let target_name = name_of!(tx, target.0);
-        event!(tx, id.0, actor.user.0, now, Happened::ResponderAdded { by: actor_name, who: target_name });
-    });
+    let mut tx = db.begin().await?;
+    incident_for_change(&mut tx, id, true).await?;
+    leadership::may_manage_responders(actor).map_err(IncidentChangeError::Refused)?;
+    if !is_active_user(&mut tx, target).await? {
+        return Err(IncidentChangeError::Invalid(
+            "Choose someone who can sign in.",
+        ));
+    }
+    let already: i64 = tx.scalar(sql("SELECT COUNT(*) FROM incident_responders WHERE incident_id = $1 AND user_id = $2 AND removed_at IS NULL",).bind(id.0).bind(target.0)).await?;
+    if already > 0 {
+        return Ok(());
+    }
+    tx.execute(sql("INSERT INTO incident_responders (incident_id, user_id, added_by, added_at) VALUES ($1, $2, $3, $4)",).bind(id.0).bind(target.0).bind(actor.user.0).bind(now)).await?;
+    let actor_name = name_of(&mut tx, actor.user.0).await?;
+    let target_name = name_of(&mut tx, target.0).await?;
+    event(
+        &mut tx,
+        id.0,
+        actor.user.0,
+        now,
+        Happened::ResponderAdded {
+            by: actor_name,
+            who: target_name,
+        },
+    )
+    .await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -323,26 +320,37 @@ pub async fn remove_responder(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<(), IncidentChangeError> {
-    write_tx!(db, tx => {
-        incident_for_change!(tx, id, true);
-        leadership::may_manage_responders(actor).map_err(IncidentChangeError::Refused)?;
-        let removed = sqlx::query(
-            "UPDATE incident_responders SET removed_at = $3, removed_by = $4 \
-             WHERE incident_id = $1 AND user_id = $2 AND removed_at IS NULL",
+    let mut tx = db.begin().await?;
+    incident_for_change(&mut tx, id, true).await?;
+    leadership::may_manage_responders(actor).map_err(IncidentChangeError::Refused)?;
+    let removed = tx
+        .execute(
+            sql(
+                "UPDATE incident_responders SET removed_at = $3, removed_by = $4 \
+         WHERE incident_id = $1 AND user_id = $2 AND removed_at IS NULL",
+            )
+            .bind(id.0)
+            .bind(target.0)
+            .bind(now)
+            .bind(actor.user.0),
         )
-        .bind(id.0)
-        .bind(target.0)
-        .bind(now)
-        .bind(actor.user.0)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if removed > 0 {
-            let actor_name = name_of!(tx, actor.user.0);
-            let target_name = name_of!(tx, target.0);
-            event!(tx, id.0, actor.user.0, now, Happened::ResponderRemoved { by: actor_name, who: target_name });
-        }
-    });
+        .await?;
+    if removed > 0 {
+        let actor_name = name_of(&mut tx, actor.user.0).await?;
+        let target_name = name_of(&mut tx, target.0).await?;
+        event(
+            &mut tx,
+            id.0,
+            actor.user.0,
+            now,
+            Happened::ResponderRemoved {
+                by: actor_name,
+                who: target_name,
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 
@@ -353,19 +361,20 @@ pub async fn flag_restricted(
     by: UserId,
     now: DateTime<Utc>,
 ) -> Result<(), IncidentChangeError> {
-    write_tx!(db, tx => {
-        let incident = incident_for_change!(tx, id, true);
-        require_responder!(tx, id, by);
-        if incident.restricted {
-            return Ok(());
-        }
-        sqlx::query("UPDATE incidents SET restricted = TRUE, version = version + 1 WHERE id = $1")
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await?;
-        let name = name_of!(tx, by.0);
-        event!(tx, id.0, by.0, now, Happened::Restricted { by: name });
-    });
+    let mut tx = db.begin().await?;
+    let incident = incident_for_change(&mut tx, id, true).await?;
+    require_responder(&mut tx, id, by).await?;
+    if incident.restricted {
+        return Ok(());
+    }
+    tx.execute(
+        sql("UPDATE incidents SET restricted = TRUE, version = version + 1 WHERE id = $1")
+            .bind(id.0),
+    )
+    .await?;
+    let name = name_of(&mut tx, by.0).await?;
+    event(&mut tx, id.0, by.0, now, Happened::Restricted { by: name }).await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -467,69 +476,85 @@ pub async fn request_approval(
     by: UserId,
     now: DateTime<Utc>,
 ) -> Result<i64, IncidentChangeError> {
-    let approval_id = write_tx!(db, tx => {
-        incident_for_change!(tx, id, true);
-        let ic = holder_in!(tx, id, IncidentRole::IncidentCommander);
-        let tech_lead = holder_in!(tx, id, IncidentRole::TechLead);
+    let approval_id = {
+        let mut tx = db.begin().await?;
+        incident_for_change(&mut tx, id, true).await?;
+        let ic = holder_in(&mut tx, id, IncidentRole::IncidentCommander).await?;
+        let tech_lead = holder_in(&mut tx, id, IncidentRole::TechLead).await?;
         leadership::may_request_approval(ic == Some(by.0), tech_lead == Some(by.0))
             .map_err(IncidentChangeError::Refused)?;
-        let approval_id: i64 = sqlx::query_scalar(
-            "INSERT INTO approvals (incident_id, mitigation, reason, requested_by, requested_at, status) \
-             VALUES ($1, $2, $3, $4, $5, 'pending') RETURNING id",
+        let approval_id: i64 = tx.scalar(sql("INSERT INTO approvals (incident_id, mitigation, reason, requested_by, requested_at, status) \
+             VALUES ($1, $2, $3, $4, $5, 'pending') RETURNING id",).bind(id.0).bind(mitigation).bind(reason).bind(by.0).bind(now)).await?;
+        let name = name_of(&mut tx, by.0).await?;
+        event(
+            &mut tx,
+            id.0,
+            by.0,
+            now,
+            Happened::ApprovalAsked {
+                by: name,
+                mitigation: mitigation.to_string(),
+                reason: reason.to_string(),
+            },
         )
-        .bind(id.0)
-        .bind(mitigation)
-        .bind(reason)
-        .bind(by.0)
-        .bind(now)
-        .fetch_one(&mut *tx)
         .await?;
-        let name = name_of!(tx, by.0);
-        event!(tx, id.0, by.0, now, Happened::ApprovalAsked { by: name, mitigation: mitigation.to_string(), reason: reason.to_string() });
-        approval_id
-    });
+        let out = approval_id;
+        tx.commit().await?;
+        out
+    };
     Ok(approval_id)
 }
 
 /// Takes a pending request for a decision, inside a transaction: its mitigation,
 /// reason and requester, or why it cannot be decided.
-macro_rules! pending_request {
-    ($tx:ident, $id:expr, $approval:expr) => {{
-        let row: Option<(String, String, i64, String)> = sqlx::query_as(
-            "SELECT mitigation, reason, requested_by, status FROM approvals WHERE id = $1 AND incident_id = $2",
+async fn pending_request(
+    tx: &mut Tx,
+    id: IncidentId,
+    approval: i64,
+) -> Result<(String, String, i64), IncidentChangeError> {
+    let row: Option<(String, String, i64, String)> = tx
+        .fetch_optional(
+            sql("SELECT mitigation, reason, requested_by, status FROM approvals WHERE id = $1 AND incident_id = $2")
+                .bind(approval)
+                .bind(id.0),
         )
-        .bind($approval)
-        .bind($id.0)
-        .fetch_optional(&mut *$tx)
         .await?;
-        let (mitigation, reason, requested_by, status) = row.ok_or(IncidentChangeError::NotFound)?;
-        if status != ApprovalStatus::Pending.as_str() {
-            return Err(IncidentChangeError::Invalid(
-                "That request was already decided; the page now shows the outcome.",
-            ));
-        }
-        (mitigation, reason, requested_by)
-    }};
+    let (mitigation, reason, requested_by, status) = row.ok_or(IncidentChangeError::NotFound)?;
+    if status != ApprovalStatus::Pending.as_str() {
+        return Err(IncidentChangeError::Invalid(
+            "That request was already decided; the page now shows the outcome.",
+        ));
+    }
+    Ok((mitigation, reason, requested_by))
 }
 
 /// Writes the outcome of a request as a decision in the log, inside a transaction.
-macro_rules! log_outcome {
-    ($tx:ident, $id:expr, $decision:expr, $reason:expr, $owner:expr, $by:expr, $now:expr) => {{
-        sqlx::query(
-            "INSERT INTO decisions (incident_id, decided_at, decision, reason, owner_id, logged_by) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind($id.0)
-        .bind($now)
-        .bind(&$decision)
-        .bind(&$reason)
-        .bind($owner)
-        .bind($by.0)
-        .execute(&mut *$tx)
-        .await?;
-        let owner_name = name_of!($tx, $owner);
-        event!($tx, $id.0, $by.0, $now, $crate::domain::timeline::Happened::Decided { decision: $decision.to_string(), owner: owner_name });
-    }};
+async fn log_outcome(
+    tx: &mut Tx,
+    id: IncidentId,
+    decision: &str,
+    reason: &str,
+    owner: i64,
+    by: UserId,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    tx.execute(
+        sql("INSERT INTO decisions (incident_id, decided_at, decision, reason, owner_id, logged_by) \
+             VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(id.0)
+        .bind(now)
+        .bind(decision)
+        .bind(reason)
+        .bind(owner)
+        .bind(by.0),
+    )
+    .await?;
+    let owner = name_of(tx, owner).await?;
+    let decided = Happened::Decided {
+        decision: decision.to_string(),
+        owner,
+    };
+    event(tx, id.0, by.0, now, decided).await
 }
 
 /// A leader approves or denies a pending request, with a note; the outcome is
@@ -543,28 +568,28 @@ pub async fn decide_approval(
     by: UserId,
     now: DateTime<Utc>,
 ) -> Result<(), IncidentChangeError> {
-    write_tx!(db, tx => {
-        incident_for_change!(tx, id, true);
-        let can_lead: bool = sqlx::query_scalar("SELECT can_lead FROM users WHERE id = $1")
-            .bind(by.0)
-            .fetch_one(&mut *tx)
-            .await?;
-        leadership::may_authorise(can_lead).map_err(IncidentChangeError::Refused)?;
-        let (mitigation, reason, requested_by) = pending_request!(tx, id, approval_id);
-        let status = if approve { ApprovalStatus::Approved } else { ApprovalStatus::Denied };
-        sqlx::query("UPDATE approvals SET status = $2, decided_by = $3, decided_at = $4, note = $5 WHERE id = $1")
-            .bind(approval_id)
-            .bind(status.as_str())
-            .bind(by.0)
-            .bind(now)
-            .bind(note)
-            .execute(&mut *tx)
-            .await?;
-        let name = name_of!(tx, by.0);
-        let decision = format!("{} by {name}: {mitigation}", status.label());
-        let reason = if note.is_empty() { reason } else { format!("{reason}. {name}: {note}") };
-        log_outcome!(tx, id, decision, reason, requested_by, by, now);
-    });
+    let mut tx = db.begin().await?;
+    incident_for_change(&mut tx, id, true).await?;
+    let can_lead: bool = tx
+        .scalar(sql("SELECT can_lead FROM users WHERE id = $1").bind(by.0))
+        .await?;
+    leadership::may_authorise(can_lead).map_err(IncidentChangeError::Refused)?;
+    let (mitigation, reason, requested_by) = pending_request(&mut tx, id, approval_id).await?;
+    let status = if approve {
+        ApprovalStatus::Approved
+    } else {
+        ApprovalStatus::Denied
+    };
+    tx.execute(sql("UPDATE approvals SET status = $2, decided_by = $3, decided_at = $4, note = $5 WHERE id = $1").bind(approval_id).bind(status.as_str()).bind(by.0).bind(now).bind(note)).await?;
+    let name = name_of(&mut tx, by.0).await?;
+    let decision = format!("{} by {name}: {mitigation}", status.label());
+    let reason = if note.is_empty() {
+        reason
+    } else {
+        format!("{reason}. {name}: {note}")
+    };
+    log_outcome(&mut tx, id, &decision, &reason, requested_by, by, now).await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -577,22 +602,16 @@ pub async fn override_approval(
     by: UserId,
     now: DateTime<Utc>,
 ) -> Result<(), IncidentChangeError> {
-    write_tx!(db, tx => {
-        incident_for_change!(tx, id, true);
-        let ic = holder_in!(tx, id, IncidentRole::IncidentCommander);
-        leadership::may_override(ic == Some(by.0)).map_err(IncidentChangeError::Refused)?;
-        let (mitigation, _reason, _requested_by) = pending_request!(tx, id, approval_id);
-        sqlx::query("UPDATE approvals SET status = 'overridden', decided_by = $2, decided_at = $3, note = $4 WHERE id = $1")
-            .bind(approval_id)
-            .bind(by.0)
-            .bind(now)
-            .bind(why)
-            .execute(&mut *tx)
-            .await?;
-        let decision = format!("{}: {mitigation}", ApprovalStatus::Overridden.label());
-        let reason = format!("Waiting was worse: {why}");
-        log_outcome!(tx, id, decision, reason, by.0, by, now);
-    });
+    let mut tx = db.begin().await?;
+    incident_for_change(&mut tx, id, true).await?;
+    let ic = holder_in(&mut tx, id, IncidentRole::IncidentCommander).await?;
+    leadership::may_override(ic == Some(by.0)).map_err(IncidentChangeError::Refused)?;
+    let (mitigation, _reason, _requested_by) = pending_request(&mut tx, id, approval_id).await?;
+    tx.execute(sql("UPDATE approvals SET status = 'overridden', decided_by = $2, decided_at = $3, note = $4 WHERE id = $1").bind(approval_id).bind(by.0).bind(now).bind(why)).await?;
+    let decision = format!("{}: {mitigation}", ApprovalStatus::Overridden.label());
+    let reason = format!("Waiting was worse: {why}");
+    log_outcome(&mut tx, id, &decision, &reason, by.0, by, now).await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -691,54 +710,59 @@ pub async fn raise_blocker(
     by: UserId,
     now: DateTime<Utc>,
 ) -> Result<i64, IncidentChangeError> {
-    let blocker_id = write_tx!(db, tx => {
-        incident_for_change!(tx, id, true);
-        require_responder!(tx, id, by);
-        let blocker_id: i64 = sqlx::query_scalar(
-            "INSERT INTO blockers (incident_id, description, raised_by, raised_at) VALUES ($1, $2, $3, $4) RETURNING id",
+    let blocker_id = {
+        let mut tx = db.begin().await?;
+        incident_for_change(&mut tx, id, true).await?;
+        require_responder(&mut tx, id, by).await?;
+        let blocker_id: i64 = tx.scalar(sql("INSERT INTO blockers (incident_id, description, raised_by, raised_at) VALUES ($1, $2, $3, $4) RETURNING id",).bind(id.0).bind(description).bind(by.0).bind(now)).await?;
+        let name = name_of(&mut tx, by.0).await?;
+        event(
+            &mut tx,
+            id.0,
+            by.0,
+            now,
+            Happened::BlockerRaised {
+                by: name,
+                description: description.to_string(),
+            },
         )
-        .bind(id.0)
-        .bind(description)
-        .bind(by.0)
-        .bind(now)
-        .fetch_one(&mut *tx)
         .await?;
-        let name = name_of!(tx, by.0);
-        event!(tx, id.0, by.0, now, Happened::BlockerRaised { by: name, description: description.to_string() });
-        blocker_id
-    });
+        let out = blocker_id;
+        tx.commit().await?;
+        out
+    };
     Ok(blocker_id)
 }
 
-/// Refuses `$by` unless they lead (the permission) or administer, inside a transaction.
-macro_rules! require_leader {
-    ($tx:ident, $by:expr) => {{
-        let (can_lead, org_role): (bool, String) =
-            sqlx::query_as("SELECT can_lead, org_role FROM users WHERE id = $1")
-                .bind($by.0)
-                .fetch_one(&mut *$tx)
-                .await?;
-        leadership::may_authorise(can_lead || org_role == OrgRole::Admin.as_str())
-            .map_err(IncidentChangeError::Refused)?;
-    }};
+/// Refuses `by` unless they lead (the permission) or administer, inside a transaction.
+async fn require_leader(tx: &mut Tx, by: UserId) -> Result<(), IncidentChangeError> {
+    let (can_lead, org_role): (bool, String) = tx
+        .fetch_one(sql("SELECT can_lead, org_role FROM users WHERE id = $1").bind(by.0))
+        .await?;
+    leadership::may_authorise(can_lead || org_role == OrgRole::Admin.as_str())
+        .map_err(IncidentChangeError::Refused)
 }
 
-/// The open blocker `$blocker` of incident `$id`: its description and who took it.
-macro_rules! open_blocker {
-    ($tx:ident, $id:expr, $blocker:expr) => {{
-        let row: Option<(String, Option<i64>, Option<DateTime<Utc>>)> = sqlx::query_as(
-            "SELECT description, taken_by, resolved_at FROM blockers WHERE id = $1 AND incident_id = $2",
+/// The open blocker `blocker` of incident `id`: its description and who took it.
+async fn open_blocker(
+    tx: &mut Tx,
+    id: IncidentId,
+    blocker: i64,
+) -> Result<(String, Option<i64>), IncidentChangeError> {
+    let row: Option<(String, Option<i64>, Option<DateTime<Utc>>)> = tx
+        .fetch_optional(
+            sql("SELECT description, taken_by, resolved_at FROM blockers WHERE id = $1 AND incident_id = $2")
+                .bind(blocker)
+                .bind(id.0),
         )
-        .bind($blocker)
-        .bind($id.0)
-        .fetch_optional(&mut *$tx)
         .await?;
-        let (description, taken_by, resolved_at) = row.ok_or(IncidentChangeError::NotFound)?;
-        if resolved_at.is_some() {
-            return Err(IncidentChangeError::Invalid("That blocker is already resolved."));
-        }
-        (description, taken_by)
-    }};
+    let (description, taken_by, resolved_at) = row.ok_or(IncidentChangeError::NotFound)?;
+    if resolved_at.is_some() {
+        return Err(IncidentChangeError::Invalid(
+            "That blocker is already resolved.",
+        ));
+    }
+    Ok((description, taken_by))
 }
 
 /// A leader takes a blocker: "I'm on it".
@@ -749,25 +773,38 @@ pub async fn take_blocker(
     by: UserId,
     now: DateTime<Utc>,
 ) -> Result<(), IncidentChangeError> {
-    write_tx!(db, tx => {
-        incident_for_change!(tx, id, false);
-        require_leader!(tx, by);
-        let (description, taken_by) = open_blocker!(tx, id, blocker_id);
-        if taken_by == Some(by.0) {
-            return Ok(());
-        }
-        if taken_by.is_some() {
-            return Err(IncidentChangeError::Invalid("Someone is already on that blocker."));
-        }
-        sqlx::query("UPDATE blockers SET taken_by = $2, taken_at = $3 WHERE id = $1")
+    let mut tx = db.begin().await?;
+    incident_for_change(&mut tx, id, false).await?;
+    require_leader(&mut tx, by).await?;
+    let (description, taken_by) = open_blocker(&mut tx, id, blocker_id).await?;
+    if taken_by == Some(by.0) {
+        return Ok(());
+    }
+    if taken_by.is_some() {
+        return Err(IncidentChangeError::Invalid(
+            "Someone is already on that blocker.",
+        ));
+    }
+    tx.execute(
+        sql("UPDATE blockers SET taken_by = $2, taken_at = $3 WHERE id = $1")
             .bind(blocker_id)
             .bind(by.0)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        let name = name_of!(tx, by.0);
-        event!(tx, id.0, by.0, now, Happened::BlockerTaken { by: name, description: description.to_string() });
-    });
+            .bind(now),
+    )
+    .await?;
+    let name = name_of(&mut tx, by.0).await?;
+    event(
+        &mut tx,
+        id.0,
+        by.0,
+        now,
+        Happened::BlockerTaken {
+            by: name,
+            description: description.to_string(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -780,23 +817,35 @@ pub async fn resolve_blocker(
     by: UserId,
     now: DateTime<Utc>,
 ) -> Result<(), IncidentChangeError> {
-    write_tx!(db, tx => {
-        incident_for_change!(tx, id, false);
-        require_leader!(tx, by);
-        let (description, _taken_by) = open_blocker!(tx, id, blocker_id);
-        sqlx::query(
+    let mut tx = db.begin().await?;
+    incident_for_change(&mut tx, id, false).await?;
+    require_leader(&mut tx, by).await?;
+    let (description, _taken_by) = open_blocker(&mut tx, id, blocker_id).await?;
+    tx.execute(
+        sql(
             "UPDATE blockers SET resolved_by = $2, resolved_at = $3, resolution = $4, \
-             taken_by = COALESCE(taken_by, $2), taken_at = COALESCE(taken_at, $3) WHERE id = $1",
+         taken_by = COALESCE(taken_by, $2), taken_at = COALESCE(taken_at, $3) WHERE id = $1",
         )
         .bind(blocker_id)
         .bind(by.0)
         .bind(now)
-        .bind(note)
-        .execute(&mut *tx)
-        .await?;
-        let name = name_of!(tx, by.0);
-        event!(tx, id.0, by.0, now, Happened::BlockerResolved { by: name, description: description.to_string(), note: note.to_string() });
-    });
+        .bind(note),
+    )
+    .await?;
+    let name = name_of(&mut tx, by.0).await?;
+    event(
+        &mut tx,
+        id.0,
+        by.0,
+        now,
+        Happened::BlockerResolved {
+            by: name,
+            description: description.to_string(),
+            note: note.to_string(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -900,20 +949,22 @@ pub async fn postmortems_due(db: &Db) -> Result<Vec<DuePostmortem>, StoreError> 
 /// Grants or takes away the leadership permission.
 pub async fn set_can_lead(db: &Db, user: UserId, can_lead: bool) -> Result<bool, StoreError> {
     use super::changes::{note, recording, Subject};
+    use super::tx::sql;
     let (changed, _) = recording(&[], async {
-        Ok::<_, StoreError>(write_tx!(db, tx => {
-            let changed = sqlx::query("UPDATE users SET can_lead = $2 WHERE id = $1")
-                .bind(user.0)
-                .bind(can_lead)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            // No such user: nothing changed, so nothing is logged.
-            if changed > 0 {
-                note(Subject::Account(user.0));
-            }
-            changed
-        }))
+        let mut tx = db.begin().await?;
+        let changed = tx
+            .execute(
+                sql("UPDATE users SET can_lead = $2 WHERE id = $1")
+                    .bind(user.0)
+                    .bind(can_lead),
+            )
+            .await?;
+        // No such user: nothing changed, so nothing is logged.
+        if changed > 0 {
+            note(Subject::Account(user.0));
+        }
+        tx.commit().await?;
+        Ok::<_, StoreError>(changed)
     })
     .await;
     Ok(changed? > 0)

@@ -1,7 +1,9 @@
 //! Storage on SQLite (embedded default) or PostgreSQL, chosen by URL scheme at start.
 //!
-//! Every query is written once with `$N` placeholders and runs on either pool
-//! through the `read!` and `write_tx!` macros. Nothing outside this module
+//! Every query is written once with `$N` placeholders and runs on either
+//! database: reads through the `read!` macro (one query on the read pool),
+//! writes in a [`tx::Tx`] opened with `Db::begin`, whose commit also appends
+//! what the use case changed to the change log. Nothing outside this module
 //! knows which database is in use.
 
 pub mod changes;
@@ -12,6 +14,7 @@ pub mod sessions;
 pub mod sign_in_failures;
 pub mod status;
 pub mod testing;
+pub mod tx;
 pub mod updates;
 pub mod users;
 pub mod webhooks;
@@ -63,47 +66,7 @@ macro_rules! read {
     };
 }
 
-/// Runs `$body` inside one transaction on the writer; commits when it
-/// finishes without `?` returning early (an early return rolls back). Inside a
-/// use case ([`changes::recording`]) the transaction also appends what the use
-/// case changes to the change log just before committing, and on PostgreSQL
-/// sends one `NOTIFY` so other replicas hear of it.
-macro_rules! write_tx {
-    ($db:expr, $tx:ident => $body:expr) => {
-        match $db {
-            $crate::store::Db::Sqlite { write, .. } => {
-                let mut $tx = write.begin().await?;
-                let out = $body;
-                let logged = $crate::store::changes::log_changes!($tx);
-                $tx.commit().await?;
-                if let Some(last) = logged {
-                    $crate::store::changes::committed_at(last);
-                }
-                out
-            }
-            $crate::store::Db::Postgres(pool) => {
-                let mut $tx = pool.begin().await?;
-                let out = $body;
-                let logged = $crate::store::changes::log_changes!($tx);
-                if let Some(last) = logged {
-                    sqlx::query("SELECT pg_notify($1, $2)")
-                        .bind($crate::store::changes::CHANNEL)
-                        .bind(last.to_string())
-                        .execute(&mut *$tx)
-                        .await?;
-                }
-                $tx.commit().await?;
-                if let Some(last) = logged {
-                    $crate::store::changes::committed_at(last);
-                }
-                out
-            }
-        }
-    };
-}
-
 pub(crate) use read;
-pub(crate) use write_tx;
 
 impl Db {
     /// Connects by URL scheme: `sqlite://path` (created when missing) or `postgres://...`.
@@ -209,12 +172,18 @@ mod tests {
     async fn a_migration_that_no_longer_matches_the_database_is_refused_with_its_cause(
     ) -> Result<(), StoreError> {
         for db in testing::fresh_databases().await {
-            write_tx!(&db, tx => {
-                sqlx::query("UPDATE _sqlx_migrations SET checksum = $1")
-                    .bind(vec![0u8; 4])
-                    .execute(&mut *tx)
-                    .await?;
-            });
+            let tamper = "UPDATE _sqlx_migrations SET checksum = $1";
+            match &db {
+                Db::Sqlite { write, .. } => {
+                    sqlx::query(tamper)
+                        .bind(vec![0u8; 4])
+                        .execute(write)
+                        .await?;
+                }
+                Db::Postgres(pool) => {
+                    sqlx::query(tamper).bind(vec![0u8; 4]).execute(pool).await?;
+                }
+            }
             let err = db
                 .migrate()
                 .await

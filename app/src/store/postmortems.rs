@@ -9,7 +9,8 @@ use super::incidents::{
     event, holder_in, incident_for_change, name_of, Incident, IncidentChangeError, IncidentRow,
     INCIDENT_COLUMNS,
 };
-use super::{read, write_tx, Db, StoreError};
+use super::tx::{sql, Tx};
+use super::{read, Db, StoreError};
 use crate::domain::incidents::{IncidentId, IncidentStatus, Severity};
 use crate::domain::milestones::Milestone;
 use crate::domain::postmortems::{
@@ -123,36 +124,39 @@ pub struct Steward {
     pub is_admin: bool,
 }
 
-/// Refuses `$by` unless they command incident `$id` or are an admin, inside a transaction.
-macro_rules! require_steward {
-    ($tx:ident, $id:expr, $by:expr) => {{
-        let ic = holder_in!($tx, $id, IncidentRole::IncidentCommander);
-        if !$by.is_admin && ic != Some($by.user.0) {
-            return Err(IncidentChangeError::Refused(
-                RoleRefusal::OnlyIcStewardsPostmortem,
-            ));
-        }
-    }};
+/// Refuses `by` unless they command incident `id` or are an admin, inside a transaction.
+async fn require_steward(
+    tx: &mut Tx,
+    id: IncidentId,
+    by: Steward,
+) -> Result<(), IncidentChangeError> {
+    let ic = holder_in(tx, id, IncidentRole::IncidentCommander).await?;
+    if !by.is_admin && ic != Some(by.user.0) {
+        return Err(IncidentChangeError::Refused(
+            RoleRefusal::OnlyIcStewardsPostmortem,
+        ));
+    }
+    Ok(())
 }
 
-/// The postmortem of incident `$id` for a change, refusing a published one when `editable`.
-macro_rules! postmortem_for_change {
-    ($tx:ident, $id:expr, $editable:expr) => {{
-        let row: Option<(i64, String)> =
-            sqlx::query_as("SELECT id, status FROM postmortems WHERE incident_id = $1")
-                .bind($id.0)
-                .fetch_optional(&mut *$tx)
-                .await?;
-        let (pm, status) = row.ok_or(IncidentChangeError::NotFound)?;
-        let status = PostmortemStatus::parse(&status)
-            .ok_or_else(|| StoreError::Corrupt(format!("postmortem status {status:?}")))?;
-        if $editable && !status.is_editable() {
-            return Err(IncidentChangeError::Invalid(
-                "This postmortem is published; its text no longer changes.",
-            ));
-        }
-        (pm, status)
-    }};
+/// The postmortem of incident `id` for a change, refusing a published one when `editable`.
+async fn postmortem_for_change(
+    tx: &mut Tx,
+    id: IncidentId,
+    editable: bool,
+) -> Result<(i64, PostmortemStatus), IncidentChangeError> {
+    let row: Option<(i64, String)> = tx
+        .fetch_optional(sql("SELECT id, status FROM postmortems WHERE incident_id = $1").bind(id.0))
+        .await?;
+    let (pm, status) = row.ok_or(IncidentChangeError::NotFound)?;
+    let status = PostmortemStatus::parse(&status)
+        .ok_or_else(|| StoreError::Corrupt(format!("postmortem status {status:?}")))?;
+    if editable && !status.is_editable() {
+        return Err(IncidentChangeError::Invalid(
+            "This postmortem is published; its text no longer changes.",
+        ));
+    }
+    Ok((pm, status))
 }
 
 /// Starts the postmortem of a resolved incident and drafts its timeline from
@@ -192,42 +196,43 @@ pub async fn start(
     }
     lines.sort_by_key(|(at, _)| *at);
     let id = room.incident.id;
-    write_tx!(db, tx => {
-        let incident = incident_for_change!(tx, id, false);
-        if incident.status != IncidentStatus::Resolved {
-            return Err(IncidentChangeError::Invalid(
-                "Resolve the incident before starting its postmortem.",
-            ));
-        }
-        require_steward!(tx, id, by);
-        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM postmortems WHERE incident_id = $1")
-            .bind(id.0)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if exists.is_some() {
-            return Err(IncidentChangeError::Invalid("This incident's postmortem is already started."));
-        }
-        let pm: i64 = sqlx::query_scalar(
-            "INSERT INTO postmortems (incident_id, status, customer_impact, started_by, started_at) \
-             VALUES ($1, 'draft', $2, $3, $4) RETURNING id",
-        )
-        .bind(id.0)
-        .bind(&incident.impact)
-        .bind(by.user.0)
-        .bind(now)
-        .fetch_one(&mut *tx)
+    let mut tx = db.begin().await?;
+    let incident = incident_for_change(&mut tx, id, false).await?;
+    if incident.status != IncidentStatus::Resolved {
+        return Err(IncidentChangeError::Invalid(
+            "Resolve the incident before starting its postmortem.",
+        ));
+    }
+    require_steward(&mut tx, id, by).await?;
+    let exists: Option<i64> = tx
+        .scalar_optional(sql("SELECT id FROM postmortems WHERE incident_id = $1").bind(id.0))
         .await?;
-        for (at, body) in &lines {
-            sqlx::query("INSERT INTO postmortem_lines (postmortem_id, at, body) VALUES ($1, $2, $3)")
+    if exists.is_some() {
+        return Err(IncidentChangeError::Invalid(
+            "This incident's postmortem is already started.",
+        ));
+    }
+    let pm: i64 = tx.scalar(sql("INSERT INTO postmortems (incident_id, status, customer_impact, started_by, started_at) \
+         VALUES ($1, 'draft', $2, $3, $4) RETURNING id",).bind(id.0).bind(&incident.impact).bind(by.user.0).bind(now)).await?;
+    for (at, body) in &lines {
+        tx.execute(
+            sql("INSERT INTO postmortem_lines (postmortem_id, at, body) VALUES ($1, $2, $3)")
                 .bind(pm)
                 .bind(at)
-                .bind(body)
-                .execute(&mut *tx)
-                .await?;
-        }
-        let name = name_of!(tx, by.user.0);
-        event!(tx, id.0, by.user.0, now, Happened::PostmortemStarted { by: name });
-    });
+                .bind(body),
+        )
+        .await?;
+    }
+    let name = name_of(&mut tx, by.user.0).await?;
+    event(
+        &mut tx,
+        id.0,
+        by.user.0,
+        now,
+        Happened::PostmortemStarted { by: name },
+    )
+    .await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -457,35 +462,36 @@ pub async fn save_document(
             .map(|(_, t)| t.as_str())
             .unwrap_or("")
     };
-    write_tx!(db, tx => {
-        let (pm, _) = postmortem_for_change!(tx, id, true);
-        let changed = sqlx::query(
-            "UPDATE postmortems SET summary = $3, customer_impact = $4, root_causes = $5, \
-             factors_technical = $6, factors_process = $7, detection_response = $8, went_well = $9, \
-             got_lucky = $10, users_affected = $11, failed_requests = $12, slo_budget_spent = $13, \
-             impact_started_at = $14, version = version + 1 WHERE id = $1 AND version = $2",
+    let mut tx = db.begin().await?;
+    let (pm, _) = postmortem_for_change(&mut tx, id, true).await?;
+    let changed = tx
+        .execute(
+            sql(
+                "UPDATE postmortems SET summary = $3, customer_impact = $4, root_causes = $5, \
+         factors_technical = $6, factors_process = $7, detection_response = $8, went_well = $9, \
+         got_lucky = $10, users_affected = $11, failed_requests = $12, slo_budget_spent = $13, \
+         impact_started_at = $14, version = version + 1 WHERE id = $1 AND version = $2",
+            )
+            .bind(pm)
+            .bind(edit.version)
+            .bind(text(Section::Summary))
+            .bind(text(Section::CustomerImpact))
+            .bind(text(Section::RootCauses))
+            .bind(text(Section::FactorsTechnical))
+            .bind(text(Section::FactorsProcess))
+            .bind(text(Section::DetectionResponse))
+            .bind(text(Section::WentWell))
+            .bind(text(Section::GotLucky))
+            .bind(&edit.numbers.users_affected)
+            .bind(&edit.numbers.failed_requests)
+            .bind(&edit.numbers.slo_budget_spent)
+            .bind(edit.impact_started_at),
         )
-        .bind(pm)
-        .bind(edit.version)
-        .bind(text(Section::Summary))
-        .bind(text(Section::CustomerImpact))
-        .bind(text(Section::RootCauses))
-        .bind(text(Section::FactorsTechnical))
-        .bind(text(Section::FactorsProcess))
-        .bind(text(Section::DetectionResponse))
-        .bind(text(Section::WentWell))
-        .bind(text(Section::GotLucky))
-        .bind(&edit.numbers.users_affected)
-        .bind(&edit.numbers.failed_requests)
-        .bind(&edit.numbers.slo_budget_spent)
-        .bind(edit.impact_started_at)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if changed == 0 {
-            return Err(IncidentChangeError::Stale);
-        }
-    });
+        .await?;
+    if changed == 0 {
+        return Err(IncidentChangeError::Stale);
+    }
+    tx.commit().await?;
     Ok(())
 }
 
@@ -496,40 +502,39 @@ pub async fn set_line_excluded(
     line: i64,
     excluded: bool,
 ) -> Result<(), IncidentChangeError> {
-    write_tx!(db, tx => {
-        let (pm, _) = postmortem_for_change!(tx, id, true);
-        let changed = sqlx::query(
-            "UPDATE postmortem_lines SET excluded = $3 WHERE id = $2 AND postmortem_id = $1",
+    let mut tx = db.begin().await?;
+    let (pm, _) = postmortem_for_change(&mut tx, id, true).await?;
+    let changed = tx
+        .execute(
+            sql("UPDATE postmortem_lines SET excluded = $3 WHERE id = $2 AND postmortem_id = $1")
+                .bind(pm)
+                .bind(line)
+                .bind(excluded),
         )
-        .bind(pm)
-        .bind(line)
-        .bind(excluded)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if changed == 0 {
-            return Err(IncidentChangeError::NotFound);
-        }
-    });
+        .await?;
+    if changed == 0 {
+        return Err(IncidentChangeError::NotFound);
+    }
+    tx.commit().await?;
     Ok(())
 }
 
 /// Checks inside a transaction that an owner exists and is not disabled.
-macro_rules! require_active_owner {
-    ($tx:ident, $owner:expr) => {
-        if let Some(owner) = $owner {
-            let disabled: Option<bool> =
-                sqlx::query_scalar("SELECT disabled FROM users WHERE id = $1")
-                    .bind(owner.0)
-                    .fetch_optional(&mut *$tx)
-                    .await?;
-            if disabled != Some(false) {
-                return Err(IncidentChangeError::Invalid(
-                    "Choose an owner who can sign in.",
-                ));
-            }
+async fn require_active_owner(
+    tx: &mut Tx,
+    owner: Option<UserId>,
+) -> Result<(), IncidentChangeError> {
+    if let Some(owner) = owner {
+        let disabled: Option<bool> = tx
+            .scalar_optional(sql("SELECT disabled FROM users WHERE id = $1").bind(owner.0))
+            .await?;
+        if disabled != Some(false) {
+            return Err(IncidentChangeError::Invalid(
+                "Choose an owner who can sign in.",
+            ));
         }
-    };
+    }
+    Ok(())
 }
 
 /// Adds an action item to the postmortem of incident `id`. Returns its id.
@@ -542,48 +547,40 @@ pub async fn add_item(
     by: UserId,
     now: DateTime<Utc>,
 ) -> Result<i64, IncidentChangeError> {
-    let item = write_tx!(db, tx => {
-        let (pm, _) = postmortem_for_change!(tx, id, false);
-        require_active_owner!(tx, owner);
-        let item: i64 = sqlx::query_scalar(
-            "INSERT INTO action_items (postmortem_id, title, kind, owner_id, due_on, verification, status, \
-             top, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $9) RETURNING id",
-        )
-        .bind(pm)
-        .bind(&draft.title)
-        .bind(draft.kind.as_str())
-        .bind(owner.map(|o| o.0))
-        .bind(draft.due)
-        .bind(&draft.verification)
-        .bind(top)
-        .bind(by.0)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
-        item
-    });
+    let item = {
+        let mut tx = db.begin().await?;
+        let (pm, _) = postmortem_for_change(&mut tx, id, false).await?;
+        require_active_owner(&mut tx, owner).await?;
+        let item: i64 = tx.scalar(sql("INSERT INTO action_items (postmortem_id, title, kind, owner_id, due_on, verification, status, \
+             top, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $9) RETURNING id",).bind(pm).bind(&draft.title).bind(draft.kind.as_str()).bind(owner.map(|o| o.0)).bind(draft.due).bind(&draft.verification).bind(top).bind(by.0).bind(now)).await?;
+        let out = item;
+        tx.commit().await?;
+        out
+    };
     Ok(item)
 }
 
 /// The incident an action item belongs to, with the item's status, inside a transaction.
-macro_rules! item_for_change {
-    ($tx:ident, $item:expr, $seen:expr) => {{
-        let row: Option<(i64, String, i64, i64)> = sqlx::query_as(
-            "SELECT p.incident_id, a.status, a.version, i.number FROM action_items a \
-             JOIN postmortems p ON p.id = a.postmortem_id JOIN incidents i ON i.id = p.incident_id \
-             WHERE a.id = $1",
+async fn item_for_change(
+    tx: &mut Tx,
+    item: i64,
+    seen: i64,
+) -> Result<(IncidentId, ActionStatus, i64), IncidentChangeError> {
+    let row: Option<(i64, String, i64, i64)> = tx
+        .fetch_optional(
+            sql("SELECT p.incident_id, a.status, a.version, i.number FROM action_items a \
+                 JOIN postmortems p ON p.id = a.postmortem_id JOIN incidents i ON i.id = p.incident_id \
+                 WHERE a.id = $1")
+            .bind(item),
         )
-        .bind($item)
-        .fetch_optional(&mut *$tx)
         .await?;
-        let (incident, status, version, number) = row.ok_or(IncidentChangeError::NotFound)?;
-        if version != $seen {
-            return Err(IncidentChangeError::Stale);
-        }
-        let status = ActionStatus::parse(&status)
-            .ok_or_else(|| StoreError::Corrupt(format!("action status {status:?}")))?;
-        (IncidentId(incident), status, number)
-    }};
+    let (incident, status, version, number) = row.ok_or(IncidentChangeError::NotFound)?;
+    if version != seen {
+        return Err(IncidentChangeError::Stale);
+    }
+    let status = ActionStatus::parse(&status)
+        .ok_or_else(|| StoreError::Corrupt(format!("action status {status:?}")))?;
+    Ok((IncidentId(incident), status, number))
 }
 
 /// Changes who owns an item, when it is due, and whether it is a top item
@@ -596,21 +593,16 @@ pub async fn reassign_item(
     due: Option<NaiveDate>,
     top: bool,
 ) -> Result<i64, IncidentChangeError> {
-    let number = write_tx!(db, tx => {
-        let (_, _, number) = item_for_change!(tx, item, seen_version);
-        require_active_owner!(tx, owner);
-        sqlx::query(
-            "UPDATE action_items SET owner_id = $2, due_on = $3, top = $4, confirmed_at = NULL, \
-             version = version + 1 WHERE id = $1",
-        )
-        .bind(item)
-        .bind(owner.map(|o| o.0))
-        .bind(due)
-        .bind(top)
-        .execute(&mut *tx)
-        .await?;
-        number
-    });
+    let number = {
+        let mut tx = db.begin().await?;
+        let (_, _, number) = item_for_change(&mut tx, item, seen_version).await?;
+        require_active_owner(&mut tx, owner).await?;
+        tx.execute(sql("UPDATE action_items SET owner_id = $2, due_on = $3, top = $4, confirmed_at = NULL, \
+             version = version + 1 WHERE id = $1",).bind(item).bind(owner.map(|o| o.0)).bind(due).bind(top)).await?;
+        let out = number;
+        tx.commit().await?;
+        out
+    };
     Ok(number)
 }
 
@@ -625,45 +617,61 @@ pub async fn move_item(
     by: UserId,
     now: DateTime<Utc>,
 ) -> Result<i64, IncidentChangeError> {
-    let number = write_tx!(db, tx => {
-        let (incident, status, number) = item_for_change!(tx, item, seen_version);
+    let number = {
+        let mut tx = db.begin().await?;
+        let (incident, status, number) = item_for_change(&mut tx, item, seen_version).await?;
         if !status.can_move_to(next) {
-            return Err(IncidentChangeError::Invalid("An item moves one step at a time, and a verified item stays verified."));
+            return Err(IncidentChangeError::Invalid(
+                "An item moves one step at a time, and a verified item stays verified.",
+            ));
         }
         let evidence = evidence.trim();
         if next == ActionStatus::Verified && evidence.is_empty() {
-            return Err(IncidentChangeError::Invalid("Say what shows it works before marking it verified."));
+            return Err(IncidentChangeError::Invalid(
+                "Say what shows it works before marking it verified.",
+            ));
         }
         let finished_on = (!next.is_outstanding()).then(|| now.date_naive());
         let verified = next == ActionStatus::Verified;
-        sqlx::query(
-            "UPDATE action_items SET status = $2, \
+        tx.execute(
+            sql("UPDATE action_items SET status = $2, \
              finished_on = CASE WHEN $3 THEN COALESCE(finished_on, $4) ELSE NULL END, \
              evidence = CASE WHEN $5 THEN $6 ELSE evidence END, \
              verified_by = CASE WHEN $5 THEN $7 ELSE verified_by END, \
              verified_at = CASE WHEN $5 THEN $8 ELSE verified_at END, \
-             version = version + 1 WHERE id = $1",
+             version = version + 1 WHERE id = $1")
+            .bind(item)
+            .bind(next.as_str())
+            .bind(finished_on.is_some())
+            .bind(finished_on)
+            .bind(verified)
+            .bind(evidence)
+            .bind(by.0)
+            .bind(now),
         )
-        .bind(item)
-        .bind(next.as_str())
-        .bind(finished_on.is_some())
-        .bind(finished_on)
-        .bind(verified)
-        .bind(evidence)
-        .bind(by.0)
-        .bind(now)
-        .execute(&mut *tx)
         .await?;
         if verified {
-            let name = name_of!(tx, by.0);
-            let title: String = sqlx::query_scalar("SELECT title FROM action_items WHERE id = $1")
-                .bind(item)
-                .fetch_one(&mut *tx)
+            let name = name_of(&mut tx, by.0).await?;
+            let title: String = tx
+                .scalar(sql("SELECT title FROM action_items WHERE id = $1").bind(item))
                 .await?;
-            event!(tx, incident.0, by.0, now, Happened::ActionItemVerified { by: name, title, evidence: evidence.to_string() });
+            event(
+                &mut tx,
+                incident.0,
+                by.0,
+                now,
+                Happened::ActionItemVerified {
+                    by: name,
+                    title,
+                    evidence: evidence.to_string(),
+                },
+            )
+            .await?;
         }
-        number
-    });
+        let out = number;
+        tx.commit().await?;
+        out
+    };
     Ok(number)
 }
 
@@ -674,23 +682,27 @@ pub async fn confirm_item(
     seen_version: i64,
     now: DateTime<Utc>,
 ) -> Result<i64, IncidentChangeError> {
-    let number = write_tx!(db, tx => {
-        let (_, _, number) = item_for_change!(tx, item, seen_version);
-        let owned: (Option<i64>, Option<NaiveDate>) =
-            sqlx::query_as("SELECT owner_id, due_on FROM action_items WHERE id = $1")
-                .bind(item)
-                .fetch_one(&mut *tx)
-                .await?;
-        if owned.0.is_none() || owned.1.is_none() {
-            return Err(IncidentChangeError::Invalid("Give the item an owner and a due date before confirming them."));
-        }
-        sqlx::query("UPDATE action_items SET confirmed_at = $2, version = version + 1 WHERE id = $1")
-            .bind(item)
-            .bind(now)
-            .execute(&mut *tx)
+    let number = {
+        let mut tx = db.begin().await?;
+        let (_, _, number) = item_for_change(&mut tx, item, seen_version).await?;
+        let owned: (Option<i64>, Option<NaiveDate>) = tx
+            .fetch_one(sql("SELECT owner_id, due_on FROM action_items WHERE id = $1").bind(item))
             .await?;
-        number
-    });
+        if owned.0.is_none() || owned.1.is_none() {
+            return Err(IncidentChangeError::Invalid(
+                "Give the item an owner and a due date before confirming them.",
+            ));
+        }
+        tx.execute(
+            sql("UPDATE action_items SET confirmed_at = $2, version = version + 1 WHERE id = $1")
+                .bind(item)
+                .bind(now),
+        )
+        .await?;
+        let out = number;
+        tx.commit().await?;
+        out
+    };
     Ok(number)
 }
 
@@ -702,26 +714,31 @@ pub async fn set_review(
     by: Steward,
     now: DateTime<Utc>,
 ) -> Result<(), IncidentChangeError> {
-    write_tx!(db, tx => {
-        let (pm, status) = postmortem_for_change!(tx, id, true);
-        require_steward!(tx, id, by);
-        let next = if in_review { PostmortemStatus::InReview } else { PostmortemStatus::Draft };
-        if status == next {
-            return Ok(());
-        }
-        sqlx::query("UPDATE postmortems SET status = $2, version = version + 1 WHERE id = $1")
+    let mut tx = db.begin().await?;
+    let (pm, status) = postmortem_for_change(&mut tx, id, true).await?;
+    require_steward(&mut tx, id, by).await?;
+    let next = if in_review {
+        PostmortemStatus::InReview
+    } else {
+        PostmortemStatus::Draft
+    };
+    if status == next {
+        return Ok(());
+    }
+    tx.execute(
+        sql("UPDATE postmortems SET status = $2, version = version + 1 WHERE id = $1")
             .bind(pm)
-            .bind(next.as_str())
-            .execute(&mut *tx)
-            .await?;
-        let name = name_of!(tx, by.user.0);
-        let body = if in_review {
-            Happened::PostmortemSentForReview { by: name }
-        } else {
-            Happened::PostmortemBackToDraft { by: name }
-        };
-        event!(tx, id.0, by.user.0, now, body);
-    });
+            .bind(next.as_str()),
+    )
+    .await?;
+    let name = name_of(&mut tx, by.user.0).await?;
+    let body = if in_review {
+        Happened::PostmortemSentForReview { by: name }
+    } else {
+        Happened::PostmortemBackToDraft { by: name }
+    };
+    event(&mut tx, id.0, by.user.0, now, body).await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -732,15 +749,10 @@ pub async fn record_meeting(
     held_at: DateTime<Utc>,
     attendees: &str,
 ) -> Result<(), IncidentChangeError> {
-    write_tx!(db, tx => {
-        let (pm, _) = postmortem_for_change!(tx, id, true);
-        sqlx::query("UPDATE postmortems SET meeting_at = $2, attendees = $3, version = version + 1 WHERE id = $1")
-            .bind(pm)
-            .bind(held_at)
-            .bind(attendees)
-            .execute(&mut *tx)
-            .await?;
-    });
+    let mut tx = db.begin().await?;
+    let (pm, _) = postmortem_for_change(&mut tx, id, true).await?;
+    tx.execute(sql("UPDATE postmortems SET meeting_at = $2, attendees = $3, version = version + 1 WHERE id = $1").bind(pm).bind(held_at).bind(attendees)).await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -754,28 +766,21 @@ pub async fn publish(
     by: Steward,
     now: DateTime<Utc>,
 ) -> Result<(), IncidentChangeError> {
-    write_tx!(db, tx => {
-        let (pm, _) = postmortem_for_change!(tx, id, true);
-        require_steward!(tx, id, by);
-        let changed = sqlx::query(
-            "UPDATE postmortems SET status = 'published', published_by = $3, published_at = $4, \
-             lint_overridden = $5, version = version + 1 WHERE id = $1 AND version = $2",
-        )
-        .bind(pm)
-        .bind(seen_version)
-        .bind(by.user.0)
-        .bind(now)
-        .bind(overridden.join("\n"))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if changed == 0 {
-            return Err(IncidentChangeError::Stale);
-        }
-        let name = name_of!(tx, by.user.0);
-        let body = Happened::PostmortemPublished { by: name, overridden: overridden.to_vec() };
-        event!(tx, id.0, by.user.0, now, body);
-    });
+    let mut tx = db.begin().await?;
+    let (pm, _) = postmortem_for_change(&mut tx, id, true).await?;
+    require_steward(&mut tx, id, by).await?;
+    let changed = tx.execute(sql("UPDATE postmortems SET status = 'published', published_by = $3, published_at = $4, \
+         lint_overridden = $5, version = version + 1 WHERE id = $1 AND version = $2",).bind(pm).bind(seen_version).bind(by.user.0).bind(now).bind(overridden.join("\n"))).await?;
+    if changed == 0 {
+        return Err(IncidentChangeError::Stale);
+    }
+    let name = name_of(&mut tx, by.user.0).await?;
+    let body = Happened::PostmortemPublished {
+        by: name,
+        overridden: overridden.to_vec(),
+    };
+    event(&mut tx, id.0, by.user.0, now, body).await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -945,22 +950,25 @@ pub async fn calendar_token(
     fresh: String,
     now: DateTime<Utc>,
 ) -> Result<String, StoreError> {
-    let token = write_tx!(db, tx => {
-        sqlx::query(
-            "INSERT INTO calendar_tokens (user_id, token, created_at) VALUES ($1, $2, $3) \
+    let token = {
+        let mut tx = db.begin().await?;
+        tx.execute(
+            sql(
+                "INSERT INTO calendar_tokens (user_id, token, created_at) VALUES ($1, $2, $3) \
              ON CONFLICT (user_id) DO NOTHING",
-        )
-        .bind(user.0)
-        .bind(&fresh)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        let token: String = sqlx::query_scalar("SELECT token FROM calendar_tokens WHERE user_id = $1")
+            )
             .bind(user.0)
-            .fetch_one(&mut *tx)
+            .bind(&fresh)
+            .bind(now),
+        )
+        .await?;
+        let token: String = tx
+            .scalar(sql("SELECT token FROM calendar_tokens WHERE user_id = $1").bind(user.0))
             .await?;
-        token
-    });
+        let out = token;
+        tx.commit().await?;
+        out
+    };
     Ok(token)
 }
 
@@ -971,17 +979,18 @@ pub async fn reset_calendar_token(
     fresh: String,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    write_tx!(db, tx => {
-        sqlx::query(
+    let mut tx = db.begin().await?;
+    tx.execute(
+        sql(
             "INSERT INTO calendar_tokens (user_id, token, created_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (user_id) DO UPDATE SET token = $2, created_at = $3",
+         ON CONFLICT (user_id) DO UPDATE SET token = $2, created_at = $3",
         )
         .bind(user.0)
         .bind(&fresh)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    });
+        .bind(now),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(())
 }
 

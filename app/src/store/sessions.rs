@@ -7,7 +7,8 @@
 //! that change in the same transaction.
 
 use super::changes::{recording, Subject};
-use super::{write_tx, Db, StoreError};
+use super::tx::sql;
+use super::{Db, StoreError};
 use crate::live::{Change, Events};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -161,15 +162,14 @@ impl Sessions {
             .map(Subject::Account)
             .into_iter()
             .collect();
-        let sql = match &self.db {
+        let delete = match &self.db {
             Db::Sqlite { .. } => "DELETE FROM tower_sessions WHERE id = $1",
             Db::Postgres(_) => r#"DELETE FROM "tower_sessions"."session" WHERE id = $1"#,
         };
-        let db = &self.db;
         let (out, _) = recording(&subjects, async {
-            write_tx!(db, tx => {
-                sqlx::query(sql).bind(id.to_string()).execute(&mut *tx).await?;
-            });
+            let mut tx = self.db.begin().await?;
+            tx.execute(sql(delete).bind(id.to_string())).await?;
+            tx.commit().await?;
             Ok::<_, StoreError>(())
         })
         .await;

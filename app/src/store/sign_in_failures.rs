@@ -1,6 +1,7 @@
 //! Failed sign-ins, counted per throttle key (an account or a client address).
 
-use super::{read, write_tx, Db, StoreError};
+use super::tx::sql;
+use super::{read, Db, StoreError};
 use crate::domain::throttle::{RecentFailures, ThrottleDecision, ThrottlePolicy};
 use chrono::{DateTime, Duration, Utc};
 
@@ -34,76 +35,58 @@ pub async fn reserve(
     policy: ThrottlePolicy,
     now: DateTime<Utc>,
 ) -> Result<ThrottleDecision, StoreError> {
-    macro_rules! reserve_in {
-        ($tx:ident) => {{
-            let (count, oldest): (i64, Option<DateTime<Utc>>) = sqlx::query_as(
-                "SELECT COUNT(*), MIN(failed_at) FROM sign_in_failures \
-                 WHERE throttle_key = $1 AND failed_at >= $2",
-            )
-            .bind(key)
-            .bind(policy.window_start(now))
-            .fetch_one(&mut *$tx)
+    let mut tx = db.begin().await?;
+    if tx.is_postgres() {
+        // The single SQLite writer serialises this already.
+        tx.execute(sql("SELECT pg_advisory_xact_lock(hashtext($1))").bind(key))
             .await?;
-            let decision = policy.decide(RecentFailures { count, oldest }, now);
-            if decision == ThrottleDecision::Allow {
-                sqlx::query(
-                    "INSERT INTO sign_in_failures (throttle_key, failed_at) VALUES ($1, $2)",
-                )
-                .bind(key)
-                .bind(now)
-                .execute(&mut *$tx)
-                .await?;
-            }
-            decision
-        }};
     }
-    let decision = match db {
-        Db::Sqlite { write, .. } => {
-            let mut tx = write.begin().await?;
-            let decision = reserve_in!(tx);
-            tx.commit().await?;
-            decision
-        }
-        Db::Postgres(pool) => {
-            let mut tx = pool.begin().await?;
-            sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+    let (count, oldest): (i64, Option<DateTime<Utc>>) = tx
+        .fetch_one(
+            sql("SELECT COUNT(*), MIN(failed_at) FROM sign_in_failures \
+                 WHERE throttle_key = $1 AND failed_at >= $2")
+            .bind(key)
+            .bind(policy.window_start(now)),
+        )
+        .await?;
+    let decision = policy.decide(RecentFailures { count, oldest }, now);
+    if decision == ThrottleDecision::Allow {
+        tx.execute(
+            sql("INSERT INTO sign_in_failures (throttle_key, failed_at) VALUES ($1, $2)")
                 .bind(key)
-                .execute(&mut *tx)
-                .await?;
-            let decision = reserve_in!(tx);
-            tx.commit().await?;
-            decision
-        }
-    };
+                .bind(now),
+        )
+        .await?;
+    }
+    tx.commit().await?;
     Ok(decision)
 }
 
 /// Records one failure under each key, and forgets failures older than a day.
 pub async fn record(db: &Db, keys: &[String], now: DateTime<Utc>) -> Result<(), StoreError> {
-    write_tx!(db, tx => {
-        for key in keys {
-            sqlx::query("INSERT INTO sign_in_failures (throttle_key, failed_at) VALUES ($1, $2)")
+    let mut tx = db.begin().await?;
+    for key in keys {
+        tx.execute(
+            sql("INSERT INTO sign_in_failures (throttle_key, failed_at) VALUES ($1, $2)")
                 .bind(key)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-        }
-        sqlx::query("DELETE FROM sign_in_failures WHERE failed_at < $1")
-            .bind(now - Duration::days(1))
-            .execute(&mut *tx)
-            .await?;
-    });
+                .bind(now),
+        )
+        .await?;
+    }
+    tx.execute(
+        sql("DELETE FROM sign_in_failures WHERE failed_at < $1").bind(now - Duration::days(1)),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(())
 }
 
 /// Forgets the failures of one key (after a successful sign-in to that account).
 pub async fn clear(db: &Db, key: &str) -> Result<(), StoreError> {
-    write_tx!(db, tx => {
-        sqlx::query("DELETE FROM sign_in_failures WHERE throttle_key = $1")
-            .bind(key)
-            .execute(&mut *tx)
-            .await?;
-    });
+    let mut tx = db.begin().await?;
+    tx.execute(sql("DELETE FROM sign_in_failures WHERE throttle_key = $1").bind(key))
+        .await?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -5,7 +5,8 @@ use super::incidents::{
     event, incident_for_change, name_of, require_speaker, Incident, IncidentChangeError,
     IncidentRow, INCIDENT_COLUMNS,
 };
-use super::{read, write_tx, Db, StoreError};
+use super::tx::sql;
+use super::{read, Db, StoreError};
 use crate::domain::incidents::{IncidentId, IncidentStatus, Severity};
 use crate::domain::status::{ComponentStatus, MaintenanceState};
 use crate::domain::timeline::Happened;
@@ -79,23 +80,17 @@ pub async fn add_component(
     fields: &ComponentFields<'_>,
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
-    let id = write_tx!(db, tx => {
-        let position: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) + 1 FROM components")
-            .fetch_one(&mut *tx)
+    let id = {
+        let mut tx = db.begin().await?;
+        let position: i64 = tx
+            .scalar(sql("SELECT COALESCE(MAX(position), 0) + 1 FROM components"))
             .await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO components (name, group_name, description, position, status, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, 'operational', $5, $5) RETURNING id",
-        )
-        .bind(fields.name)
-        .bind(fields.group_name)
-        .bind(fields.description)
-        .bind(position)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
-        id
-    });
+        let id: i64 = tx.scalar(sql("INSERT INTO components (name, group_name, description, position, status, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, 'operational', $5, $5) RETURNING id",).bind(fields.name).bind(fields.group_name).bind(fields.description).bind(position).bind(now)).await?;
+        let out = id;
+        tx.commit().await?;
+        out
+    };
     Ok(id)
 }
 
@@ -109,35 +104,24 @@ pub async fn update_component(
     position: i64,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let changed = write_tx!(db, tx => {
-        sqlx::query(
-            "UPDATE components SET name = $1, group_name = $2, description = $3, status = $4, \
-             position = $5, updated_at = $6 WHERE id = $7 AND archived = FALSE",
-        )
-        .bind(fields.name)
-        .bind(fields.group_name)
-        .bind(fields.description)
-        .bind(status.as_str())
-        .bind(position)
-        .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-    });
+    let changed = {
+        let mut tx = db.begin().await?;
+        let out = tx.execute(sql("UPDATE components SET name = $1, group_name = $2, description = $3, status = $4, \
+             position = $5, updated_at = $6 WHERE id = $7 AND archived = FALSE",).bind(fields.name).bind(fields.group_name).bind(fields.description).bind(status.as_str()).bind(position).bind(now).bind(id)).await?;
+        tx.commit().await?;
+        out
+    };
     Ok(changed == 1)
 }
 
 /// Takes a component off the page (its history stays).
 pub async fn archive_component(db: &Db, id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
-    let changed = write_tx!(db, tx => {
-        sqlx::query("UPDATE components SET archived = TRUE, updated_at = $1 WHERE id = $2 AND archived = FALSE")
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-    });
+    let changed = {
+        let mut tx = db.begin().await?;
+        let out = tx.execute(sql("UPDATE components SET archived = TRUE, updated_at = $1 WHERE id = $2 AND archived = FALSE").bind(now).bind(id)).await?;
+        tx.commit().await?;
+        out
+    };
     Ok(changed == 1)
 }
 
@@ -171,47 +155,58 @@ pub async fn set_incident_component(
     by: UserId,
     now: DateTime<Utc>,
 ) -> Result<(), IncidentChangeError> {
-    write_tx!(db, tx => {
-        let _incident = incident_for_change!(tx, id, true);
-        require_speaker!(tx, id, by);
-        let component: Option<String> =
-            sqlx::query_scalar("SELECT name FROM components WHERE id = $1 AND archived = FALSE")
-                .bind(component_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let component = component.ok_or(IncidentChangeError::Invalid("That component is not on the status page."))?;
-        let name = name_of!(tx, by.0);
-        match status {
-            Some(ComponentStatus::Operational) | None => {
-                sqlx::query("DELETE FROM incident_components WHERE incident_id = $1 AND component_id = $2")
+    let mut tx = db.begin().await?;
+    let _incident = incident_for_change(&mut tx, id, true).await?;
+    require_speaker(&mut tx, id, by).await?;
+    let component: Option<String> = tx
+        .scalar_optional(
+            sql("SELECT name FROM components WHERE id = $1 AND archived = FALSE")
+                .bind(component_id),
+        )
+        .await?;
+    let component = component.ok_or(IncidentChangeError::Invalid(
+        "That component is not on the status page.",
+    ))?;
+    let name = name_of(&mut tx, by.0).await?;
+    match status {
+        Some(ComponentStatus::Operational) | None => {
+            tx.execute(
+                sql("DELETE FROM incident_components WHERE incident_id = $1 AND component_id = $2")
                     .bind(id.0)
-                    .bind(component_id)
-                    .execute(&mut *tx)
-                    .await?;
-                event!(tx, id.0, by.0, now, Happened::ComponentCleared { by: name.clone(), component: component.clone() });
-            }
-            Some(status) => {
-                sqlx::query(
-                    "INSERT INTO incident_components (incident_id, component_id, status, updated_at) \
-                     VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (incident_id, component_id) DO UPDATE SET status = $3, updated_at = $4",
-                )
-                .bind(id.0)
-                .bind(component_id)
-                .bind(status.as_str())
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                event!(
-                    tx,
-                    id.0,
-                    by.0,
-                    now,
-                    Happened::ComponentMarked { by: name.clone(), component: component.clone(), status }
-                );
-            }
+                    .bind(component_id),
+            )
+            .await?;
+            event(
+                &mut tx,
+                id.0,
+                by.0,
+                now,
+                Happened::ComponentCleared {
+                    by: name.clone(),
+                    component: component.clone(),
+                },
+            )
+            .await?;
         }
-    });
+        Some(status) => {
+            tx.execute(sql("INSERT INTO incident_components (incident_id, component_id, status, updated_at) \
+                 VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (incident_id, component_id) DO UPDATE SET status = $3, updated_at = $4",).bind(id.0).bind(component_id).bind(status.as_str()).bind(now)).await?;
+            event(
+                &mut tx,
+                id.0,
+                by.0,
+                now,
+                Happened::ComponentMarked {
+                    by: name.clone(),
+                    component: component.clone(),
+                    status,
+                },
+            )
+            .await?;
+        }
+    }
+    tx.commit().await?;
     Ok(())
 }
 
@@ -282,44 +277,36 @@ pub async fn schedule_maintenance(
     by: UserId,
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
-    let id = write_tx!(db, tx => {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO maintenances (title, description, starts_at, ends_at, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        )
-        .bind(title)
-        .bind(description)
-        .bind(window.0)
-        .bind(window.1)
-        .bind(by.0)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
+    let id = {
+        let mut tx = db.begin().await?;
+        let id: i64 = tx.scalar(sql("INSERT INTO maintenances (title, description, starts_at, ends_at, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",).bind(title).bind(description).bind(window.0).bind(window.1).bind(by.0).bind(now)).await?;
         for component in components {
-            sqlx::query(
-                "INSERT INTO maintenance_components (maintenance_id, component_id) \
+            tx.execute(
+                sql(
+                    "INSERT INTO maintenance_components (maintenance_id, component_id) \
                  SELECT $1, id FROM components WHERE id = $2 AND archived = FALSE",
+                )
+                .bind(id)
+                .bind(component),
             )
-            .bind(id)
-            .bind(component)
-            .execute(&mut *tx)
             .await?;
         }
-        id
-    });
+        let out = id;
+        tx.commit().await?;
+        out
+    };
     Ok(id)
 }
 
 /// Cancels a window; it leaves the public page.
 pub async fn cancel_maintenance(db: &Db, id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
-    let changed = write_tx!(db, tx => {
-        sqlx::query("UPDATE maintenances SET cancelled_at = $1 WHERE id = $2 AND cancelled_at IS NULL")
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-    });
+    let changed = {
+        let mut tx = db.begin().await?;
+        let out = tx.execute(sql("UPDATE maintenances SET cancelled_at = $1 WHERE id = $2 AND cancelled_at IS NULL").bind(now).bind(id)).await?;
+        tx.commit().await?;
+        out
+    };
     Ok(changed == 1)
 }
 

@@ -6,7 +6,8 @@
 use super::incidents::{
     event, incident_for_change, name_of, require_speaker, tick, Incident, IncidentChangeError,
 };
-use super::{read, write_tx, Db, StoreError};
+use super::tx::sql;
+use super::{read, Db, StoreError};
 use crate::domain::incidents::IncidentId;
 use crate::domain::rhythm::RhythmItem;
 use crate::domain::roles::{self, IncidentRole};
@@ -85,37 +86,29 @@ pub async fn save_template(
 ) -> Result<(), TemplateSaveError> {
     let fields = serde_json::to_string(&template.fields)
         .map_err(|e| StoreError::Corrupt(format!("template fields: {e}")))?;
-    write_tx!(db, tx => {
-        let saved = if seen == 0 {
-            sqlx::query(
-                "INSERT INTO update_templates (kind, fields, body, version, updated_by, updated_at) \
-                 VALUES ($1, $2, $3, 1, $4, $5) ON CONFLICT (kind) DO NOTHING",
-            )
-            .bind(template.kind.as_str())
-            .bind(&fields)
-            .bind(&template.body)
-            .bind(by.0)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-        } else {
-            sqlx::query(
+    let mut tx = db.begin().await?;
+    let saved = if seen == 0 {
+        tx.execute(sql("INSERT INTO update_templates (kind, fields, body, version, updated_by, updated_at) \
+             VALUES ($1, $2, $3, 1, $4, $5) ON CONFLICT (kind) DO NOTHING",).bind(template.kind.as_str()).bind(&fields).bind(&template.body).bind(by.0).bind(now)).await?
+    } else {
+        tx.execute(
+            sql(
                 "UPDATE update_templates SET fields = $1, body = $2, version = version + 1, \
-                 updated_by = $3, updated_at = $4 WHERE kind = $5 AND version = $6",
+             updated_by = $3, updated_at = $4 WHERE kind = $5 AND version = $6",
             )
             .bind(&fields)
             .bind(&template.body)
             .bind(by.0)
             .bind(now)
             .bind(template.kind.as_str())
-            .bind(seen)
-            .execute(&mut *tx)
-            .await?
-        };
-        if saved.rows_affected() == 0 {
-            return Err(TemplateSaveError::Stale);
-        }
-    });
+            .bind(seen),
+        )
+        .await?
+    };
+    if saved == 0 {
+        return Err(TemplateSaveError::Stale);
+    }
+    tx.commit().await?;
     Ok(())
 }
 
@@ -189,9 +182,10 @@ pub async fn publish(
     by: UserId,
     now: DateTime<Utc>,
 ) -> Result<(PublishedUpdate, Incident), IncidentChangeError> {
-    let out = write_tx!(db, tx => {
-        let incident = incident_for_change!(tx, id, false);
-        require_speaker!(tx, id, by);
+    let out = {
+        let mut tx = db.begin().await?;
+        let incident = incident_for_change(&mut tx, id, false).await?;
+        require_speaker(&mut tx, id, by).await?;
         let next_update_at = incident
             .status
             .is_active()
@@ -200,49 +194,35 @@ pub async fn publish(
             Audience::Internal => "internal",
             Audience::Customer => "customer",
         };
-        let update_id: i64 = sqlx::query_scalar(
-            "INSERT INTO stakeholder_updates (incident_id, kind, audience, title, body, public_status, \
+        let update_id: i64 = tx.scalar(sql("INSERT INTO stakeholder_updates (incident_id, kind, audience, title, body, public_status, \
              published_by, published_at, next_update_at, overridden) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-        )
-        .bind(id.0)
-        .bind(publication.kind.as_str())
-        .bind(audience)
-        .bind(publication.title)
-        .bind(publication.body)
-        .bind(crate::domain::status::public_status(incident.status))
-        .bind(by.0)
-        .bind(now)
-        .bind(next_update_at)
-        .bind(publication.overridden.join("\n"))
-        .fetch_one(&mut *tx)
-        .await?;
-        tick!(tx, id.0, RhythmItem::FirstStakeholderUpdate, by.0, now);
-        let name = name_of!(tx, by.0);
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",).bind(id.0).bind(publication.kind.as_str()).bind(audience).bind(publication.title).bind(publication.body).bind(crate::domain::status::public_status(incident.status)).bind(by.0).bind(now).bind(next_update_at).bind(publication.overridden.join("\n"))).await?;
+        tick(&mut tx, id.0, RhythmItem::FirstStakeholderUpdate, by.0, now).await?;
+        let name = name_of(&mut tx, by.0).await?;
         let entry = crate::domain::timeline::Happened::UpdatePublished {
             by: name,
             kind: publication.kind,
             overridden: publication.overridden.to_vec(),
         };
-        event!(tx, id.0, by.0, now, entry);
-        sqlx::query(
-            "INSERT INTO webhook_deliveries (webhook_id, update_id, state, attempts, next_attempt_at, created_at) \
-             SELECT id, $1, 'pending', 0, $2, $2 FROM webhooks \
-             WHERE active = TRUE AND ($3 = 'customer' OR (audience = 'all' AND NOT $4))",
-        )
-        .bind(update_id)
-        .bind(now)
-        .bind(audience)
-        // Internal updates of a restricted incident stay inside it: no company-wide channel.
-        .bind(incident.restricted)
-        .execute(&mut *tx)
-        .await?;
-        let row: UpdateRow = sqlx::query_as(&format!("{UPDATE_SELECT} WHERE u.id = $1"))
+        event(&mut tx, id.0, by.0, now, entry).await?;
+        tx.execute(
+            sql("INSERT INTO webhook_deliveries (webhook_id, update_id, state, attempts, next_attempt_at, created_at) \
+                 SELECT id, $1, 'pending', 0, $2, $2 FROM webhooks \
+                 WHERE active = TRUE AND ($3 = 'customer' OR (audience = 'all' AND NOT $4))")
             .bind(update_id)
-            .fetch_one(&mut *tx)
+            .bind(now)
+            .bind(audience)
+            // Internal updates of a restricted incident stay inside it: no company-wide channel.
+            .bind(incident.restricted),
+        )
+        .await?;
+        let row: UpdateRow = tx
+            .fetch_one(sql(format!("{UPDATE_SELECT} WHERE u.id = $1")).bind(update_id))
             .await?;
-        (decode_update(row)?, incident)
-    });
+        let out = (decode_update(row)?, incident);
+        tx.commit().await?;
+        out
+    };
     Ok(out)
 }
 
@@ -281,19 +261,14 @@ pub async fn ask(
     question: &str,
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
-    let question_id = write_tx!(db, tx => {
-        let question_id: i64 = sqlx::query_scalar(
-            "INSERT INTO stakeholder_questions (incident_id, asked_by, asked_at, question, state) \
-             VALUES ($1, $2, $3, $4, 'open') RETURNING id",
-        )
-        .bind(id.0)
-        .bind(by.0)
-        .bind(now)
-        .bind(question)
-        .fetch_one(&mut *tx)
-        .await?;
-        question_id
-    });
+    let question_id = {
+        let mut tx = db.begin().await?;
+        let question_id: i64 = tx.scalar(sql("INSERT INTO stakeholder_questions (incident_id, asked_by, asked_at, question, state) \
+             VALUES ($1, $2, $3, $4, 'open') RETURNING id",).bind(id.0).bind(by.0).bind(now).bind(question)).await?;
+        let out = question_id;
+        tx.commit().await?;
+        out
+    };
     Ok(question_id)
 }
 
@@ -349,39 +324,28 @@ pub async fn handle_question(
     by: UserId,
     now: DateTime<Utc>,
 ) -> Result<(), IncidentChangeError> {
-    write_tx!(db, tx => {
-        require_speaker!(tx, id, by);
-        let state = match answer {
-            Some(_) => QuestionState::Answered,
-            None => QuestionState::Dismissed,
-        };
-        let handled = sqlx::query(
-            "UPDATE stakeholder_questions SET state = $1, answer = $2, handled_by = $3, handled_at = $4 \
-             WHERE id = $5 AND incident_id = $6 AND state = 'open'",
-        )
-        .bind(state.as_str())
-        .bind(answer.unwrap_or(""))
-        .bind(by.0)
-        .bind(now)
-        .bind(question_id)
-        .bind(id.0)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if handled == 0 {
-            let exists: Option<i64> = sqlx::query_scalar(
-                "SELECT id FROM stakeholder_questions WHERE id = $1 AND incident_id = $2",
+    let mut tx = db.begin().await?;
+    require_speaker(&mut tx, id, by).await?;
+    let state = match answer {
+        Some(_) => QuestionState::Answered,
+        None => QuestionState::Dismissed,
+    };
+    let handled = tx.execute(sql("UPDATE stakeholder_questions SET state = $1, answer = $2, handled_by = $3, handled_at = $4 \
+         WHERE id = $5 AND incident_id = $6 AND state = 'open'",).bind(state.as_str()).bind(answer.unwrap_or("")).bind(by.0).bind(now).bind(question_id).bind(id.0)).await?;
+    if handled == 0 {
+        let exists: Option<i64> = tx
+            .scalar_optional(
+                sql("SELECT id FROM stakeholder_questions WHERE id = $1 AND incident_id = $2")
+                    .bind(question_id)
+                    .bind(id.0),
             )
-            .bind(question_id)
-            .bind(id.0)
-            .fetch_optional(&mut *tx)
             .await?;
-            return Err(match exists {
-                Some(_) => IncidentChangeError::Stale,
-                None => IncidentChangeError::NotFound,
-            });
-        }
-    });
+        return Err(match exists {
+            Some(_) => IncidentChangeError::Stale,
+            None => IncidentChangeError::NotFound,
+        });
+    }
+    tx.commit().await?;
     Ok(())
 }
 

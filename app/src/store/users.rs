@@ -1,7 +1,8 @@
 //! User accounts: creation, lookup, org role and disabling.
 
 use super::changes::{note, recording, Subject};
-use super::{read, write_tx, Db, StoreError};
+use super::tx::{sql, Tx};
+use super::{read, Db, StoreError};
 use crate::domain::users::{Email, OrgRole, PersonName, UserId};
 use chrono::{DateTime, Utc};
 
@@ -60,12 +61,10 @@ const USER_COLUMNS: &str = "id, name, email, org_role, disabled, created_at, can
 
 /// Takes the row lock that serialises changes to who is admin: concurrent
 /// transactions that check "is there another admin" then write queue here.
-macro_rules! lock_admins {
-    ($tx:ident) => {
-        sqlx::query("UPDATE app_locks SET n = n + 1 WHERE name = 'admins'")
-            .execute(&mut *$tx)
-            .await?;
-    };
+async fn lock_admins(tx: &mut Tx) -> Result<(), sqlx::Error> {
+    tx.execute(sql("UPDATE app_locks SET n = n + 1 WHERE name = 'admins'"))
+        .await?;
+    Ok(())
 }
 
 /// Everything needed to create an account; the hash is made by the caller.
@@ -136,29 +135,29 @@ async fn insert(
     now: DateTime<Utc>,
     only_if_no_users: bool,
 ) -> Result<User, UserChangeError> {
-    let row: UserRow = write_tx!(db, tx => {
-        lock_admins!(tx);
-        if only_if_no_users {
-            let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
-                .fetch_one(&mut *tx)
-                .await?;
-            if existing > 0 {
-                return Err(UserChangeError::SetupDone);
-            }
+    let mut tx = db.begin().await?;
+    lock_admins(&mut tx).await?;
+    if only_if_no_users {
+        let existing: i64 = tx.scalar(sql("SELECT COUNT(*) FROM users")).await?;
+        if existing > 0 {
+            return Err(UserChangeError::SetupDone);
         }
-        sqlx::query_as(&format!(
-            "INSERT INTO users (email, name, password_hash, org_role, disabled, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, FALSE, $5, $5) RETURNING {USER_COLUMNS}"
-        ))
-        .bind(new.email.as_str())
-        .bind(new.name.as_str())
-        .bind(new.password_hash)
-        .bind(new.org_role.as_str())
-        .bind(now)
-        .fetch_one(&mut *tx)
+    }
+    let row: UserRow = tx
+        .fetch_one(
+            sql(format!(
+                "INSERT INTO users (email, name, password_hash, org_role, disabled, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, FALSE, $5, $5) RETURNING {USER_COLUMNS}"
+            ))
+            .bind(new.email.as_str())
+            .bind(new.name.as_str())
+            .bind(new.password_hash)
+            .bind(new.org_role.as_str())
+            .bind(now),
+        )
         .await
-        .map_err(unique_to_email_taken)?
-    });
+        .map_err(unique_to_email_taken)?;
+    tx.commit().await?;
     Ok(row.try_into()?)
 }
 
@@ -215,23 +214,24 @@ pub async fn set_password(
     now: DateTime<Utc>,
 ) -> Result<User, UserChangeError> {
     let (row, _) = recording(&[], async {
-        let row: Option<UserRow> = write_tx!(db, tx => {
-            let row: Option<UserRow> = sqlx::query_as(&format!(
-                "UPDATE users SET password_hash = $2, must_change_password = $3, \
-                 session_epoch = session_epoch + 1, updated_at = $4 WHERE id = $1 RETURNING {USER_COLUMNS}"
-            ))
-            .bind(id.0)
-            .bind(password_hash)
-            .bind(must_change)
-            .bind(now)
-            .fetch_optional(&mut *tx)
+        let mut tx = db.begin().await?;
+        let row: Option<UserRow> = tx
+            .fetch_optional(
+                sql(format!(
+                    "UPDATE users SET password_hash = $2, must_change_password = $3, \
+                     session_epoch = session_epoch + 1, updated_at = $4 WHERE id = $1 RETURNING {USER_COLUMNS}"
+                ))
+                .bind(id.0)
+                .bind(password_hash)
+                .bind(must_change)
+                .bind(now),
+            )
             .await?;
-            // No such user: nothing changed, so nothing is logged.
-            if row.is_some() {
-                note(Subject::Account(id.0));
-            }
-            row
-        });
+        // No such user: nothing changed, so nothing is logged.
+        if row.is_some() {
+            note(Subject::Account(id.0));
+        }
+        tx.commit().await?;
         Ok::<_, UserChangeError>(row)
     })
     .await;
@@ -298,38 +298,40 @@ async fn update_guarded(
         UserUpdate::Disabled(disabled) => (None, Some(disabled)),
     };
     let (row, _) = recording(&[Subject::Account(id.0)], async {
-        let row: UserRow = write_tx!(db, tx => {
-            lock_admins!(tx);
-            let current: Option<UserRow> =
-                sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
-                    .bind(id.0)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            let current = current.ok_or(UserChangeError::NotFound)?;
-            let stays_active_admin = role.unwrap_or(&current.org_role) == "admin"
-                && !disabled.unwrap_or(current.disabled);
-            if current.org_role == "admin" && !current.disabled && !stays_active_admin {
-                let other_admins: i64 = sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM users WHERE org_role = 'admin' AND disabled = FALSE AND id <> $1",
+        let mut tx = db.begin().await?;
+        lock_admins(&mut tx).await?;
+        let current: Option<UserRow> = tx
+            .fetch_optional(
+                sql(format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1")).bind(id.0),
+            )
+            .await?;
+        let current = current.ok_or(UserChangeError::NotFound)?;
+        let stays_active_admin = role.unwrap_or(&current.org_role) == "admin"
+            && !disabled.unwrap_or(current.disabled);
+        if current.org_role == "admin" && !current.disabled && !stays_active_admin {
+            let other_admins: i64 = tx
+                .scalar(
+                    sql("SELECT COUNT(*) FROM users WHERE org_role = 'admin' AND disabled = FALSE AND id <> $1")
+                        .bind(id.0),
                 )
-                .bind(id.0)
-                .fetch_one(&mut *tx)
                 .await?;
-                if other_admins == 0 {
-                    return Err(UserChangeError::LastAdmin);
-                }
+            if other_admins == 0 {
+                return Err(UserChangeError::LastAdmin);
             }
-            sqlx::query_as(&format!(
-                "UPDATE users SET org_role = COALESCE($2, org_role), disabled = COALESCE($3, disabled), \
-                 updated_at = $4 WHERE id = $1 RETURNING {USER_COLUMNS}"
-            ))
-            .bind(id.0)
-            .bind(role)
-            .bind(disabled)
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await?
-        });
+        }
+        let row: UserRow = tx
+            .fetch_one(
+                sql(format!(
+                    "UPDATE users SET org_role = COALESCE($2, org_role), disabled = COALESCE($3, disabled), \
+                     updated_at = $4 WHERE id = $1 RETURNING {USER_COLUMNS}"
+                ))
+                .bind(id.0)
+                .bind(role)
+                .bind(disabled)
+                .bind(now),
+            )
+            .await?;
+        tx.commit().await?;
         Ok::<_, UserChangeError>(row)
     })
     .await;

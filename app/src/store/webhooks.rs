@@ -1,7 +1,8 @@
 //! Outbound webhooks and their delivery log. Publishing writes pending
 //! deliveries in its own transaction; a background worker sends them.
 
-use super::{read, write_tx, Db, StoreError};
+use super::tx::sql;
+use super::{read, Db, StoreError};
 use crate::domain::users::UserId;
 use crate::domain::webhooks::WebhookKind;
 use chrono::{DateTime, Utc};
@@ -71,35 +72,35 @@ pub async fn add_webhook(
     by: UserId,
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
-    let id = write_tx!(db, tx => {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO webhooks (name, kind, url, secret, audience, active, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, TRUE, $6, $7) RETURNING id",
+    let mut tx = db.begin().await?;
+    let id: i64 = tx
+        .scalar(
+            sql("INSERT INTO webhooks (name, kind, url, secret, audience, active, created_by, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, TRUE, $6, $7) RETURNING id")
+            .bind(new.name)
+            .bind(new.kind.as_str())
+            .bind(new.url)
+            .bind(new.secret)
+            .bind(if new.all_updates { "all" } else { "customer" })
+            .bind(by.0)
+            .bind(now),
         )
-        .bind(new.name)
-        .bind(new.kind.as_str())
-        .bind(new.url)
-        .bind(new.secret)
-        .bind(if new.all_updates { "all" } else { "customer" })
-        .bind(by.0)
-        .bind(now)
-        .fetch_one(&mut *tx)
         .await?;
-        id
-    });
+    tx.commit().await?;
     Ok(id)
 }
 
 /// Turns a webhook on or off; returns false when there is no such webhook.
 pub async fn set_active(db: &Db, id: i64, active: bool) -> Result<bool, StoreError> {
-    let changed = write_tx!(db, tx => {
-        sqlx::query("UPDATE webhooks SET active = $1 WHERE id = $2")
-            .bind(active)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-    });
+    let mut tx = db.begin().await?;
+    let changed = tx
+        .execute(
+            sql("UPDATE webhooks SET active = $1 WHERE id = $2")
+                .bind(active)
+                .bind(id),
+        )
+        .await?;
+    tx.commit().await?;
     Ok(changed == 1)
 }
 
@@ -201,18 +202,17 @@ pub async fn claim_due(
     });
     let mut claimed = Vec::new();
     for (id, attempts, update_id, seen, number, title, severity) in due {
-        let won = write_tx!(db, tx => {
-            sqlx::query(
-                "UPDATE webhook_deliveries SET next_attempt_at = $1 \
-                 WHERE id = $2 AND state = 'pending' AND next_attempt_at = $3",
+        let mut tx = db.begin().await?;
+        let won = tx
+            .execute(
+                sql("UPDATE webhook_deliveries SET next_attempt_at = $1 \
+                     WHERE id = $2 AND state = 'pending' AND next_attempt_at = $3")
+                .bind(lease_until)
+                .bind(id)
+                .bind(seen),
             )
-            .bind(lease_until)
-            .bind(id)
-            .bind(seen)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-        });
+            .await?;
+        tx.commit().await?;
         if won == 0 {
             continue;
         }
@@ -287,8 +287,9 @@ pub async fn record_attempt(
         Attempt::Retry { status, error, at } => ("pending", status, error, at, None),
         Attempt::Failed { status, error } => ("failed", status, error, now, Some(now)),
     };
-    write_tx!(db, tx => {
-        sqlx::query(
+    let mut tx = db.begin().await?;
+    tx.execute(
+        sql(
             "UPDATE webhook_deliveries SET state = $1, attempts = attempts + 1, last_status = $2, \
              last_error = $3, next_attempt_at = $4, finished_at = $5 WHERE id = $6",
         )
@@ -297,9 +298,9 @@ pub async fn record_attempt(
         .bind(error)
         .bind(next)
         .bind(finished)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    });
+        .bind(id),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(())
 }

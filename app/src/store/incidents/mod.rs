@@ -3,7 +3,8 @@
 //! Every change is one transaction that also writes its timeline entry, and
 //! changes to a versioned row are refused when the caller saw an older version.
 
-use super::{read, write_tx, Db, StoreError};
+use super::tx::{sql, Tx};
+use super::{read, Db, StoreError};
 use crate::domain::incidents::{IncidentId, IncidentStatus, IncidentTitle, Severity};
 use crate::domain::milestones::Milestone;
 use crate::domain::mitigation::{self, HypothesisStatus, RestoreStep, Safety};
@@ -244,188 +245,187 @@ pub struct Declaration<'a> {
 }
 
 /// The display name of a user, inside a transaction.
-macro_rules! name_of {
-    ($tx:ident, $user:expr) => {{
-        let name: String = sqlx::query_scalar("SELECT name FROM users WHERE id = $1")
-            .bind($user)
-            .fetch_one(&mut *$tx)
-            .await?;
-        name
-    }};
+pub(crate) async fn name_of(tx: &mut Tx, user: i64) -> Result<String, sqlx::Error> {
+    tx.scalar(sql("SELECT name FROM users WHERE id = $1").bind(user))
+        .await
 }
 
-/// Writes an automatic timeline entry (a `domain::timeline::Happened`), inside a transaction.
-macro_rules! event {
-    ($tx:ident, $incident:expr, $author:expr, $at:expr, $happened:expr) => {{
-        let happened: $crate::domain::timeline::Happened = $happened;
-        sqlx::query(
-            "INSERT INTO timeline_entries (incident_id, at, author_id, kind, event_kind, body, by_scribe) \
-             VALUES ($1, $2, $3, 'event', $4, $5, FALSE)",
-        )
-        .bind($incident)
-        .bind($at)
-        .bind($author)
+/// Writes an automatic timeline entry, inside a transaction.
+pub(crate) async fn event(
+    tx: &mut Tx,
+    incident: i64,
+    author: i64,
+    at: DateTime<Utc>,
+    happened: Happened,
+) -> Result<(), sqlx::Error> {
+    tx.execute(
+        sql("INSERT INTO timeline_entries (incident_id, at, author_id, kind, event_kind, body, by_scribe) \
+             VALUES ($1, $2, $3, 'event', $4, $5, FALSE)")
+        .bind(incident)
+        .bind(at)
+        .bind(author)
         .bind(happened.kind())
-        .bind(happened.text())
-        .execute(&mut *$tx)
-        .await?;
-    }};
+        .bind(happened.text()),
+    )
+    .await?;
+    Ok(())
 }
 
 /// Ticks a rhythm item once (later ticks keep the first time), inside a transaction.
-macro_rules! tick {
-    ($tx:ident, $incident:expr, $item:expr, $by:expr, $at:expr) => {
-        sqlx::query(
-            "INSERT INTO rhythm_ticks (incident_id, item, done_at, done_by) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (incident_id, item) DO NOTHING",
-        )
-        .bind($incident)
-        .bind($item.as_str())
-        .bind($at)
-        .bind($by)
-        .execute(&mut *$tx)
-        .await?;
-    };
+pub(crate) async fn tick(
+    tx: &mut Tx,
+    incident: i64,
+    item: RhythmItem,
+    by: i64,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    tx.execute(
+        sql("INSERT INTO rhythm_ticks (incident_id, item, done_at, done_by) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (incident_id, item) DO NOTHING")
+        .bind(incident)
+        .bind(item.as_str())
+        .bind(at)
+        .bind(by),
+    )
+    .await?;
+    Ok(())
 }
 
 /// Loads the incident row for a change; refuses a resolved incident when `open_only`.
-macro_rules! incident_for_change {
-    ($tx:ident, $id:expr, $open_only:expr) => {{
-        use $crate::store::incidents::{
-            Incident, IncidentChangeError, IncidentRow, INCIDENT_COLUMNS,
-        };
-        let row: Option<IncidentRow> = sqlx::query_as(&format!(
-            "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = $1"
-        ))
-        .bind($id.0)
-        .fetch_optional(&mut *$tx)
+pub(crate) async fn incident_for_change(
+    tx: &mut Tx,
+    id: IncidentId,
+    open_only: bool,
+) -> Result<Incident, IncidentChangeError> {
+    let row: Option<IncidentRow> = tx
+        .fetch_optional(
+            sql(format!(
+                "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = $1"
+            ))
+            .bind(id.0),
+        )
         .await?;
-        let incident = Incident::try_from(row.ok_or(IncidentChangeError::NotFound)?)?;
-        if $open_only && !incident.status.is_active() {
-            return Err(IncidentChangeError::Resolved);
-        }
-        incident
-    }};
+    let incident = Incident::try_from(row.ok_or(IncidentChangeError::NotFound)?)?;
+    if open_only && !incident.status.is_active() {
+        return Err(IncidentChangeError::Resolved);
+    }
+    Ok(incident)
 }
 
 /// Takes the incident row for an edit made against `seen` version: bumps the
 /// version only if it is still `seen`, so of two concurrent edits one wins and
 /// the other is refused as stale (on PostgreSQL the second waits on the row
 /// lock, then finds the version moved).
-macro_rules! claim_version {
-    ($tx:ident, $id:expr, $seen:expr) => {
-        let claimed = sqlx::query(
-            "UPDATE incidents SET version = version + 1 WHERE id = $1 AND version = $2",
+pub(crate) async fn claim_version(
+    tx: &mut Tx,
+    id: IncidentId,
+    seen: i64,
+) -> Result<(), IncidentChangeError> {
+    let claimed = tx
+        .execute(
+            sql("UPDATE incidents SET version = version + 1 WHERE id = $1 AND version = $2")
+                .bind(id.0)
+                .bind(seen),
         )
-        .bind($id.0)
-        .bind($seen)
-        .execute(&mut *$tx)
-        .await?
-        .rows_affected();
-        if claimed == 0 {
-            return Err(IncidentChangeError::Stale);
-        }
-    };
+        .await?;
+    if claimed == 0 {
+        return Err(IncidentChangeError::Stale);
+    }
+    Ok(())
 }
 
 /// Who holds a role on an incident now.
 pub(crate) const HOLDER_SQL: &str =
     "SELECT user_id FROM role_assignments WHERE incident_id = $1 AND role = $2 AND released_at IS NULL";
 
-/// The current holder of `$role` on incident `$id`, inside a transaction.
-macro_rules! holder_in {
-    ($tx:ident, $id:expr, $role:expr) => {{
-        let holder: Option<i64> = sqlx::query_scalar($crate::store::incidents::HOLDER_SQL)
-            .bind($id.0)
-            .bind($role.as_str())
-            .fetch_optional(&mut *$tx)
-            .await?;
-        holder
-    }};
+/// The current holder of `role` on incident `id`, inside a transaction.
+pub(crate) async fn holder_in(
+    tx: &mut Tx,
+    id: IncidentId,
+    role: IncidentRole,
+) -> Result<Option<i64>, sqlx::Error> {
+    tx.scalar_optional(sql(HOLDER_SQL).bind(id.0).bind(role.as_str()))
+        .await
 }
 
-/// Refuses `$by` unless they speak for incident `$id` (the Comms Lead, or the
+/// Refuses `by` unless they speak for incident `id` (the Comms Lead, or the
 /// IC while nobody holds Comms Lead), inside a transaction.
-macro_rules! require_speaker {
-    ($tx:ident, $id:expr, $by:expr) => {{
-        use $crate::domain::roles::{self, IncidentRole};
-        use $crate::domain::users::UserId;
-        let comms =
-            $crate::store::incidents::holder_in!($tx, $id, IncidentRole::CommsLead).map(UserId);
-        let ic = $crate::store::incidents::holder_in!($tx, $id, IncidentRole::IncidentCommander)
-            .map(UserId);
-        roles::may_speak($by, comms, ic)
-            .map_err($crate::store::incidents::IncidentChangeError::Refused)?;
-    }};
+pub(crate) async fn require_speaker(
+    tx: &mut Tx,
+    id: IncidentId,
+    by: UserId,
+) -> Result<(), IncidentChangeError> {
+    let comms = holder_in(tx, id, IncidentRole::CommsLead)
+        .await?
+        .map(UserId);
+    let ic = holder_in(tx, id, IncidentRole::IncidentCommander)
+        .await?
+        .map(UserId);
+    crate::domain::roles::may_speak(by, comms, ic).map_err(IncidentChangeError::Refused)
 }
 
-/// Refuses `$user` unless they write in incident `$id`'s responder channel: they hold
+/// Refuses `user` unless they write in incident `id`'s responder channel: they hold
 /// a role, the IC added them, or they are an admin (observers and viewers are refused).
-macro_rules! require_responder {
-    ($tx:ident, $id:expr, $user:expr) => {{
-        let (org_role, holds, added): (String, i64, i64) = sqlx::query_as(
-            "SELECT u.org_role, \
-             (SELECT COUNT(*) FROM role_assignments r WHERE r.incident_id = $1 AND r.user_id = u.id AND r.released_at IS NULL), \
-             (SELECT COUNT(*) FROM incident_responders m WHERE m.incident_id = $1 AND m.user_id = u.id AND m.removed_at IS NULL) \
-             FROM users u WHERE u.id = $2",
+pub(crate) async fn require_responder(
+    tx: &mut Tx,
+    id: IncidentId,
+    user: UserId,
+) -> Result<(), IncidentChangeError> {
+    let (org_role, holds, added): (String, i64, i64) = tx
+        .fetch_one(
+            sql("SELECT u.org_role, \
+                 (SELECT COUNT(*) FROM role_assignments r WHERE r.incident_id = $1 AND r.user_id = u.id AND r.released_at IS NULL), \
+                 (SELECT COUNT(*) FROM incident_responders m WHERE m.incident_id = $1 AND m.user_id = u.id AND m.removed_at IS NULL) \
+                 FROM users u WHERE u.id = $2")
+            .bind(id.0)
+            .bind(user.0),
         )
-        .bind($id.0)
-        .bind($user.0)
-        .fetch_one(&mut *$tx)
         .await?;
-        let org_role = $crate::domain::users::OrgRole::parse("org_role", &org_role)
-            .map_err(|_| $crate::store::StoreError::Corrupt(format!("org_role {org_role:?}")))?;
-        $crate::domain::leadership::may_post(
-            org_role,
-            $crate::domain::leadership::Standing::of(holds > 0, added > 0),
-        )
-        .map_err($crate::store::incidents::IncidentChangeError::Refused)?;
-    }};
+    let org_role = crate::domain::users::OrgRole::parse("org_role", &org_role)
+        .map_err(|_| StoreError::Corrupt(format!("org_role {org_role:?}")))?;
+    crate::domain::leadership::may_post(
+        org_role,
+        crate::domain::leadership::Standing::of(holds > 0, added > 0),
+    )
+    .map_err(IncidentChangeError::Refused)
 }
 
-/// Whether `$user` exists and is not disabled, inside a transaction.
-macro_rules! is_active_user {
-    ($tx:ident, $user:expr) => {{
-        let disabled: Option<bool> = sqlx::query_scalar("SELECT disabled FROM users WHERE id = $1")
-            .bind($user.0)
-            .fetch_optional(&mut *$tx)
-            .await?;
-        disabled == Some(false)
-    }};
+/// Whether `user` exists and is not disabled, inside a transaction.
+pub(crate) async fn is_active_user(tx: &mut Tx, user: UserId) -> Result<bool, sqlx::Error> {
+    let disabled: Option<bool> = tx
+        .scalar_optional(sql("SELECT disabled FROM users WHERE id = $1").bind(user.0))
+        .await?;
+    Ok(disabled == Some(false))
 }
 
 /// Bumps the incident version so stale edits of its fields are caught.
-macro_rules! bump {
-    ($tx:ident, $id:expr) => {
-        sqlx::query("UPDATE incidents SET version = version + 1 WHERE id = $1")
-            .bind($id.0)
-            .execute(&mut *$tx)
-            .await?;
-    };
+pub(crate) async fn bump(tx: &mut Tx, id: IncidentId) -> Result<(), sqlx::Error> {
+    tx.execute(sql("UPDATE incidents SET version = version + 1 WHERE id = $1").bind(id.0))
+        .await?;
+    Ok(())
 }
 
 /// Ticks "core roles assigned" once every core role has a holder.
-macro_rules! tick_if_core_filled {
-    ($tx:ident, $id:expr, $by:expr, $at:expr) => {{
-        let filled: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM role_assignments WHERE incident_id = $1 AND released_at IS NULL \
-             AND role IN ('ic', 'tech_lead', 'comms_lead', 'scribe')",
+pub(crate) async fn tick_if_core_filled(
+    tx: &mut Tx,
+    id: IncidentId,
+    by: i64,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let filled: i64 = tx
+        .scalar(
+            sql("SELECT COUNT(*) FROM role_assignments WHERE incident_id = $1 AND released_at IS NULL \
+                 AND role IN ('ic', 'tech_lead', 'comms_lead', 'scribe')")
+            .bind(id.0),
         )
-        .bind($id.0)
-        .fetch_one(&mut *$tx)
         .await?;
-        if filled == 4 {
-            tick!($tx, $id.0, RhythmItem::CoreRolesAssigned, $by, $at);
-        }
-    }};
+    if filled == 4 {
+        tick(tx, id.0, RhythmItem::CoreRolesAssigned, by, at).await?;
+    }
+    Ok(())
 }
 
-pub(crate) use {
-    event, holder_in, incident_for_change, is_active_user, name_of, require_responder,
-    require_speaker, tick,
-};
-
-// One file per area; the macros above are visible in each.
+// One file per area; the helpers above are visible in each.
 mod assignments;
 mod decisions;
 mod hypotheses;
@@ -449,56 +449,35 @@ pub async fn declare(
     loop {
         attempts += 1;
         let result: Result<Incident, IncidentChangeError> = async {
-            let incident: Incident = write_tx!(db, tx => {
-                let next: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(number), 0) + 1 FROM incidents")
-                    .fetch_one(&mut *tx)
-                    .await?;
-                let row: IncidentRow = sqlx::query_as(&format!(
+            let incident: Incident = {
+                let mut tx = db.begin().await?;
+                let next: i64 = tx.scalar(sql("SELECT COALESCE(MAX(number), 0) + 1 FROM incidents")).await?;
+                let row: IncidentRow = tx.fetch_one(sql(format!(
                     "INSERT INTO incidents (number, title, severity, status, impact, best_guess, bridge_url, \
                      decision_cadence_minutes, update_cadence_minutes, declared_by, declared_at, restricted) \
                      VALUES ($1, $2, $3, 'investigating', $4, $5, $6, $7, $8, $9, $10, $11) RETURNING {INCIDENT_COLUMNS}"
-                ))
-                .bind(next)
-                .bind(declaration.title.as_str())
-                .bind(declaration.severity.as_str())
-                .bind(declaration.impact)
-                .bind(declaration.best_guess)
-                .bind(declaration.bridge_url)
-                .bind(rhythm::DEFAULT_DECISION_CADENCE)
-                .bind(update_cadence)
-                .bind(by.0)
-                .bind(now)
-                .bind(declaration.restricted)
-                .fetch_one(&mut *tx)
-                .await?;
+                )).bind(next).bind(declaration.title.as_str()).bind(declaration.severity.as_str()).bind(declaration.impact).bind(declaration.best_guess).bind(declaration.bridge_url).bind(rhythm::DEFAULT_DECISION_CADENCE).bind(update_cadence).bind(by.0).bind(now).bind(declaration.restricted)).await?;
                 let incident = Incident::try_from(row)?;
                 super::changes::note(super::changes::Subject::Incident(incident.number));
-                sqlx::query(
-                    "INSERT INTO role_assignments (incident_id, role, user_id, assigned_by, assigned_at) \
-                     VALUES ($1, 'ic', $2, $2, $3)",
-                )
-                .bind(incident.id.0)
-                .bind(by.0)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                tick!(tx, incident.id.0, RhythmItem::Declared, by.0, now);
+                tx.execute(sql("INSERT INTO role_assignments (incident_id, role, user_id, assigned_by, assigned_at) \
+                     VALUES ($1, 'ic', $2, $2, $3)",).bind(incident.id.0).bind(by.0).bind(now)).await?;
+                tick(&mut tx, incident.id.0, RhythmItem::Declared, by.0, now).await?;
                 if !declaration.impact.is_empty() && !declaration.best_guess.is_empty() {
-                    tick!(tx, incident.id.0, RhythmItem::InitialStatusPosted, by.0, now);
+                    tick(&mut tx, incident.id.0, RhythmItem::InitialStatusPosted, by.0, now).await?;
                 }
-                let name = name_of!(tx, by.0);
-                event!(
-                    tx,
+                let name = name_of(&mut tx, by.0).await?;
+                event(&mut tx,
                     incident.id.0,
                     by.0,
                     now,
-                    Happened::Declared { by: name, number: incident.number, severity: declaration.severity }
-                );
+                    Happened::Declared { by: name, number: incident.number, severity: declaration.severity }).await?;
                 if declaration.restricted {
-                    event!(tx, incident.id.0, by.0, now, Happened::DeclaredRestricted);
+                    event(&mut tx, incident.id.0, by.0, now, Happened::DeclaredRestricted).await?;
                 }
-                incident
-            });
+                let out = incident;
+                tx.commit().await?;
+                out
+            };
             Ok(incident)
         }
         .await;

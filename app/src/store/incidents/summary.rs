@@ -16,36 +16,35 @@ pub async fn update_summary(
     actor: UserId,
     now: DateTime<Utc>,
 ) -> Result<(), IncidentChangeError> {
-    write_tx!(db, tx => {
-        let incident = incident_for_change!(tx, id, true);
-        require_responder!(tx, id, actor);
-        claim_version!(tx, id, seen_version);
-        sqlx::query(
-            "UPDATE incidents SET impact = $2, best_guess = $3, bridge_url = $4 WHERE id = $1",
-        )
-        .bind(id.0)
-        .bind(impact)
-        .bind(best_guess)
-        .bind(bridge_url)
-        .execute(&mut *tx)
-        .await?;
-        let name = name_of!(tx, actor.0);
-        let impact_now = (impact != incident.impact).then(|| impact.to_string());
-        let guess_now = (best_guess != incident.best_guess).then(|| best_guess.to_string());
-        let bridge = bridge_url != incident.bridge_url;
-        if impact_now.is_some() || guess_now.is_some() || bridge {
-            let changed = Happened::SummaryUpdated {
-                by: name,
-                impact: impact_now,
-                best_guess: guess_now,
-                bridge,
-            };
-            event!(tx, id.0, actor.0, now, changed);
-        }
-        if !impact.is_empty() && !best_guess.is_empty() {
-            tick!(tx, id.0, RhythmItem::InitialStatusPosted, actor.0, now);
-        }
-    });
+    let mut tx = db.begin().await?;
+    let incident = incident_for_change(&mut tx, id, true).await?;
+    require_responder(&mut tx, id, actor).await?;
+    claim_version(&mut tx, id, seen_version).await?;
+    tx.execute(
+        sql("UPDATE incidents SET impact = $2, best_guess = $3, bridge_url = $4 WHERE id = $1")
+            .bind(id.0)
+            .bind(impact)
+            .bind(best_guess)
+            .bind(bridge_url),
+    )
+    .await?;
+    let name = name_of(&mut tx, actor.0).await?;
+    let impact_now = (impact != incident.impact).then(|| impact.to_string());
+    let guess_now = (best_guess != incident.best_guess).then(|| best_guess.to_string());
+    let bridge = bridge_url != incident.bridge_url;
+    if impact_now.is_some() || guess_now.is_some() || bridge {
+        let changed = Happened::SummaryUpdated {
+            by: name,
+            impact: impact_now,
+            best_guess: guess_now,
+            bridge,
+        };
+        event(&mut tx, id.0, actor.0, now, changed).await?;
+    }
+    if !impact.is_empty() && !best_guess.is_empty() {
+        tick(&mut tx, id.0, RhythmItem::InitialStatusPosted, actor.0, now).await?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 
@@ -86,22 +85,24 @@ pub async fn correct_milestone(
         .map(|c| c.new_at)
         .or_else(|| stamped(&room, milestone));
     let id = room.incident.id;
-    write_tx!(db, tx => {
-        incident_for_change!(tx, id, false);
-        sqlx::query(
-            "INSERT INTO milestone_corrections (incident_id, milestone, old_at, new_at, corrected_by, corrected_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(id.0)
-        .bind(milestone.as_str())
-        .bind(old_at)
-        .bind(new_at)
-        .bind(actor.0)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        let name = name_of!(tx, actor.0);
-        event!(tx, id.0, actor.0, now, Happened::MilestoneCorrected { by: name, milestone, was: old_at, now: new_at });
-    });
+    let mut tx = db.begin().await?;
+    incident_for_change(&mut tx, id, false).await?;
+    tx.execute(sql("INSERT INTO milestone_corrections (incident_id, milestone, old_at, new_at, corrected_by, corrected_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",).bind(id.0).bind(milestone.as_str()).bind(old_at).bind(new_at).bind(actor.0).bind(now)).await?;
+    let name = name_of(&mut tx, actor.0).await?;
+    event(
+        &mut tx,
+        id.0,
+        actor.0,
+        now,
+        Happened::MilestoneCorrected {
+            by: name,
+            milestone,
+            was: old_at,
+            now: new_at,
+        },
+    )
+    .await?;
+    tx.commit().await?;
     Ok(())
 }
