@@ -290,11 +290,21 @@ pub async fn add_responder(
             "Choose someone who can sign in.",
         ));
     }
-    let already: i64 = tx.scalar(sql("SELECT COUNT(*) FROM incident_responders WHERE incident_id = $1 AND user_id = $2 AND removed_at IS NULL",).bind(id.0).bind(target.0)).await?;
+    let already: i64 = tx.scalar(
+        sql("SELECT COUNT(*) FROM incident_responders WHERE incident_id = $1 AND user_id = $2 AND removed_at IS NULL")
+            .bind(id.0)
+            .bind(target.0),
+    ).await?;
     if already > 0 {
         return Ok(());
     }
-    tx.execute(sql("INSERT INTO incident_responders (incident_id, user_id, added_by, added_at) VALUES ($1, $2, $3, $4)",).bind(id.0).bind(target.0).bind(actor.user.0).bind(now)).await?;
+    tx.execute(
+        sql("INSERT INTO incident_responders (incident_id, user_id, added_by, added_at) VALUES ($1, $2, $3, $4)")
+            .bind(id.0)
+            .bind(target.0)
+            .bind(actor.user.0)
+            .bind(now),
+    ).await?;
     let actor_name = name_of(&mut tx, actor.user.0).await?;
     let target_name = name_of(&mut tx, target.0).await?;
     event(
@@ -476,32 +486,35 @@ pub async fn request_approval(
     by: UserId,
     now: DateTime<Utc>,
 ) -> Result<i64, IncidentChangeError> {
-    let approval_id = {
-        let mut tx = db.begin().await?;
-        incident_for_change(&mut tx, id, true).await?;
-        let ic = holder_in(&mut tx, id, IncidentRole::IncidentCommander).await?;
-        let tech_lead = holder_in(&mut tx, id, IncidentRole::TechLead).await?;
-        leadership::may_request_approval(ic == Some(by.0), tech_lead == Some(by.0))
-            .map_err(IncidentChangeError::Refused)?;
-        let approval_id: i64 = tx.scalar(sql("INSERT INTO approvals (incident_id, mitigation, reason, requested_by, requested_at, status) \
-             VALUES ($1, $2, $3, $4, $5, 'pending') RETURNING id",).bind(id.0).bind(mitigation).bind(reason).bind(by.0).bind(now)).await?;
-        let name = name_of(&mut tx, by.0).await?;
-        event(
-            &mut tx,
-            id.0,
-            by.0,
-            now,
-            Happened::ApprovalAsked {
-                by: name,
-                mitigation: mitigation.to_string(),
-                reason: reason.to_string(),
-            },
-        )
-        .await?;
-        let out = approval_id;
-        tx.commit().await?;
-        out
-    };
+    let mut tx = db.begin().await?;
+    incident_for_change(&mut tx, id, true).await?;
+    let ic = holder_in(&mut tx, id, IncidentRole::IncidentCommander).await?;
+    let tech_lead = holder_in(&mut tx, id, IncidentRole::TechLead).await?;
+    leadership::may_request_approval(ic == Some(by.0), tech_lead == Some(by.0))
+        .map_err(IncidentChangeError::Refused)?;
+    let approval_id: i64 = tx.scalar(
+        sql("INSERT INTO approvals (incident_id, mitigation, reason, requested_by, requested_at, status) \
+         VALUES ($1, $2, $3, $4, $5, 'pending') RETURNING id")
+            .bind(id.0)
+            .bind(mitigation)
+            .bind(reason)
+            .bind(by.0)
+            .bind(now),
+    ).await?;
+    let name = name_of(&mut tx, by.0).await?;
+    event(
+        &mut tx,
+        id.0,
+        by.0,
+        now,
+        Happened::ApprovalAsked {
+            by: name,
+            mitigation: mitigation.to_string(),
+            reason: reason.to_string(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
     Ok(approval_id)
 }
 
@@ -580,7 +593,14 @@ pub async fn decide_approval(
     } else {
         ApprovalStatus::Denied
     };
-    tx.execute(sql("UPDATE approvals SET status = $2, decided_by = $3, decided_at = $4, note = $5 WHERE id = $1").bind(approval_id).bind(status.as_str()).bind(by.0).bind(now).bind(note)).await?;
+    tx.execute(
+        sql("UPDATE approvals SET status = $2, decided_by = $3, decided_at = $4, note = $5 WHERE id = $1")
+            .bind(approval_id)
+            .bind(status.as_str())
+            .bind(by.0)
+            .bind(now)
+            .bind(note),
+    ).await?;
     let name = name_of(&mut tx, by.0).await?;
     let decision = format!("{} by {name}: {mitigation}", status.label());
     let reason = if note.is_empty() {
@@ -607,7 +627,13 @@ pub async fn override_approval(
     let ic = holder_in(&mut tx, id, IncidentRole::IncidentCommander).await?;
     leadership::may_override(ic == Some(by.0)).map_err(IncidentChangeError::Refused)?;
     let (mitigation, _reason, _requested_by) = pending_request(&mut tx, id, approval_id).await?;
-    tx.execute(sql("UPDATE approvals SET status = 'overridden', decided_by = $2, decided_at = $3, note = $4 WHERE id = $1").bind(approval_id).bind(by.0).bind(now).bind(why)).await?;
+    tx.execute(
+        sql("UPDATE approvals SET status = 'overridden', decided_by = $2, decided_at = $3, note = $4 WHERE id = $1")
+            .bind(approval_id)
+            .bind(by.0)
+            .bind(now)
+            .bind(why),
+    ).await?;
     let decision = format!("{}: {mitigation}", ApprovalStatus::Overridden.label());
     let reason = format!("Waiting was worse: {why}");
     log_outcome(&mut tx, id, &decision, &reason, by.0, by, now).await?;
@@ -710,27 +736,29 @@ pub async fn raise_blocker(
     by: UserId,
     now: DateTime<Utc>,
 ) -> Result<i64, IncidentChangeError> {
-    let blocker_id = {
-        let mut tx = db.begin().await?;
-        incident_for_change(&mut tx, id, true).await?;
-        require_responder(&mut tx, id, by).await?;
-        let blocker_id: i64 = tx.scalar(sql("INSERT INTO blockers (incident_id, description, raised_by, raised_at) VALUES ($1, $2, $3, $4) RETURNING id",).bind(id.0).bind(description).bind(by.0).bind(now)).await?;
-        let name = name_of(&mut tx, by.0).await?;
-        event(
-            &mut tx,
-            id.0,
-            by.0,
-            now,
-            Happened::BlockerRaised {
-                by: name,
-                description: description.to_string(),
-            },
-        )
-        .await?;
-        let out = blocker_id;
-        tx.commit().await?;
-        out
-    };
+    let mut tx = db.begin().await?;
+    incident_for_change(&mut tx, id, true).await?;
+    require_responder(&mut tx, id, by).await?;
+    let blocker_id: i64 = tx.scalar(
+        sql("INSERT INTO blockers (incident_id, description, raised_by, raised_at) VALUES ($1, $2, $3, $4) RETURNING id")
+            .bind(id.0)
+            .bind(description)
+            .bind(by.0)
+            .bind(now),
+    ).await?;
+    let name = name_of(&mut tx, by.0).await?;
+    event(
+        &mut tx,
+        id.0,
+        by.0,
+        now,
+        Happened::BlockerRaised {
+            by: name,
+            description: description.to_string(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
     Ok(blocker_id)
 }
 

@@ -212,8 +212,14 @@ pub async fn start(
             "This incident's postmortem is already started.",
         ));
     }
-    let pm: i64 = tx.scalar(sql("INSERT INTO postmortems (incident_id, status, customer_impact, started_by, started_at) \
-         VALUES ($1, 'draft', $2, $3, $4) RETURNING id",).bind(id.0).bind(&incident.impact).bind(by.user.0).bind(now)).await?;
+    let pm: i64 = tx.scalar(
+        sql("INSERT INTO postmortems (incident_id, status, customer_impact, started_by, started_at) \
+         VALUES ($1, 'draft', $2, $3, $4) RETURNING id")
+            .bind(id.0)
+            .bind(&incident.impact)
+            .bind(by.user.0)
+            .bind(now),
+    ).await?;
     for (at, body) in &lines {
         tx.execute(
             sql("INSERT INTO postmortem_lines (postmortem_id, at, body) VALUES ($1, $2, $3)")
@@ -547,16 +553,23 @@ pub async fn add_item(
     by: UserId,
     now: DateTime<Utc>,
 ) -> Result<i64, IncidentChangeError> {
-    let item = {
-        let mut tx = db.begin().await?;
-        let (pm, _) = postmortem_for_change(&mut tx, id, false).await?;
-        require_active_owner(&mut tx, owner).await?;
-        let item: i64 = tx.scalar(sql("INSERT INTO action_items (postmortem_id, title, kind, owner_id, due_on, verification, status, \
-             top, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $9) RETURNING id",).bind(pm).bind(&draft.title).bind(draft.kind.as_str()).bind(owner.map(|o| o.0)).bind(draft.due).bind(&draft.verification).bind(top).bind(by.0).bind(now)).await?;
-        let out = item;
-        tx.commit().await?;
-        out
-    };
+    let mut tx = db.begin().await?;
+    let (pm, _) = postmortem_for_change(&mut tx, id, false).await?;
+    require_active_owner(&mut tx, owner).await?;
+    let item: i64 = tx.scalar(
+        sql("INSERT INTO action_items (postmortem_id, title, kind, owner_id, due_on, verification, status, \
+         top, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $9) RETURNING id")
+            .bind(pm)
+            .bind(&draft.title)
+            .bind(draft.kind.as_str())
+            .bind(owner.map(|o| o.0))
+            .bind(draft.due)
+            .bind(&draft.verification)
+            .bind(top)
+            .bind(by.0)
+            .bind(now),
+    ).await?;
+    tx.commit().await?;
     Ok(item)
 }
 
@@ -593,16 +606,21 @@ pub async fn reassign_item(
     due: Option<NaiveDate>,
     top: bool,
 ) -> Result<i64, IncidentChangeError> {
-    let number = {
-        let mut tx = db.begin().await?;
-        let (_, _, number) = item_for_change(&mut tx, item, seen_version).await?;
-        require_active_owner(&mut tx, owner).await?;
-        tx.execute(sql("UPDATE action_items SET owner_id = $2, due_on = $3, top = $4, confirmed_at = NULL, \
-             version = version + 1 WHERE id = $1",).bind(item).bind(owner.map(|o| o.0)).bind(due).bind(top)).await?;
-        let out = number;
-        tx.commit().await?;
-        out
-    };
+    let mut tx = db.begin().await?;
+    let (_, _, number) = item_for_change(&mut tx, item, seen_version).await?;
+    require_active_owner(&mut tx, owner).await?;
+    tx.execute(
+        sql(
+            "UPDATE action_items SET owner_id = $2, due_on = $3, top = $4, confirmed_at = NULL, \
+         version = version + 1 WHERE id = $1",
+        )
+        .bind(item)
+        .bind(owner.map(|o| o.0))
+        .bind(due)
+        .bind(top),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(number)
 }
 
@@ -617,61 +635,57 @@ pub async fn move_item(
     by: UserId,
     now: DateTime<Utc>,
 ) -> Result<i64, IncidentChangeError> {
-    let number = {
-        let mut tx = db.begin().await?;
-        let (incident, status, number) = item_for_change(&mut tx, item, seen_version).await?;
-        if !status.can_move_to(next) {
-            return Err(IncidentChangeError::Invalid(
-                "An item moves one step at a time, and a verified item stays verified.",
-            ));
-        }
-        let evidence = evidence.trim();
-        if next == ActionStatus::Verified && evidence.is_empty() {
-            return Err(IncidentChangeError::Invalid(
-                "Say what shows it works before marking it verified.",
-            ));
-        }
-        let finished_on = (!next.is_outstanding()).then(|| now.date_naive());
-        let verified = next == ActionStatus::Verified;
-        tx.execute(
-            sql("UPDATE action_items SET status = $2, \
-             finished_on = CASE WHEN $3 THEN COALESCE(finished_on, $4) ELSE NULL END, \
-             evidence = CASE WHEN $5 THEN $6 ELSE evidence END, \
-             verified_by = CASE WHEN $5 THEN $7 ELSE verified_by END, \
-             verified_at = CASE WHEN $5 THEN $8 ELSE verified_at END, \
-             version = version + 1 WHERE id = $1")
-            .bind(item)
-            .bind(next.as_str())
-            .bind(finished_on.is_some())
-            .bind(finished_on)
-            .bind(verified)
-            .bind(evidence)
-            .bind(by.0)
-            .bind(now),
+    let mut tx = db.begin().await?;
+    let (incident, status, number) = item_for_change(&mut tx, item, seen_version).await?;
+    if !status.can_move_to(next) {
+        return Err(IncidentChangeError::Invalid(
+            "An item moves one step at a time, and a verified item stays verified.",
+        ));
+    }
+    let evidence = evidence.trim();
+    if next == ActionStatus::Verified && evidence.is_empty() {
+        return Err(IncidentChangeError::Invalid(
+            "Say what shows it works before marking it verified.",
+        ));
+    }
+    let finished_on = (!next.is_outstanding()).then(|| now.date_naive());
+    let verified = next == ActionStatus::Verified;
+    tx.execute(
+        sql("UPDATE action_items SET status = $2, \
+         finished_on = CASE WHEN $3 THEN COALESCE(finished_on, $4) ELSE NULL END, \
+         evidence = CASE WHEN $5 THEN $6 ELSE evidence END, \
+         verified_by = CASE WHEN $5 THEN $7 ELSE verified_by END, \
+         verified_at = CASE WHEN $5 THEN $8 ELSE verified_at END, \
+         version = version + 1 WHERE id = $1")
+        .bind(item)
+        .bind(next.as_str())
+        .bind(finished_on.is_some())
+        .bind(finished_on)
+        .bind(verified)
+        .bind(evidence)
+        .bind(by.0)
+        .bind(now),
+    )
+    .await?;
+    if verified {
+        let name = name_of(&mut tx, by.0).await?;
+        let title: String = tx
+            .scalar(sql("SELECT title FROM action_items WHERE id = $1").bind(item))
+            .await?;
+        event(
+            &mut tx,
+            incident.0,
+            by.0,
+            now,
+            Happened::ActionItemVerified {
+                by: name,
+                title,
+                evidence: evidence.to_string(),
+            },
         )
         .await?;
-        if verified {
-            let name = name_of(&mut tx, by.0).await?;
-            let title: String = tx
-                .scalar(sql("SELECT title FROM action_items WHERE id = $1").bind(item))
-                .await?;
-            event(
-                &mut tx,
-                incident.0,
-                by.0,
-                now,
-                Happened::ActionItemVerified {
-                    by: name,
-                    title,
-                    evidence: evidence.to_string(),
-                },
-            )
-            .await?;
-        }
-        let out = number;
-        tx.commit().await?;
-        out
-    };
+    }
+    tx.commit().await?;
     Ok(number)
 }
 
@@ -682,27 +696,23 @@ pub async fn confirm_item(
     seen_version: i64,
     now: DateTime<Utc>,
 ) -> Result<i64, IncidentChangeError> {
-    let number = {
-        let mut tx = db.begin().await?;
-        let (_, _, number) = item_for_change(&mut tx, item, seen_version).await?;
-        let owned: (Option<i64>, Option<NaiveDate>) = tx
-            .fetch_one(sql("SELECT owner_id, due_on FROM action_items WHERE id = $1").bind(item))
-            .await?;
-        if owned.0.is_none() || owned.1.is_none() {
-            return Err(IncidentChangeError::Invalid(
-                "Give the item an owner and a due date before confirming them.",
-            ));
-        }
-        tx.execute(
-            sql("UPDATE action_items SET confirmed_at = $2, version = version + 1 WHERE id = $1")
-                .bind(item)
-                .bind(now),
-        )
+    let mut tx = db.begin().await?;
+    let (_, _, number) = item_for_change(&mut tx, item, seen_version).await?;
+    let owned: (Option<i64>, Option<NaiveDate>) = tx
+        .fetch_one(sql("SELECT owner_id, due_on FROM action_items WHERE id = $1").bind(item))
         .await?;
-        let out = number;
-        tx.commit().await?;
-        out
-    };
+    if owned.0.is_none() || owned.1.is_none() {
+        return Err(IncidentChangeError::Invalid(
+            "Give the item an owner and a due date before confirming them.",
+        ));
+    }
+    tx.execute(
+        sql("UPDATE action_items SET confirmed_at = $2, version = version + 1 WHERE id = $1")
+            .bind(item)
+            .bind(now),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(number)
 }
 
@@ -751,7 +761,12 @@ pub async fn record_meeting(
 ) -> Result<(), IncidentChangeError> {
     let mut tx = db.begin().await?;
     let (pm, _) = postmortem_for_change(&mut tx, id, true).await?;
-    tx.execute(sql("UPDATE postmortems SET meeting_at = $2, attendees = $3, version = version + 1 WHERE id = $1").bind(pm).bind(held_at).bind(attendees)).await?;
+    tx.execute(
+        sql("UPDATE postmortems SET meeting_at = $2, attendees = $3, version = version + 1 WHERE id = $1")
+            .bind(pm)
+            .bind(held_at)
+            .bind(attendees),
+    ).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -769,8 +784,15 @@ pub async fn publish(
     let mut tx = db.begin().await?;
     let (pm, _) = postmortem_for_change(&mut tx, id, true).await?;
     require_steward(&mut tx, id, by).await?;
-    let changed = tx.execute(sql("UPDATE postmortems SET status = 'published', published_by = $3, published_at = $4, \
-         lint_overridden = $5, version = version + 1 WHERE id = $1 AND version = $2",).bind(pm).bind(seen_version).bind(by.user.0).bind(now).bind(overridden.join("\n"))).await?;
+    let changed = tx.execute(
+        sql("UPDATE postmortems SET status = 'published', published_by = $3, published_at = $4, \
+         lint_overridden = $5, version = version + 1 WHERE id = $1 AND version = $2")
+            .bind(pm)
+            .bind(seen_version)
+            .bind(by.user.0)
+            .bind(now)
+            .bind(overridden.join("\n")),
+    ).await?;
     if changed == 0 {
         return Err(IncidentChangeError::Stale);
     }
@@ -950,25 +972,21 @@ pub async fn calendar_token(
     fresh: String,
     now: DateTime<Utc>,
 ) -> Result<String, StoreError> {
-    let token = {
-        let mut tx = db.begin().await?;
-        tx.execute(
-            sql(
-                "INSERT INTO calendar_tokens (user_id, token, created_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (user_id) DO NOTHING",
-            )
-            .bind(user.0)
-            .bind(&fresh)
-            .bind(now),
+    let mut tx = db.begin().await?;
+    tx.execute(
+        sql(
+            "INSERT INTO calendar_tokens (user_id, token, created_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (user_id) DO NOTHING",
         )
+        .bind(user.0)
+        .bind(&fresh)
+        .bind(now),
+    )
+    .await?;
+    let token: String = tx
+        .scalar(sql("SELECT token FROM calendar_tokens WHERE user_id = $1").bind(user.0))
         .await?;
-        let token: String = tx
-            .scalar(sql("SELECT token FROM calendar_tokens WHERE user_id = $1").bind(user.0))
-            .await?;
-        let out = token;
-        tx.commit().await?;
-        out
-    };
+    tx.commit().await?;
     Ok(token)
 }
 

@@ -80,17 +80,20 @@ pub async fn add_component(
     fields: &ComponentFields<'_>,
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
-    let id = {
-        let mut tx = db.begin().await?;
-        let position: i64 = tx
-            .scalar(sql("SELECT COALESCE(MAX(position), 0) + 1 FROM components"))
-            .await?;
-        let id: i64 = tx.scalar(sql("INSERT INTO components (name, group_name, description, position, status, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, 'operational', $5, $5) RETURNING id",).bind(fields.name).bind(fields.group_name).bind(fields.description).bind(position).bind(now)).await?;
-        let out = id;
-        tx.commit().await?;
-        out
-    };
+    let mut tx = db.begin().await?;
+    let position: i64 = tx
+        .scalar(sql("SELECT COALESCE(MAX(position), 0) + 1 FROM components"))
+        .await?;
+    let id: i64 = tx.scalar(
+        sql("INSERT INTO components (name, group_name, description, position, status, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, 'operational', $5, $5) RETURNING id")
+            .bind(fields.name)
+            .bind(fields.group_name)
+            .bind(fields.description)
+            .bind(position)
+            .bind(now),
+    ).await?;
+    tx.commit().await?;
     Ok(id)
 }
 
@@ -104,24 +107,35 @@ pub async fn update_component(
     position: i64,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let changed = {
-        let mut tx = db.begin().await?;
-        let out = tx.execute(sql("UPDATE components SET name = $1, group_name = $2, description = $3, status = $4, \
-             position = $5, updated_at = $6 WHERE id = $7 AND archived = FALSE",).bind(fields.name).bind(fields.group_name).bind(fields.description).bind(status.as_str()).bind(position).bind(now).bind(id)).await?;
-        tx.commit().await?;
-        out
-    };
+    let mut tx = db.begin().await?;
+    let changed = tx
+        .execute(
+            sql(
+                "UPDATE components SET name = $1, group_name = $2, description = $3, status = $4, \
+             position = $5, updated_at = $6 WHERE id = $7 AND archived = FALSE",
+            )
+            .bind(fields.name)
+            .bind(fields.group_name)
+            .bind(fields.description)
+            .bind(status.as_str())
+            .bind(position)
+            .bind(now)
+            .bind(id),
+        )
+        .await?;
+    tx.commit().await?;
     Ok(changed == 1)
 }
 
 /// Takes a component off the page (its history stays).
 pub async fn archive_component(db: &Db, id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
-    let changed = {
-        let mut tx = db.begin().await?;
-        let out = tx.execute(sql("UPDATE components SET archived = TRUE, updated_at = $1 WHERE id = $2 AND archived = FALSE").bind(now).bind(id)).await?;
-        tx.commit().await?;
-        out
-    };
+    let mut tx = db.begin().await?;
+    let changed = tx.execute(
+        sql("UPDATE components SET archived = TRUE, updated_at = $1 WHERE id = $2 AND archived = FALSE")
+            .bind(now)
+            .bind(id),
+    ).await?;
+    tx.commit().await?;
     Ok(changed == 1)
 }
 
@@ -189,9 +203,15 @@ pub async fn set_incident_component(
             .await?;
         }
         Some(status) => {
-            tx.execute(sql("INSERT INTO incident_components (incident_id, component_id, status, updated_at) \
+            tx.execute(
+                sql("INSERT INTO incident_components (incident_id, component_id, status, updated_at) \
                  VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (incident_id, component_id) DO UPDATE SET status = $3, updated_at = $4",).bind(id.0).bind(component_id).bind(status.as_str()).bind(now)).await?;
+                 ON CONFLICT (incident_id, component_id) DO UPDATE SET status = $3, updated_at = $4")
+                    .bind(id.0)
+                    .bind(component_id)
+                    .bind(status.as_str())
+                    .bind(now),
+            ).await?;
             event(
                 &mut tx,
                 id.0,
@@ -277,36 +297,43 @@ pub async fn schedule_maintenance(
     by: UserId,
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
-    let id = {
-        let mut tx = db.begin().await?;
-        let id: i64 = tx.scalar(sql("INSERT INTO maintenances (title, description, starts_at, ends_at, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",).bind(title).bind(description).bind(window.0).bind(window.1).bind(by.0).bind(now)).await?;
-        for component in components {
-            tx.execute(
-                sql(
-                    "INSERT INTO maintenance_components (maintenance_id, component_id) \
-                 SELECT $1, id FROM components WHERE id = $2 AND archived = FALSE",
-                )
-                .bind(id)
-                .bind(component),
+    let mut tx = db.begin().await?;
+    let id: i64 = tx.scalar(
+        sql("INSERT INTO maintenances (title, description, starts_at, ends_at, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
+            .bind(title)
+            .bind(description)
+            .bind(window.0)
+            .bind(window.1)
+            .bind(by.0)
+            .bind(now),
+    ).await?;
+    for component in components {
+        tx.execute(
+            sql(
+                "INSERT INTO maintenance_components (maintenance_id, component_id) \
+             SELECT $1, id FROM components WHERE id = $2 AND archived = FALSE",
             )
-            .await?;
-        }
-        let out = id;
-        tx.commit().await?;
-        out
-    };
+            .bind(id)
+            .bind(component),
+        )
+        .await?;
+    }
+    tx.commit().await?;
     Ok(id)
 }
 
 /// Cancels a window; it leaves the public page.
 pub async fn cancel_maintenance(db: &Db, id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
-    let changed = {
-        let mut tx = db.begin().await?;
-        let out = tx.execute(sql("UPDATE maintenances SET cancelled_at = $1 WHERE id = $2 AND cancelled_at IS NULL").bind(now).bind(id)).await?;
-        tx.commit().await?;
-        out
-    };
+    let mut tx = db.begin().await?;
+    let changed = tx
+        .execute(
+            sql("UPDATE maintenances SET cancelled_at = $1 WHERE id = $2 AND cancelled_at IS NULL")
+                .bind(now)
+                .bind(id),
+        )
+        .await?;
+    tx.commit().await?;
     Ok(changed == 1)
 }
 

@@ -88,8 +88,15 @@ pub async fn save_template(
         .map_err(|e| StoreError::Corrupt(format!("template fields: {e}")))?;
     let mut tx = db.begin().await?;
     let saved = if seen == 0 {
-        tx.execute(sql("INSERT INTO update_templates (kind, fields, body, version, updated_by, updated_at) \
-             VALUES ($1, $2, $3, 1, $4, $5) ON CONFLICT (kind) DO NOTHING",).bind(template.kind.as_str()).bind(&fields).bind(&template.body).bind(by.0).bind(now)).await?
+        tx.execute(
+            sql("INSERT INTO update_templates (kind, fields, body, version, updated_by, updated_at) \
+             VALUES ($1, $2, $3, 1, $4, $5) ON CONFLICT (kind) DO NOTHING")
+                .bind(template.kind.as_str())
+                .bind(&fields)
+                .bind(&template.body)
+                .bind(by.0)
+                .bind(now),
+        ).await?
     } else {
         tx.execute(
             sql(
@@ -182,47 +189,56 @@ pub async fn publish(
     by: UserId,
     now: DateTime<Utc>,
 ) -> Result<(PublishedUpdate, Incident), IncidentChangeError> {
-    let out = {
-        let mut tx = db.begin().await?;
-        let incident = incident_for_change(&mut tx, id, false).await?;
-        require_speaker(&mut tx, id, by).await?;
-        let next_update_at = incident
-            .status
-            .is_active()
-            .then(|| now + Duration::minutes(incident.update_cadence_minutes));
-        let audience = match publication.kind.audience() {
-            Audience::Internal => "internal",
-            Audience::Customer => "customer",
-        };
-        let update_id: i64 = tx.scalar(sql("INSERT INTO stakeholder_updates (incident_id, kind, audience, title, body, public_status, \
-             published_by, published_at, next_update_at, overridden) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",).bind(id.0).bind(publication.kind.as_str()).bind(audience).bind(publication.title).bind(publication.body).bind(crate::domain::status::public_status(incident.status)).bind(by.0).bind(now).bind(next_update_at).bind(publication.overridden.join("\n"))).await?;
-        tick(&mut tx, id.0, RhythmItem::FirstStakeholderUpdate, by.0, now).await?;
-        let name = name_of(&mut tx, by.0).await?;
-        let entry = crate::domain::timeline::Happened::UpdatePublished {
-            by: name,
-            kind: publication.kind,
-            overridden: publication.overridden.to_vec(),
-        };
-        event(&mut tx, id.0, by.0, now, entry).await?;
-        tx.execute(
-            sql("INSERT INTO webhook_deliveries (webhook_id, update_id, state, attempts, next_attempt_at, created_at) \
-                 SELECT id, $1, 'pending', 0, $2, $2 FROM webhooks \
-                 WHERE active = TRUE AND ($3 = 'customer' OR (audience = 'all' AND NOT $4))")
-            .bind(update_id)
-            .bind(now)
-            .bind(audience)
-            // Internal updates of a restricted incident stay inside it: no company-wide channel.
-            .bind(incident.restricted),
-        )
-        .await?;
-        let row: UpdateRow = tx
-            .fetch_one(sql(format!("{UPDATE_SELECT} WHERE u.id = $1")).bind(update_id))
-            .await?;
-        let out = (decode_update(row)?, incident);
-        tx.commit().await?;
-        out
+    let mut tx = db.begin().await?;
+    let incident = incident_for_change(&mut tx, id, false).await?;
+    require_speaker(&mut tx, id, by).await?;
+    let next_update_at = incident
+        .status
+        .is_active()
+        .then(|| now + Duration::minutes(incident.update_cadence_minutes));
+    let audience = match publication.kind.audience() {
+        Audience::Internal => "internal",
+        Audience::Customer => "customer",
     };
+    let update_id: i64 = tx.scalar(
+        sql("INSERT INTO stakeholder_updates (incident_id, kind, audience, title, body, public_status, \
+         published_by, published_at, next_update_at, overridden) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id")
+            .bind(id.0)
+            .bind(publication.kind.as_str())
+            .bind(audience)
+            .bind(publication.title)
+            .bind(publication.body)
+            .bind(crate::domain::status::public_status(incident.status))
+            .bind(by.0)
+            .bind(now)
+            .bind(next_update_at)
+            .bind(publication.overridden.join("\n")),
+    ).await?;
+    tick(&mut tx, id.0, RhythmItem::FirstStakeholderUpdate, by.0, now).await?;
+    let name = name_of(&mut tx, by.0).await?;
+    let entry = crate::domain::timeline::Happened::UpdatePublished {
+        by: name,
+        kind: publication.kind,
+        overridden: publication.overridden.to_vec(),
+    };
+    event(&mut tx, id.0, by.0, now, entry).await?;
+    tx.execute(
+        sql("INSERT INTO webhook_deliveries (webhook_id, update_id, state, attempts, next_attempt_at, created_at) \
+             SELECT id, $1, 'pending', 0, $2, $2 FROM webhooks \
+             WHERE active = TRUE AND ($3 = 'customer' OR (audience = 'all' AND NOT $4))")
+        .bind(update_id)
+        .bind(now)
+        .bind(audience)
+        // Internal updates of a restricted incident stay inside it: no company-wide channel.
+        .bind(incident.restricted),
+    )
+    .await?;
+    let row: UpdateRow = tx
+        .fetch_one(sql(format!("{UPDATE_SELECT} WHERE u.id = $1")).bind(update_id))
+        .await?;
+    let out = (decode_update(row)?, incident);
+    tx.commit().await?;
     Ok(out)
 }
 
@@ -261,14 +277,16 @@ pub async fn ask(
     question: &str,
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
-    let question_id = {
-        let mut tx = db.begin().await?;
-        let question_id: i64 = tx.scalar(sql("INSERT INTO stakeholder_questions (incident_id, asked_by, asked_at, question, state) \
-             VALUES ($1, $2, $3, $4, 'open') RETURNING id",).bind(id.0).bind(by.0).bind(now).bind(question)).await?;
-        let out = question_id;
-        tx.commit().await?;
-        out
-    };
+    let mut tx = db.begin().await?;
+    let question_id: i64 = tx.scalar(
+        sql("INSERT INTO stakeholder_questions (incident_id, asked_by, asked_at, question, state) \
+         VALUES ($1, $2, $3, $4, 'open') RETURNING id")
+            .bind(id.0)
+            .bind(by.0)
+            .bind(now)
+            .bind(question),
+    ).await?;
+    tx.commit().await?;
     Ok(question_id)
 }
 
@@ -330,8 +348,16 @@ pub async fn handle_question(
         Some(_) => QuestionState::Answered,
         None => QuestionState::Dismissed,
     };
-    let handled = tx.execute(sql("UPDATE stakeholder_questions SET state = $1, answer = $2, handled_by = $3, handled_at = $4 \
-         WHERE id = $5 AND incident_id = $6 AND state = 'open'",).bind(state.as_str()).bind(answer.unwrap_or("")).bind(by.0).bind(now).bind(question_id).bind(id.0)).await?;
+    let handled = tx.execute(
+        sql("UPDATE stakeholder_questions SET state = $1, answer = $2, handled_by = $3, handled_at = $4 \
+         WHERE id = $5 AND incident_id = $6 AND state = 'open'")
+            .bind(state.as_str())
+            .bind(answer.unwrap_or(""))
+            .bind(by.0)
+            .bind(now)
+            .bind(question_id)
+            .bind(id.0),
+    ).await?;
     if handled == 0 {
         let exists: Option<i64> = tx
             .scalar_optional(

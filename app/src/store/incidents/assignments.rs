@@ -36,8 +36,16 @@ pub async fn assign_role(
         )
         .await?;
     }
-    tx.execute(sql("INSERT INTO role_assignments (incident_id, role, user_id, previous_user_id, assigned_by, assigned_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",).bind(id.0).bind(role.as_str()).bind(target.0).bind(holder).bind(actor.user.0).bind(now)).await?;
+    tx.execute(
+        sql("INSERT INTO role_assignments (incident_id, role, user_id, previous_user_id, assigned_by, assigned_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(id.0)
+            .bind(role.as_str())
+            .bind(target.0)
+            .bind(holder)
+            .bind(actor.user.0)
+            .bind(now),
+    ).await?;
     let target_name = name_of(&mut tx, target.0).await?;
     let actor_name = name_of(&mut tx, actor.user.0).await?;
     let body = match holder {

@@ -12,33 +12,37 @@ pub async fn log_decision(
     actor: UserId,
     now: DateTime<Utc>,
 ) -> Result<i64, IncidentChangeError> {
-    let decision_id = {
-        let mut tx = db.begin().await?;
-        incident_for_change(&mut tx, id, false).await?;
-        require_responder(&mut tx, id, actor).await?;
-        if !is_active_user(&mut tx, owner).await? {
-            return Err(IncidentChangeError::Invalid(
-                "Choose an owner who can sign in.",
-            ));
-        }
-        let decision_id: i64 = tx.scalar(sql("INSERT INTO decisions (incident_id, decided_at, decision, reason, owner_id, logged_by) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",).bind(id.0).bind(now).bind(decision).bind(reason).bind(owner.0).bind(actor.0)).await?;
-        let owner_name = name_of(&mut tx, owner.0).await?;
-        event(
-            &mut tx,
-            id.0,
-            actor.0,
-            now,
-            Happened::Decided {
-                decision: decision.to_string(),
-                owner: owner_name,
-            },
-        )
-        .await?;
-        let out = decision_id;
-        tx.commit().await?;
-        out
-    };
+    let mut tx = db.begin().await?;
+    incident_for_change(&mut tx, id, false).await?;
+    require_responder(&mut tx, id, actor).await?;
+    if !is_active_user(&mut tx, owner).await? {
+        return Err(IncidentChangeError::Invalid(
+            "Choose an owner who can sign in.",
+        ));
+    }
+    let decision_id: i64 = tx.scalar(
+        sql("INSERT INTO decisions (incident_id, decided_at, decision, reason, owner_id, logged_by) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
+            .bind(id.0)
+            .bind(now)
+            .bind(decision)
+            .bind(reason)
+            .bind(owner.0)
+            .bind(actor.0),
+    ).await?;
+    let owner_name = name_of(&mut tx, owner.0).await?;
+    event(
+        &mut tx,
+        id.0,
+        actor.0,
+        now,
+        Happened::Decided {
+            decision: decision.to_string(),
+            owner: owner_name,
+        },
+    )
+    .await?;
+    tx.commit().await?;
     Ok(decision_id)
 }
 

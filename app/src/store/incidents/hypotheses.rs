@@ -92,8 +92,16 @@ pub async fn update_hypothesis(
         )
         .await?;
     let (statement, old_status) = current.ok_or(IncidentChangeError::NotFound)?;
-    let changed = tx.execute(sql("UPDATE hypotheses SET status = $3, evidence = $4, owner_id = $5, version = version + 1 \
-         WHERE id = $1 AND incident_id = $2 AND version = $6",).bind(hypothesis_id).bind(id.0).bind(status.as_str()).bind(evidence).bind(owner.map(|o| o.0)).bind(seen_version)).await?;
+    let changed = tx.execute(
+        sql("UPDATE hypotheses SET status = $3, evidence = $4, owner_id = $5, version = version + 1 \
+         WHERE id = $1 AND incident_id = $2 AND version = $6")
+            .bind(hypothesis_id)
+            .bind(id.0)
+            .bind(status.as_str())
+            .bind(evidence)
+            .bind(owner.map(|o| o.0))
+            .bind(seen_version),
+    ).await?;
     if changed == 0 {
         return Err(IncidentChangeError::Stale);
     }
@@ -132,8 +140,15 @@ pub async fn record_restore_step(
     let (state, safety, note, decision_id) = match outcome {
         RestoreOutcome::Tried { safety, detail } => {
             let decision = mitigation::tried_decision(step, *safety, detail);
-            let decision_id: i64 = tx.scalar(sql("INSERT INTO decisions (incident_id, decided_at, decision, reason, owner_id, logged_by) \
-                 VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",).bind(id.0).bind(now).bind(&decision).bind("Restore first: reduce impact before the root cause is known").bind(actor.0)).await?;
+            let decision_id: i64 = tx.scalar(
+                sql("INSERT INTO decisions (incident_id, decided_at, decision, reason, owner_id, logged_by) \
+                 VALUES ($1, $2, $3, $4, $5, $5) RETURNING id")
+                    .bind(id.0)
+                    .bind(now)
+                    .bind(&decision)
+                    .bind("Restore first: reduce impact before the root cause is known")
+                    .bind(actor.0),
+            ).await?;
             event(
                 &mut tx,
                 id.0,
@@ -168,11 +183,21 @@ pub async fn record_restore_step(
             ("not_applicable", None, reason.trim().to_owned(), None)
         }
     };
-    tx.execute(sql("INSERT INTO restore_steps (incident_id, step, state, safety, note, decision_id, decided_by, decided_at) \
+    tx.execute(
+        sql("INSERT INTO restore_steps (incident_id, step, state, safety, note, decision_id, decided_by, decided_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
          ON CONFLICT (incident_id, step) DO UPDATE SET state = EXCLUDED.state, safety = EXCLUDED.safety, \
          note = EXCLUDED.note, decision_id = EXCLUDED.decision_id, decided_by = EXCLUDED.decided_by, \
-         decided_at = EXCLUDED.decided_at",).bind(id.0).bind(step.as_str()).bind(state).bind(safety).bind(&note).bind(decision_id).bind(actor.0).bind(now)).await?;
+         decided_at = EXCLUDED.decided_at")
+            .bind(id.0)
+            .bind(step.as_str())
+            .bind(state)
+            .bind(safety)
+            .bind(&note)
+            .bind(decision_id)
+            .bind(actor.0)
+            .bind(now),
+    ).await?;
     tx.commit().await?;
     Ok(())
 }

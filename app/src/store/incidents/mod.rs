@@ -449,35 +449,44 @@ pub async fn declare(
     loop {
         attempts += 1;
         let result: Result<Incident, IncidentChangeError> = async {
-            let incident: Incident = {
-                let mut tx = db.begin().await?;
-                let next: i64 = tx.scalar(sql("SELECT COALESCE(MAX(number), 0) + 1 FROM incidents")).await?;
-                let row: IncidentRow = tx.fetch_one(sql(format!(
-                    "INSERT INTO incidents (number, title, severity, status, impact, best_guess, bridge_url, \
-                     decision_cadence_minutes, update_cadence_minutes, declared_by, declared_at, restricted) \
-                     VALUES ($1, $2, $3, 'investigating', $4, $5, $6, $7, $8, $9, $10, $11) RETURNING {INCIDENT_COLUMNS}"
-                )).bind(next).bind(declaration.title.as_str()).bind(declaration.severity.as_str()).bind(declaration.impact).bind(declaration.best_guess).bind(declaration.bridge_url).bind(rhythm::DEFAULT_DECISION_CADENCE).bind(update_cadence).bind(by.0).bind(now).bind(declaration.restricted)).await?;
-                let incident = Incident::try_from(row)?;
-                super::changes::note(super::changes::Subject::Incident(incident.number));
-                tx.execute(sql("INSERT INTO role_assignments (incident_id, role, user_id, assigned_by, assigned_at) \
-                     VALUES ($1, 'ic', $2, $2, $3)",).bind(incident.id.0).bind(by.0).bind(now)).await?;
-                tick(&mut tx, incident.id.0, RhythmItem::Declared, by.0, now).await?;
-                if !declaration.impact.is_empty() && !declaration.best_guess.is_empty() {
-                    tick(&mut tx, incident.id.0, RhythmItem::InitialStatusPosted, by.0, now).await?;
-                }
-                let name = name_of(&mut tx, by.0).await?;
-                event(&mut tx,
-                    incident.id.0,
-                    by.0,
-                    now,
-                    Happened::Declared { by: name, number: incident.number, severity: declaration.severity }).await?;
-                if declaration.restricted {
-                    event(&mut tx, incident.id.0, by.0, now, Happened::DeclaredRestricted).await?;
-                }
-                let out = incident;
-                tx.commit().await?;
-                out
-            };
+            let mut tx = db.begin().await?;
+            let next: i64 = tx.scalar(sql("SELECT COALESCE(MAX(number), 0) + 1 FROM incidents")).await?;
+            let row: IncidentRow = tx.fetch_one(
+                sql(format!(
+                "INSERT INTO incidents (number, title, severity, status, impact, best_guess, bridge_url, \
+                 decision_cadence_minutes, update_cadence_minutes, declared_by, declared_at, restricted) \
+                 VALUES ($1, $2, $3, 'investigating', $4, $5, $6, $7, $8, $9, $10, $11) RETURNING {INCIDENT_COLUMNS}"
+            ))
+                    .bind(next)
+                    .bind(declaration.title.as_str())
+                    .bind(declaration.severity.as_str())
+                    .bind(declaration.impact)
+                    .bind(declaration.best_guess)
+                    .bind(declaration.bridge_url)
+                    .bind(rhythm::DEFAULT_DECISION_CADENCE)
+                    .bind(update_cadence)
+                    .bind(by.0)
+                    .bind(now)
+                    .bind(declaration.restricted),
+            ).await?;
+            let incident = Incident::try_from(row)?;
+            super::changes::note(super::changes::Subject::Incident(incident.number));
+            tx.execute(sql("INSERT INTO role_assignments (incident_id, role, user_id, assigned_by, assigned_at) \
+                 VALUES ($1, 'ic', $2, $2, $3)",).bind(incident.id.0).bind(by.0).bind(now)).await?;
+            tick(&mut tx, incident.id.0, RhythmItem::Declared, by.0, now).await?;
+            if !declaration.impact.is_empty() && !declaration.best_guess.is_empty() {
+                tick(&mut tx, incident.id.0, RhythmItem::InitialStatusPosted, by.0, now).await?;
+            }
+            let name = name_of(&mut tx, by.0).await?;
+            event(&mut tx,
+                incident.id.0,
+                by.0,
+                now,
+                Happened::Declared { by: name, number: incident.number, severity: declaration.severity }).await?;
+            if declaration.restricted {
+                event(&mut tx, incident.id.0, by.0, now, Happened::DeclaredRestricted).await?;
+            }
+            tx.commit().await?;
             Ok(incident)
         }
         .await;

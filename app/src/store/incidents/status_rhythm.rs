@@ -36,8 +36,16 @@ pub async fn change_status(
         }
         None => None,
     };
-    tx.execute(sql("UPDATE incidents SET status = $2, severity = $3, resolved_at = $4, mitigated_at = $5, \
-         postmortem_due_on = $6 WHERE id = $1",).bind(id.0).bind(status.as_str()).bind(severity.as_str()).bind(resolved_at).bind(mitigated_at).bind(postmortem_due_on)).await?;
+    tx.execute(
+        sql("UPDATE incidents SET status = $2, severity = $3, resolved_at = $4, mitigated_at = $5, \
+         postmortem_due_on = $6 WHERE id = $1")
+            .bind(id.0)
+            .bind(status.as_str())
+            .bind(severity.as_str())
+            .bind(resolved_at)
+            .bind(mitigated_at)
+            .bind(postmortem_due_on),
+    ).await?;
     let name = name_of(&mut tx, actor.0).await?;
     if status != incident.status {
         event(

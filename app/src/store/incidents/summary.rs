@@ -87,8 +87,16 @@ pub async fn correct_milestone(
     let id = room.incident.id;
     let mut tx = db.begin().await?;
     incident_for_change(&mut tx, id, false).await?;
-    tx.execute(sql("INSERT INTO milestone_corrections (incident_id, milestone, old_at, new_at, corrected_by, corrected_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",).bind(id.0).bind(milestone.as_str()).bind(old_at).bind(new_at).bind(actor.0).bind(now)).await?;
+    tx.execute(
+        sql("INSERT INTO milestone_corrections (incident_id, milestone, old_at, new_at, corrected_by, corrected_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(id.0)
+            .bind(milestone.as_str())
+            .bind(old_at)
+            .bind(new_at)
+            .bind(actor.0)
+            .bind(now),
+    ).await?;
     let name = name_of(&mut tx, actor.0).await?;
     event(
         &mut tx,
