@@ -1,10 +1,11 @@
 //! The change log: every committed change that live pages, caches and other
 //! replicas must hear about, in commit order.
 //!
-//! A use case names what it changes with [`recording`]; every transaction that
-//! commits inside it appends those subjects to `change_log` just before its
-//! commit ([`Tx::commit`] does this), so nothing commits unannounced and nothing
-//! is announced that did not commit. On PostgreSQL the same transaction sends
+//! A transaction says what it changes with [`Tx::records`] (the store's
+//! helpers do: opening an incident for a change records it), and a use case
+//! may name more with [`recording`]; [`Tx::commit`] appends them all to
+//! `change_log` just before it commits, so nothing commits unannounced and
+//! nothing is announced that did not commit. On PostgreSQL the same transaction sends
 //! one `NOTIFY calmroom_changes` carrying the last sequence: other replicas wake
 //! up and read the log from where they were.
 
@@ -50,7 +51,7 @@ tokio::task_local! {
 }
 
 /// Runs `work`, recording `subjects` with every transaction it commits (plus
-/// what the store adds with [`note`]). Answers `work`'s output and the last
+/// what each transaction [`records`](Tx::records)). Answers `work`'s output and the last
 /// sequence it recorded, if any, so the caller can wake the log's follower at
 /// once and wait until it has handed that change out.
 pub async fn recording<F: Future>(subjects: &[Subject], work: F) -> (F::Output, Option<i64>) {
@@ -73,17 +74,6 @@ pub async fn recording<F: Future>(subjects: &[Subject], work: F) -> (F::Output, 
         committed_at(last);
     }
     (out, committed)
-}
-
-/// Adds a subject only the store knows (the number of an incident just
-/// declared) to the current use case. Outside [`recording`] it does nothing.
-pub fn note(subject: Subject) {
-    let _ = SCOPE.try_with(|s| {
-        let mut scope = s.borrow_mut();
-        if !scope.subjects.contains(&subject) {
-            scope.subjects.push(subject);
-        }
-    });
 }
 
 /// The subjects the current transaction must record.
@@ -124,7 +114,13 @@ pub(crate) async fn log(tx: &mut Tx) -> Result<Option<i64>, sqlx::Error> {
     // (kind, incident number, account id)
     let mut rows: Vec<(&'static str, Option<i64>, Option<i64>)> = Vec::new();
     let status = ("status", None, None);
-    for subject in pending() {
+    let mut subjects = pending();
+    for subject in tx.subjects() {
+        if !subjects.contains(subject) {
+            subjects.push(*subject);
+        }
+    }
+    for subject in subjects {
         match subject {
             Subject::Incident(number) => {
                 let found: Option<(bool, bool)> =

@@ -976,26 +976,20 @@ pub async fn postmortems_due(db: &Db) -> Result<Vec<DuePostmortem>, StoreError> 
 
 /// Grants or takes away the leadership permission.
 pub async fn set_can_lead(db: &Db, user: UserId, can_lead: bool) -> Result<bool, StoreError> {
-    use super::changes::{note, recording, Subject};
-    use super::tx::sql;
-    let (changed, _) = recording(&[], async {
-        let mut tx = db.begin().await?;
-        let changed = tx
-            .execute(
-                sql("UPDATE users SET can_lead = $2 WHERE id = $1")
-                    .bind(user.0)
-                    .bind(can_lead),
-            )
-            .await?;
-        // No such user: nothing changed, so nothing is logged.
-        if changed > 0 {
-            note(Subject::Account(user.0));
-        }
-        tx.commit().await?;
-        Ok::<_, StoreError>(changed)
-    })
-    .await;
-    Ok(changed? > 0)
+    let mut tx = db.begin().await?;
+    let changed = tx
+        .execute(
+            sql("UPDATE users SET can_lead = $2 WHERE id = $1")
+                .bind(user.0)
+                .bind(can_lead),
+        )
+        .await?;
+    // No such user: nothing changed, so nothing is logged.
+    if changed > 0 {
+        tx.records(super::changes::Subject::Account(user.0));
+    }
+    tx.commit().await?;
+    Ok(changed > 0)
 }
 
 #[cfg(test)]
@@ -1018,6 +1012,33 @@ mod tests {
             user,
             org_role: OrgRole::Responder,
             is_ic: true,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_store_write_is_logged_even_when_no_use_case_names_it() {
+        use crate::live::Change;
+        use crate::store::changes::{after, head};
+        for db in fresh_databases().await {
+            let backend = db.backend();
+            let ada = person(&db, "Ada", OrgRole::Responder).await;
+            let incident = declared(&db, ada, Severity::Sev2).await;
+            let before = head(&db).await.expect("head");
+            add_note(&db, incident.id, "Error rate is flat", ada, Utc::now())
+                .await
+                .expect("note");
+            let logged = after(&db, before, 10).await.expect("log");
+            assert_eq!(
+                logged.iter().map(|l| l.change).collect::<Vec<_>>(),
+                vec![Change::Incident(incident.number)],
+                "{backend}"
+            );
+            // A refused write logs nothing.
+            let obi = person(&db, "Obi", OrgRole::Viewer).await;
+            assert!(add_note(&db, incident.id, "hello", obi, Utc::now())
+                .await
+                .is_err());
+            assert_eq!(head(&db).await.expect("head"), before + 1, "{backend}");
         }
     }
 

@@ -5,6 +5,7 @@
 //! Every change is one transaction that also writes the incident's timeline
 //! entry where the change matters to the record.
 
+use super::changes::Subject;
 use super::incidents::{
     event, holder_in, incident_for_change, name_of, Incident, IncidentChangeError, IncidentRow,
     INCIDENT_COLUMNS,
@@ -145,10 +146,15 @@ async fn postmortem_for_change(
     id: IncidentId,
     editable: bool,
 ) -> Result<(i64, PostmortemStatus), IncidentChangeError> {
-    let row: Option<(i64, String)> = tx
-        .fetch_optional(sql("SELECT id, status FROM postmortems WHERE incident_id = $1").bind(id.0))
+    let row: Option<(i64, String, i64)> = tx
+        .fetch_optional(
+            sql("SELECT p.id, p.status, i.number FROM postmortems p \
+                 JOIN incidents i ON i.id = p.incident_id WHERE p.incident_id = $1")
+            .bind(id.0),
+        )
         .await?;
-    let (pm, status) = row.ok_or(IncidentChangeError::NotFound)?;
+    let (pm, status, number) = row.ok_or(IncidentChangeError::NotFound)?;
+    tx.records(Subject::Incident(number));
     let status = PostmortemStatus::parse(&status)
         .ok_or_else(|| StoreError::Corrupt(format!("postmortem status {status:?}")))?;
     if editable && !status.is_editable() {
@@ -588,6 +594,7 @@ async fn item_for_change(
         )
         .await?;
     let (incident, status, version, number) = row.ok_or(IncidentChangeError::NotFound)?;
+    tx.records(Subject::Incident(number));
     if version != seen {
         return Err(IncidentChangeError::Stale);
     }

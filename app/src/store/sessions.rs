@@ -6,7 +6,7 @@
 //! (a sign-out, a password change, being disabled): deleting a session records
 //! that change in the same transaction.
 
-use super::changes::{recording, Subject};
+use super::changes::Subject;
 use super::tx::sql;
 use super::{Db, StoreError};
 use crate::live::{Change, Events};
@@ -156,24 +156,17 @@ impl Sessions {
             Backend::Postgres(store) => store.load(id).await,
         }
         .map_err(|e| StoreError::Corrupt(format!("session: {e}")))?;
-        let subjects: Vec<Subject> = stored
-            .as_ref()
-            .and_then(user_of)
-            .map(Subject::Account)
-            .into_iter()
-            .collect();
         let delete = match &self.db {
             Db::Sqlite { .. } => "DELETE FROM tower_sessions WHERE id = $1",
             Db::Postgres(_) => r#"DELETE FROM "tower_sessions"."session" WHERE id = $1"#,
         };
-        let (out, _) = recording(&subjects, async {
-            let mut tx = self.db.begin().await?;
-            tx.execute(sql(delete).bind(id.to_string())).await?;
-            tx.commit().await?;
-            Ok::<_, StoreError>(())
-        })
-        .await;
-        out
+        let mut tx = self.db.begin().await?;
+        tx.execute(sql(delete).bind(id.to_string())).await?;
+        if let Some(user) = stored.as_ref().and_then(user_of) {
+            tx.records(Subject::Account(user));
+        }
+        tx.commit().await?;
+        Ok(())
     }
 }
 

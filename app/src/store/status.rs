@@ -1,6 +1,7 @@
 //! The public status page: components, which incidents affect them,
 //! maintenance windows, and the snapshot the public routes are served from.
 
+use super::changes::Subject;
 use super::incidents::{
     event, incident_for_change, name_of, require_speaker, Incident, IncidentChangeError,
     IncidentRow, INCIDENT_COLUMNS,
@@ -81,6 +82,7 @@ pub async fn add_component(
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
     let mut tx = db.begin().await?;
+    tx.records(Subject::Status);
     let position: i64 = tx
         .scalar(sql("SELECT COALESCE(MAX(position), 0) + 1 FROM components"))
         .await?;
@@ -108,6 +110,7 @@ pub async fn update_component(
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     let mut tx = db.begin().await?;
+    tx.records(Subject::Status);
     let changed = tx
         .execute(
             sql(
@@ -130,6 +133,7 @@ pub async fn update_component(
 /// Takes a component off the page (its history stays).
 pub async fn archive_component(db: &Db, id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
     let mut tx = db.begin().await?;
+    tx.records(Subject::Status);
     let changed = tx.execute(
         sql("UPDATE components SET archived = TRUE, updated_at = $1 WHERE id = $2 AND archived = FALSE")
             .bind(now)
@@ -298,6 +302,7 @@ pub async fn schedule_maintenance(
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
     let mut tx = db.begin().await?;
+    tx.records(Subject::Status);
     let id: i64 = tx.scalar(
         sql("INSERT INTO maintenances (title, description, starts_at, ends_at, created_by, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
@@ -326,6 +331,7 @@ pub async fn schedule_maintenance(
 /// Cancels a window; it leaves the public page.
 pub async fn cancel_maintenance(db: &Db, id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
     let mut tx = db.begin().await?;
+    tx.records(Subject::Status);
     let changed = tx
         .execute(
             sql("UPDATE maintenances SET cancelled_at = $1 WHERE id = $2 AND cancelled_at IS NULL")

@@ -7,7 +7,8 @@
 //! without committing rolls it back. Helpers that run inside a transaction
 //! are plain functions taking `&mut Tx`.
 
-use super::{changes, Db, StoreError};
+use super::changes::{self, Subject};
+use super::{Db, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::postgres::{PgRow, Postgres};
 use sqlx::sqlite::{Sqlite, SqliteRow};
@@ -108,9 +109,10 @@ pub trait Row: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Sen
 impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
 {}
 
-/// An open transaction on either database.
+/// An open transaction on either database, and what it changes.
 pub struct Tx {
     inner: Inner,
+    subjects: Vec<Subject>,
 }
 
 enum Inner {
@@ -126,7 +128,10 @@ impl Db {
             Db::Sqlite { write, .. } => Inner::Sqlite(write.begin().await?),
             Db::Postgres(pool) => Inner::Postgres(pool.begin().await?),
         };
-        Ok(Tx { inner })
+        Ok(Tx {
+            inner,
+            subjects: Vec::new(),
+        })
     }
 }
 
@@ -134,6 +139,7 @@ impl From<Transaction<'static, Sqlite>> for Tx {
     fn from(tx: Transaction<'static, Sqlite>) -> Self {
         Tx {
             inner: Inner::Sqlite(tx),
+            subjects: Vec::new(),
         }
     }
 }
@@ -142,11 +148,26 @@ impl From<Transaction<'static, Postgres>> for Tx {
     fn from(tx: Transaction<'static, Postgres>) -> Self {
         Tx {
             inner: Inner::Postgres(tx),
+            subjects: Vec::new(),
         }
     }
 }
 
 impl Tx {
+    /// Notes that this transaction changes `subject`: its commit logs it, so
+    /// every replica and every open page hears of it, whether or not the
+    /// caller named it.
+    pub fn records(&mut self, subject: Subject) {
+        if !self.subjects.contains(&subject) {
+            self.subjects.push(subject);
+        }
+    }
+
+    /// What this transaction has said it changes.
+    pub(crate) fn subjects(&self) -> &[Subject] {
+        &self.subjects
+    }
+
     /// Runs a statement; answers how many rows it changed.
     pub async fn execute(&mut self, sql: Sql) -> Result<u64, sqlx::Error> {
         Ok(match &mut self.inner {
@@ -220,8 +241,9 @@ impl Tx {
         matches!(self.inner, Inner::Postgres(_))
     }
 
-    /// Commits. Inside a use case ([`changes::recording`]) the change-log
-    /// entries of what it records are appended first, as the transaction's
+    /// Commits. The change-log entries of what it [`records`](Tx::records),
+    /// and of what the enclosing use case names ([`changes::recording`]),
+    /// are appended first, as the transaction's
     /// last statements (and PostgreSQL is told with one `NOTIFY`), so nothing
     /// commits unannounced and nothing is announced that did not commit.
     /// Answers the last sequence logged, if any.
@@ -294,6 +316,37 @@ mod tests {
                 .expect("read");
             assert_eq!(gone, None, "{backend}: a dropped transaction rolled back");
             tx.commit().await.expect("commit");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_transaction_logs_what_it_records_even_outside_a_use_case() {
+        for db in fresh_databases().await {
+            let backend = db.backend();
+            let before = changes::head(&db).await.expect("head");
+            let mut tx = db.begin().await.expect("begin");
+            tx.records(Subject::Account(7));
+            tx.records(Subject::Account(7));
+            assert_eq!(
+                tx.commit().await.expect("commit"),
+                Some(before + 1),
+                "{backend}"
+            );
+            let logged = changes::after(&db, before, 10).await.expect("log");
+            assert_eq!(
+                logged.iter().map(|l| l.change).collect::<Vec<_>>(),
+                vec![crate::live::Change::Account(7)],
+                "{backend}"
+            );
+            // Rolled back: nothing logged.
+            let mut tx = db.begin().await.expect("begin");
+            tx.records(Subject::Status);
+            drop(tx);
+            assert_eq!(
+                changes::head(&db).await.expect("head"),
+                before + 1,
+                "{backend}"
+            );
         }
     }
 }

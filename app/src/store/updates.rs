@@ -4,7 +4,8 @@
 //! entry and one pending delivery per matching webhook.
 
 use super::incidents::{
-    event, incident_for_change, name_of, require_speaker, tick, Incident, IncidentChangeError,
+    event, incident_for_change, name_of, records_incident, require_speaker, tick, Incident,
+    IncidentChangeError,
 };
 use super::tx::sql;
 use super::{read, Db, StoreError};
@@ -278,6 +279,7 @@ pub async fn ask(
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
     let mut tx = db.begin().await?;
+    records_incident(&mut tx, id).await?;
     let question_id: i64 = tx.scalar(
         sql("INSERT INTO stakeholder_questions (incident_id, asked_by, asked_at, question, state) \
          VALUES ($1, $2, $3, $4, 'open') RETURNING id")
@@ -343,6 +345,7 @@ pub async fn handle_question(
     now: DateTime<Utc>,
 ) -> Result<(), IncidentChangeError> {
     let mut tx = db.begin().await?;
+    records_incident(&mut tx, id).await?;
     require_speaker(&mut tx, id, by).await?;
     let state = match answer {
         Some(_) => QuestionState::Answered,

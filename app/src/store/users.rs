@@ -1,6 +1,6 @@
 //! User accounts: creation, lookup, org role and disabling.
 
-use super::changes::{note, recording, Subject};
+use super::changes::Subject;
 use super::tx::{sql, Tx};
 use super::{read, Db, StoreError};
 use crate::domain::users::{Email, OrgRole, PersonName, UserId};
@@ -213,29 +213,25 @@ pub async fn set_password(
     must_change: bool,
     now: DateTime<Utc>,
 ) -> Result<User, UserChangeError> {
-    let (row, _) = recording(&[], async {
-        let mut tx = db.begin().await?;
-        let row: Option<UserRow> = tx
-            .fetch_optional(
-                sql(format!(
-                    "UPDATE users SET password_hash = $2, must_change_password = $3, \
-                     session_epoch = session_epoch + 1, updated_at = $4 WHERE id = $1 RETURNING {USER_COLUMNS}"
-                ))
-                .bind(id.0)
-                .bind(password_hash)
-                .bind(must_change)
-                .bind(now),
-            )
-            .await?;
-        // No such user: nothing changed, so nothing is logged.
-        if row.is_some() {
-            note(Subject::Account(id.0));
-        }
-        tx.commit().await?;
-        Ok::<_, UserChangeError>(row)
-    })
-    .await;
-    Ok(User::try_from(row?.ok_or(UserChangeError::NotFound)?)?)
+    let mut tx = db.begin().await?;
+    let row: Option<UserRow> = tx
+        .fetch_optional(
+            sql(format!(
+                "UPDATE users SET password_hash = $2, must_change_password = $3, \
+                 session_epoch = session_epoch + 1, updated_at = $4 WHERE id = $1 RETURNING {USER_COLUMNS}"
+            ))
+            .bind(id.0)
+            .bind(password_hash)
+            .bind(must_change)
+            .bind(now),
+        )
+        .await?;
+    // No such user: nothing changed, so nothing is logged.
+    if row.is_some() {
+        tx.records(Subject::Account(id.0));
+    }
+    tx.commit().await?;
+    Ok(User::try_from(row.ok_or(UserChangeError::NotFound)?)?)
 }
 
 /// The password hash of `id`, to check a current password against.
@@ -297,45 +293,40 @@ async fn update_guarded(
         UserUpdate::Role(role) => (Some(role.as_str()), None),
         UserUpdate::Disabled(disabled) => (None, Some(disabled)),
     };
-    let (row, _) = recording(&[Subject::Account(id.0)], async {
-        let mut tx = db.begin().await?;
-        lock_admins(&mut tx).await?;
-        let current: Option<UserRow> = tx
-            .fetch_optional(
-                sql(format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1")).bind(id.0),
+    let mut tx = db.begin().await?;
+    tx.records(Subject::Account(id.0));
+    lock_admins(&mut tx).await?;
+    let current: Option<UserRow> = tx
+        .fetch_optional(sql(format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1")).bind(id.0))
+        .await?;
+    let current = current.ok_or(UserChangeError::NotFound)?;
+    let stays_active_admin =
+        role.unwrap_or(&current.org_role) == "admin" && !disabled.unwrap_or(current.disabled);
+    if current.org_role == "admin" && !current.disabled && !stays_active_admin {
+        let other_admins: i64 = tx
+            .scalar(
+                sql("SELECT COUNT(*) FROM users WHERE org_role = 'admin' AND disabled = FALSE AND id <> $1")
+                    .bind(id.0),
             )
             .await?;
-        let current = current.ok_or(UserChangeError::NotFound)?;
-        let stays_active_admin = role.unwrap_or(&current.org_role) == "admin"
-            && !disabled.unwrap_or(current.disabled);
-        if current.org_role == "admin" && !current.disabled && !stays_active_admin {
-            let other_admins: i64 = tx
-                .scalar(
-                    sql("SELECT COUNT(*) FROM users WHERE org_role = 'admin' AND disabled = FALSE AND id <> $1")
-                        .bind(id.0),
-                )
-                .await?;
-            if other_admins == 0 {
-                return Err(UserChangeError::LastAdmin);
-            }
+        if other_admins == 0 {
+            return Err(UserChangeError::LastAdmin);
         }
-        let row: UserRow = tx
-            .fetch_one(
-                sql(format!(
-                    "UPDATE users SET org_role = COALESCE($2, org_role), disabled = COALESCE($3, disabled), \
-                     updated_at = $4 WHERE id = $1 RETURNING {USER_COLUMNS}"
-                ))
-                .bind(id.0)
-                .bind(role)
-                .bind(disabled)
-                .bind(now),
-            )
-            .await?;
-        tx.commit().await?;
-        Ok::<_, UserChangeError>(row)
-    })
-    .await;
-    Ok(row?.try_into()?)
+    }
+    let row: UserRow = tx
+        .fetch_one(
+            sql(format!(
+                "UPDATE users SET org_role = COALESCE($2, org_role), disabled = COALESCE($3, disabled), \
+                 updated_at = $4 WHERE id = $1 RETURNING {USER_COLUMNS}"
+            ))
+            .bind(id.0)
+            .bind(role)
+            .bind(disabled)
+            .bind(now),
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(row.try_into()?)
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! Every change is one transaction that also writes its timeline entry, and
 //! changes to a versioned row are refused when the caller saw an older version.
 
+use super::changes::Subject;
 use super::tx::{sql, Tx};
 use super::{read, Db, StoreError};
 use crate::domain::incidents::{IncidentId, IncidentStatus, IncidentTitle, Severity};
@@ -309,7 +310,21 @@ pub(crate) async fn incident_for_change(
     if open_only && !incident.status.is_active() {
         return Err(IncidentChangeError::Resolved);
     }
+    // Whatever the transaction goes on to write, it changes this incident.
+    tx.records(Subject::Incident(incident.number));
     Ok(incident)
+}
+
+/// Notes that the transaction changes incident `id` (for writes that need
+/// nothing else of it).
+pub(crate) async fn records_incident(tx: &mut Tx, id: IncidentId) -> Result<(), sqlx::Error> {
+    let number: Option<i64> = tx
+        .scalar_optional(sql("SELECT number FROM incidents WHERE id = $1").bind(id.0))
+        .await?;
+    if let Some(number) = number {
+        tx.records(Subject::Incident(number));
+    }
+    Ok(())
 }
 
 /// Takes the incident row for an edit made against `seen` version: bumps the
@@ -470,7 +485,7 @@ pub async fn declare(
                     .bind(declaration.restricted),
             ).await?;
             let incident = Incident::try_from(row)?;
-            super::changes::note(super::changes::Subject::Incident(incident.number));
+            tx.records(Subject::Incident(incident.number));
             tx.execute(sql("INSERT INTO role_assignments (incident_id, role, user_id, assigned_by, assigned_at) \
                  VALUES ($1, 'ic', $2, $2, $3)",).bind(incident.id.0).bind(by.0).bind(now)).await?;
             tick(&mut tx, incident.id.0, RhythmItem::Declared, by.0, now).await?;
