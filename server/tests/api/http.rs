@@ -416,3 +416,83 @@ async fn pages_carry_a_content_security_policy_whose_nonce_is_on_every_inline_sc
         }
     }
 }
+
+/// `path` fetched with `Accept-Encoding: accept` (none when `None`): the
+/// status, the `Content-Encoding` and the body bytes as sent.
+async fn fetch_encoded(
+    server: &TestServer,
+    path: &str,
+    cookie: Option<&str>,
+    accept: Option<&str>,
+) -> (StatusCode, Option<String>, Vec<u8>) {
+    let mut request = Request::get(path);
+    if let Some(accept) = accept {
+        request = request.header(header::ACCEPT_ENCODING, accept);
+    }
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    let response = server
+        .app
+        .clone()
+        .oneshot(request.body(Body::empty()).expect("request"))
+        .await
+        .expect("response");
+    let status = response.status();
+    let encoding = response
+        .headers()
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes()
+        .to_vec();
+    (status, encoding, bytes)
+}
+
+#[tokio::test]
+async fn pages_and_json_are_compressed_as_the_client_accepts_and_the_event_stream_is_not() {
+    use std::io::Read;
+    let server = servers().await.remove(0);
+    let admin = server.set_up().await;
+    declare(&server, &admin).await;
+    for path in ["/status", "/api/v2/summary.json", "/incidents/1"] {
+        let cookie = path.starts_with("/incidents").then_some(admin.as_str());
+        let (status, plain_encoding, plain) = fetch_encoded(&server, path, cookie, None).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert_eq!(
+            plain_encoding, None,
+            "{path}: nothing accepted, nothing encoded"
+        );
+
+        let (_, encoding, gzipped) = fetch_encoded(&server, path, cookie, Some("gzip")).await;
+        assert_eq!(encoding.as_deref(), Some("gzip"), "{path}");
+        let mut unzipped = Vec::new();
+        flate2::read::GzDecoder::new(gzipped.as_slice())
+            .read_to_end(&mut unzipped)
+            .expect("valid gzip");
+        let text = String::from_utf8_lossy(&unzipped);
+        let plain_text = String::from_utf8_lossy(&plain);
+        // Pages carry per-request nonces and times: compare their opening.
+        assert_eq!(text.get(..40), plain_text.get(..40), "{path}");
+        assert!(gzipped.len() < plain.len(), "{path}: gzip made it bigger");
+
+        let (_, encoding, brotli) = fetch_encoded(&server, path, cookie, Some("br, gzip")).await;
+        assert_eq!(encoding.as_deref(), Some("br"), "{path}: brotli preferred");
+        assert!(brotli.len() < plain.len(), "{path}");
+    }
+
+    // The event stream is never held back by a compressor.
+    let request = Request::get("/events")
+        .header(header::COOKIE, &admin)
+        .header(header::ACCEPT_ENCODING, "br, gzip")
+        .body(Body::empty())
+        .expect("request");
+    let response = server.app.clone().oneshot(request).await.expect("response");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers().get(header::CONTENT_ENCODING).is_none());
+}
