@@ -373,9 +373,17 @@ async fn main() {
     server = start(&data, port);
     wait_healthy(&client, &base).await;
     let admin = sign_in(&client, &base, ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let (_, _, room) = call(&client, &base, &admin, "get_war_room", &[("number", "2")])
-        .await
-        .expect("war room after restart");
+    // The whole timeline: the page shows the newest 100 entries by default,
+    // which would count the 101st acknowledged note as missing.
+    let (_, _, room) = call(
+        &client,
+        &base,
+        &admin,
+        "get_war_room",
+        &[("number", "2"), ("timeline", "5000")],
+    )
+    .await
+    .expect("war room after restart");
     let acknowledged = acknowledged.lock().map(|l| l.clone()).unwrap_or_default();
     let missing = acknowledged
         .iter()
