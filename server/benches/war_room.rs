@@ -25,6 +25,9 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+/// What Chromium sends as `Accept-Encoding`.
+const BROWSER_ENCODINGS: &str = "gzip, deflate, br, zstd";
+
 /// Timeline entries seeded (`CALMROOM_BENCH_ENTRIES` overrides); a tenth as many decisions.
 fn entries() -> usize {
     std::env::var("CALMROOM_BENCH_ENTRIES")
@@ -42,12 +45,17 @@ fn sse_clients() -> usize {
 
 /// One HTTP/1.1 exchange on a fresh connection; returns the raw response.
 async fn exchange(addr: SocketAddr, request: String) -> String {
+    String::from_utf8_lossy(&exchange_bytes(addr, request).await).into_owned()
+}
+
+/// The whole response to `request`, as sent.
+async fn exchange_bytes(addr: SocketAddr, request: String) -> Vec<u8> {
     let mut stream = TcpStream::connect(addr).await.expect("connect");
     stream.set_nodelay(true).expect("nodelay");
     stream.write_all(request.as_bytes()).await.expect("write");
     let mut response = Vec::new();
     stream.read_to_end(&mut response).await.expect("read");
-    String::from_utf8_lossy(&response).into_owned()
+    response
 }
 
 fn get_request(path: &str, cookie: &str) -> String {
@@ -374,6 +382,8 @@ async fn fan_out(
                     let page = browser
                         .post(&url)
                         .header("cookie", &cookie)
+                        // As Chromium asks: the server compresses what it sends.
+                        .header("accept-encoding", BROWSER_ENCODINGS)
                         .form(&form)
                         .send()
                         .await
@@ -513,6 +523,20 @@ async fn main() {
         "war-room render vs no-op handler",
         &page_times,
         &trivial_times,
+        0.95,
+    );
+    // The same page as a browser asks for it: compressed on the way out.
+    let compressed = get_request(&format!("/incidents/{number}"), &cookie).replace(
+        "Connection: close",
+        &format!("Accept-Encoding: {BROWSER_ENCODINGS}\r\nConnection: close"),
+    );
+    let compressed_times = timed(addr, &compressed, renders, "content-encoding: br").await;
+    let compressed_bytes = exchange_bytes(addr, compressed).await.len();
+    println!("war room page, brotli: {compressed_bytes} bytes");
+    report(
+        "war-room render, brotli, vs /healthz",
+        &compressed_times,
+        &healthz_times,
         0.95,
     );
 

@@ -113,13 +113,14 @@ pub fn router(state: ServerState, sessions: Sessions, settings: SessionSettings)
         ))
         // Brotli or gzip, as the client accepts, for pages, JSON, the browser
         // bundle and styles. The default predicate leaves the event stream,
-        // images and tiny bodies alone; brotli at level 4 keeps a page's
-        // compression under a millisecond.
+        // images and tiny bodies alone. Level 1: a 5,000-entry war room goes
+        // from 111 KB to 10 KB for 0.2 ms (level 4 made it 8 KB for 0.6 ms,
+        // repeated for every watcher's refetch).
         .layer(
             tower_http::compression::CompressionLayer::new()
                 .br(true)
                 .gzip(true)
-                .quality(tower_http::CompressionLevel::Precise(4)),
+                .quality(tower_http::CompressionLevel::Precise(1)),
         )
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
