@@ -83,7 +83,7 @@ async fn run(config: Config) -> Result<(), String> {
             }
         }
     }
-    tokio::task::spawn_blocking(warm_up_passwords)
+    warm_up_passwords()
         .await
         .map_err(|e| format!("start-up task failed: {e}"))?;
 

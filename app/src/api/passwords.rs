@@ -176,9 +176,14 @@ pub(crate) async fn verify(stored: Option<String>, candidate: String) -> Result<
     .await
 }
 
-/// Pays for the dummy hash at start, not on the first unknown sign-in.
-pub fn warm_up() {
-    LazyLock::force(&DUMMY_HASH);
+/// Pays for the dummy hash at start, not on the first unknown sign-in, on a
+/// hashing thread: its working memory is then one of the [`HASHERS`] buffers
+/// kept anyway, not a third one left behind by another thread.
+pub async fn warm_up() -> Result<(), ApiError> {
+    on_hasher(|| {
+        LazyLock::force(&DUMMY_HASH);
+    })
+    .await
 }
 
 /// A readable random password for a new account (shown once to the admin).
