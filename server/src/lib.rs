@@ -186,6 +186,12 @@ async fn private_responses(
     if signed_in && !asset && !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
+    // The bundle keeps its name across releases: browsers must ask again
+    // (a cheap 304 while it is unchanged) rather than guess it is still
+    // fresh and hydrate a new page with an old bundle.
+    if asset && !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    }
     if https {
         headers.insert(
             header::STRICT_TRANSPORT_SECURITY,

@@ -496,3 +496,50 @@ async fn pages_and_json_are_compressed_as_the_client_accepts_and_the_event_strea
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response.headers().get(header::CONTENT_ENCODING).is_none());
 }
+
+/// The status and `Cache-Control` of `GET path`.
+async fn cache_control(
+    server: &TestServer,
+    path: &str,
+    cookie: Option<&str>,
+) -> (StatusCode, Option<String>) {
+    let mut request = Request::get(path);
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    let response = server
+        .app
+        .clone()
+        .oneshot(request.body(Body::empty()).expect("request"))
+        .await
+        .expect("response");
+    let cache = response
+        .headers()
+        .get(header::CACHE_CONTROL)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    (response.status(), cache)
+}
+
+#[tokio::test]
+async fn the_bundle_is_revalidated_not_guessed_fresh_and_pages_are_never_stored() {
+    let site = std::env::temp_dir().join(format!("calmroom-site-{}", std::process::id()));
+    std::fs::create_dir_all(site.join("pkg")).expect("site folder");
+    std::fs::write(site.join("pkg/calmroom.css"), "body { color: black }\n").expect("css");
+    let db = fresh_databases().await.remove(0);
+    let server = server_on_site(db, false, Some(&site)).await;
+    let admin = server.set_up().await;
+    for cookie in [None, Some(admin.as_str())] {
+        let (status, cache) = cache_control(&server, "/pkg/calmroom.css", cookie).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            cache.as_deref(),
+            Some("no-cache"),
+            "signed in: {}",
+            cookie.is_some()
+        );
+    }
+    let (_, cache) = cache_control(&server, "/", Some(&admin)).await;
+    assert_eq!(cache.as_deref(), Some("no-store"));
+    let _ = std::fs::remove_dir_all(site);
+}

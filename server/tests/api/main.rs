@@ -54,12 +54,21 @@ async fn servers_with(secure: bool) -> Vec<TestServer> {
 
 /// One server (a replica, with its own caches and log follower) on `db`.
 async fn server_on(db: Db, secure: bool) -> TestServer {
+    server_on_site(db, secure, None).await
+}
+
+/// One server on `db` serving static files from `site` (the built site when `None`).
+async fn server_on_site(db: Db, secure: bool, site: Option<&std::path::Path>) -> TestServer {
+    let mut options = LeptosOptions::builder().output_name("calmroom").build();
+    if let Some(site) = site {
+        options.site_root = site.display().to_string().into();
+    }
     let sessions = Sessions::open(&db).await.expect("session table");
     let events = app::live::Events::new();
     events.follow(db.clone(), None);
     sessions.follow(&events);
     let state = ServerState {
-        leptos_options: LeptosOptions::builder().output_name("calmroom").build(),
+        leptos_options: options,
         app: AppState::new(db.clone(), events.clone(), Vec::new()),
         public: server::public::PublicSite::new(server::public::PublicSettings {
             title: "Example status".to_owned(),
