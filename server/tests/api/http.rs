@@ -417,6 +417,37 @@ async fn pages_carry_a_content_security_policy_whose_nonce_is_on_every_inline_sc
     }
 }
 
+/// The response to `GET path`, with `cookie` and `Accept-Encoding: accept` when given.
+async fn get_response(
+    server: &TestServer,
+    path: &str,
+    cookie: Option<&str>,
+    accept: Option<&str>,
+) -> axum::response::Response {
+    let mut request = Request::get(path);
+    if let Some(accept) = accept {
+        request = request.header(header::ACCEPT_ENCODING, accept);
+    }
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    server
+        .app
+        .clone()
+        .oneshot(request.body(Body::empty()).expect("request"))
+        .await
+        .expect("response")
+}
+
+/// Header `name` of `response`, as text.
+fn header_of(response: &axum::response::Response, name: header::HeaderName) -> Option<String> {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
 /// `path` fetched with `Accept-Encoding: accept` (none when `None`): the
 /// status, the `Content-Encoding` and the body bytes as sent.
 async fn fetch_encoded(
@@ -425,25 +456,9 @@ async fn fetch_encoded(
     cookie: Option<&str>,
     accept: Option<&str>,
 ) -> (StatusCode, Option<String>, Vec<u8>) {
-    let mut request = Request::get(path);
-    if let Some(accept) = accept {
-        request = request.header(header::ACCEPT_ENCODING, accept);
-    }
-    if let Some(cookie) = cookie {
-        request = request.header(header::COOKIE, cookie);
-    }
-    let response = server
-        .app
-        .clone()
-        .oneshot(request.body(Body::empty()).expect("request"))
-        .await
-        .expect("response");
+    let response = get_response(server, path, cookie, accept).await;
     let status = response.status();
-    let encoding = response
-        .headers()
-        .get(header::CONTENT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let encoding = header_of(&response, header::CONTENT_ENCODING);
     let bytes = response
         .into_body()
         .collect()
@@ -503,22 +518,11 @@ async fn cache_control(
     path: &str,
     cookie: Option<&str>,
 ) -> (StatusCode, Option<String>) {
-    let mut request = Request::get(path);
-    if let Some(cookie) = cookie {
-        request = request.header(header::COOKIE, cookie);
-    }
-    let response = server
-        .app
-        .clone()
-        .oneshot(request.body(Body::empty()).expect("request"))
-        .await
-        .expect("response");
-    let cache = response
-        .headers()
-        .get(header::CACHE_CONTROL)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    (response.status(), cache)
+    let response = get_response(server, path, cookie, None).await;
+    (
+        response.status(),
+        header_of(&response, header::CACHE_CONTROL),
+    )
 }
 
 #[tokio::test]
