@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks (they print figures and assert nothing): the war-room render and live
 # fan-out, the public status page and JSON under wrk beside a static file of
-# the same size, then the reliability run. Installs wrk when missing. Not part of
-# the test command.
+# the same size, the reliability run, then the light-client run (scripts/bench-light.sh).
+# Installs wrk when missing. Not part of the test command.
 source "$(dirname "$0")/lib.sh"
 cd "$CALMROOM_ROOT"
 command -v wrk >/dev/null || apt_install wrk
@@ -16,3 +16,5 @@ say "public status page and Statuspage JSON under load"
 cargo bench -p server --bench status
 say "reliability: public page under a storm, SIGKILL during writes, sign-in bursts"
 cargo bench -p server --bench reliability
+say "light client: cold start, memory, bundle per page, slow phone, public routes beside nginx"
+bash scripts/bench-light.sh

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, clippy on the server and browser builds, unit, store
-# and server tests on SQLite and PostgreSQL, then Playwright journeys in headless Chromium.
+# and server tests on SQLite and PostgreSQL, then Playwright journeys in headless Chromium
+# on the debug build and a hydration check of every page on the release build.
 source "$(dirname "$0")/lib.sh"
 cd "$CALMROOM_ROOT"
 install_build_tools
@@ -27,4 +28,11 @@ cargo leptos build
 
 say "Playwright journeys in headless Chromium"
 (cd end2end && npx playwright test)
+
+# What people get from scripts/run.sh: every page must hydrate in the release
+# build too (wasm-opt and wasm-release settings can break what debug shows working).
+say "building the release app"
+cargo leptos build --release
+say "every page hydrates in the release build"
+(cd end2end && CALMROOM_E2E_PROFILE=release npx playwright test hydration.spec.ts)
 say "all tests passed"

@@ -14,7 +14,7 @@ pub mod store;
 use api::auth::{AuthState, CreateFirstAdmin, SignIn, SignOut};
 use api::ApiError;
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
@@ -30,14 +30,55 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
-                <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <AutoReload options />
+                <Bundle />
                 <MetaTags />
             </head>
             <body>
                 <App />
             </body>
         </html>
+    }
+}
+
+/// Where the server serves each file of the built site under a name that
+/// changes with its content (`/pkg/calmroom.wasm` ->
+/// `/pkg/calmroom.3f2a….wasm`), so browsers may keep it for a year. The
+/// server provides it as context; a file it does not know keeps its plain
+/// name.
+#[derive(Clone, Debug, Default)]
+pub struct AssetUrls(pub std::sync::Arc<std::collections::HashMap<String, String>>);
+
+impl AssetUrls {
+    /// The name to link `plain` (a path such as `/pkg/calmroom.css`) by.
+    pub fn url(&self, plain: &str) -> String {
+        self.0
+            .get(plain)
+            .cloned()
+            .unwrap_or_else(|| plain.to_owned())
+    }
+}
+
+/// The stylesheet, and the browser bundle that hydrates the page: the JS glue
+/// and the wasm are preloaded side by side, then one module script (carrying
+/// this response's nonce) starts the wasm and hydrates.
+#[component]
+fn Bundle() -> impl IntoView {
+    let urls = use_context::<AssetUrls>().unwrap_or_default();
+    let (css, js, wasm) = (
+        urls.url("/pkg/calmroom.css"),
+        urls.url("/pkg/calmroom.js"),
+        urls.url("/pkg/calmroom.wasm"),
+    );
+    let nonce = leptos::nonce::use_nonce();
+    let start = format!(
+        "import({js:?}).then(m => m.default({{ module_or_path: {wasm:?} }}).then(() => m.hydrate()));"
+    );
+    view! {
+        <link id="leptos" rel="stylesheet" href=css />
+        <link rel="modulepreload" href=js nonce=nonce.clone() />
+        <link rel="preload" href=wasm r#as="fetch" r#type="application/wasm" crossorigin="anonymous" />
+        <script type="module" nonce=nonce>{start}</script>
     }
 }
 
@@ -100,7 +141,6 @@ pub fn App() -> impl IntoView {
     mark_hydrated();
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/calmroom.css" />
         <Title formatter=|page: String| {
             if page.is_empty() { "Calmroom".to_owned() } else { format!("{page} · Calmroom") }
         } />

@@ -156,13 +156,25 @@ async fn main() {
     let sessions = Sessions::open(&db).await.expect("sessions");
     let mut options = LeptosOptions::builder().output_name("calmroom").build();
     options.site_root = site.display().to_string().into();
+    let events = Events::new();
+    let public = server::public::PublicSite::new(server::public::PublicSettings {
+        title: "Example status".to_owned(),
+        base_url: "http://127.0.0.1".to_owned(),
+    });
+    // Static files the size of the rendered page and JSON, in the site the
+    // router serves from memory.
+    let rendered = public.rendered(&db, &events).await.expect("rendered");
+    for (name, size) in [
+        ("same-size-status.html", rendered.html.raw().len()),
+        ("same-size-summary.json", rendered.summary.raw().len()),
+    ] {
+        std::fs::write(site.join(name), vec![b'x'; size]).expect("static file");
+    }
     let state = ServerState {
+        assets: server::assets::Assets::load(&site).expect("site files"),
         leptos_options: options,
-        app: AppState::new(db.clone(), Events::new(), Vec::new()),
-        public: server::public::PublicSite::new(server::public::PublicSettings {
-            title: "Example status".to_owned(),
-            base_url: "http://127.0.0.1".to_owned(),
-        }),
+        app: AppState::new(db.clone(), events, Vec::new()),
+        public,
     };
     let app = router(
         state,
@@ -204,7 +216,6 @@ async fn main() {
             .bytes()
             .await
             .expect("body");
-        std::fs::write(site.join(static_name), vec![b'x'; body.len()]).expect("static file");
         let dynamic = tokio::task::spawn_blocking({
             let url = format!("{base}{path}");
             move || wrk(&url)

@@ -199,6 +199,7 @@ async fn serve(db: &Db) -> (SocketAddr, Plain) {
     events.follow(db.clone(), None);
     sessions.follow(&events);
     let state = ServerState {
+        assets: Default::default(),
         leptos_options: LeptosOptions::builder().output_name("calmroom").build(),
         app: AppState::new(db.clone(), events, Vec::new()),
         public: server::public::PublicSite::new(server::public::PublicSettings {

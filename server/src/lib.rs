@@ -1,5 +1,6 @@
 //! The Calmroom HTTP server: configuration, the router, and routes outside Leptos.
 
+pub mod assets;
 pub mod config;
 pub mod postmortems;
 pub mod public;
@@ -41,6 +42,8 @@ pub struct ServerState {
     pub leptos_options: LeptosOptions,
     pub app: AppState,
     pub public: public::PublicSite,
+    /// The built site (bundle, styles, icons), served from memory.
+    pub assets: assets::Assets,
 }
 
 impl FromRef<ServerState> for public::PublicState {
@@ -75,7 +78,11 @@ pub struct SessionSettings {
 pub fn router(state: ServerState, sessions: Sessions, settings: SessionSettings) -> Router {
     let routes = generate_route_list(app::App);
     let context_state = state.app.clone();
-    let provide_state = move || provide_context(context_state.clone());
+    let asset_urls = state.assets.urls();
+    let provide_state = move || {
+        provide_context(context_state.clone());
+        provide_context(asset_urls.clone());
+    };
     let options = state.leptos_options.clone();
     let session_layer = SessionManagerLayer::new(sessions.clone())
         .with_name(SESSION_COOKIE)
@@ -93,10 +100,7 @@ pub fn router(state: ServerState, sessions: Sessions, settings: SessionSettings)
         .leptos_routes_with_context(&state, routes, provide_state.clone(), move || {
             app::shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler_with_context::<
-            ServerState,
-            _,
-        >(provide_state, app::shell))
+        .fallback(site_or_not_found(provide_state))
         .layer(axum::middleware::from_fn(server_fn_status))
         .layer(session_layer)
         .layer(Extension(sessions))
@@ -135,6 +139,36 @@ pub fn router(state: ServerState, sessions: Sessions, settings: SessionSettings)
             HeaderValue::from_static("DENY"),
         ))
         .with_state(state)
+}
+
+/// A file of the built site from memory; anything else is the app's 404 page.
+fn site_or_not_found(
+    provide_state: impl Fn() + Clone + Send + Sync + 'static,
+) -> impl Fn(
+    axum::http::Uri,
+    State<ServerState>,
+    axum::extract::Request,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>>
+       + Clone
+       + Send
+       + Sync
+       + 'static {
+    let pages = leptos_axum::file_and_error_handler_with_context::<ServerState, _>(
+        provide_state,
+        app::shell,
+    );
+    move |uri, State(state): State<ServerState>, request| {
+        let pages = pages.clone();
+        Box::pin(async move {
+            match state
+                .assets
+                .answer(request.method(), uri.path(), request.headers())
+            {
+                Some(file) => file,
+                None => pages(uri, State(state), request).await,
+            }
+        })
+    }
 }
 
 /// The largest request body accepted: the longest form (a postmortem with every

@@ -117,7 +117,17 @@ async fn run(config: Config) -> Result<(), String> {
         Ok(deliverer) => deliverer.spawn(events.clone()),
         Err(e) => return Err(format!("cannot start the webhook sender: {e}")),
     }
+    let assets = server::assets::Assets::load(std::path::Path::new(&*leptos_options.site_root))
+        .map_err(|e| {
+            format!(
+                "cannot read the built site in {} (LEPTOS_SITE_ROOT): {e}",
+                leptos_options.site_root
+            )
+        })?;
+    // Brotli and gzip copies of the bundle, made once in the background.
+    assets.pack_all();
     let state = ServerState {
+        assets,
         leptos_options,
         app: AppState::new(db, events, config.trusted_proxies.clone()),
         public: server::public::PublicSite::new(server::public::PublicSettings {

@@ -4,36 +4,10 @@ use super::ApiError;
 use crate::domain::users::{Email, NewPassword, PersonName};
 use crate::store::{self, Db};
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
-use argon2::{Algorithm, Argon2, Block, Params, Version};
+use argon2::{Algorithm, Argon2, Params, Version};
 use rand::rngs::OsRng;
 use rand::Rng;
-use std::cell::RefCell;
 use std::sync::LazyLock;
-
-thread_local! {
-    /// The hashing thread's argon2 working memory (19 MiB with the default
-    /// parameters), allocated once and reused: allocating it per hash left the
-    /// allocator holding tens of MB more after every burst of sign-ins.
-    static WORKING_MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
-}
-
-/// Runs argon2 with `params` into `out`, on this thread's reused memory.
-fn argon2_into(
-    argon2: &Argon2<'_>,
-    params: &Params,
-    password: &[u8],
-    salt: &[u8],
-    out: &mut [u8],
-) -> Result<(), argon2::Error> {
-    WORKING_MEMORY.with(|memory| {
-        let mut memory = memory.borrow_mut();
-        let blocks = params.block_count();
-        if memory.len() < blocks {
-            memory.resize(blocks, Block::default());
-        }
-        argon2.hash_password_into_with_memory(password, salt, out, &mut memory[..blocks])
-    })
-}
 
 /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$salt$hash`), the same as the
 /// argon2 crate's own `hash_password` writes, so stored hashes stay compatible.
@@ -44,7 +18,10 @@ fn hash_now(password: &str) -> Result<String, argon2::password_hash::Error> {
     let mut salt_bytes = [0u8; 64];
     let raw_salt = salt.decode_b64(&mut salt_bytes)?;
     let output = Output::init_with(Params::DEFAULT_OUTPUT_LEN, |out| {
-        argon2_into(&argon2, &params, password.as_bytes(), raw_salt, out)
+        // argon2 allocates its working memory (19 MiB) for this hash and frees
+        // it on return, so it goes back to the system between bursts.
+        argon2
+            .hash_password_into(password.as_bytes(), raw_salt, out)
             .map_err(argon2::password_hash::Error::from)
     })?;
     let phc = PasswordHash {
@@ -75,9 +52,10 @@ fn matches(stored: &str, candidate: &str) -> bool {
             ))?;
         let mut salt_bytes = [0u8; 64];
         let raw_salt = salt.decode_b64(&mut salt_bytes)?;
-        let argon2 = Argon2::new(algorithm, version, params.clone());
+        let argon2 = Argon2::new(algorithm, version, params);
         let computed = Output::init_with(expected.len(), |out| {
-            argon2_into(&argon2, &params, candidate.as_bytes(), raw_salt, out)
+            argon2
+                .hash_password_into(candidate.as_bytes(), raw_salt, out)
                 .map_err(argon2::password_hash::Error::from)
         })?;
         Ok(computed == expected)
@@ -101,7 +79,7 @@ const HASH_QUEUE: usize = 512;
 type HashJob = Box<dyn FnOnce() + Send>;
 
 /// A small pool of threads that do nothing but hash, so memory for at most
-/// [`HASHERS`] hashes is ever in use (and kept by the allocator).
+/// [`HASHERS`] hashes is ever in use.
 static HASH_POOL: LazyLock<Option<std::sync::mpsc::SyncSender<HashJob>>> = LazyLock::new(|| {
     let (sender, receiver) = std::sync::mpsc::sync_channel::<HashJob>(HASH_QUEUE);
     let receiver = std::sync::Arc::new(std::sync::Mutex::new(receiver));
@@ -177,8 +155,7 @@ pub(crate) async fn verify(stored: Option<String>, candidate: String) -> Result<
 }
 
 /// Pays for the dummy hash at start, not on the first unknown sign-in, on a
-/// hashing thread: its working memory is then one of the [`HASHERS`] buffers
-/// kept anyway, not a third one left behind by another thread.
+/// hashing thread like every other hash.
 pub async fn warm_up() -> Result<(), ApiError> {
     on_hasher(|| {
         LazyLock::force(&DUMMY_HASH);

@@ -6,12 +6,13 @@ mod feeds;
 mod page;
 mod statuspage;
 
+use crate::assets::{Effort, Encoded};
 use app::live::Events;
 use app::store::status::PublicSnapshot;
 use app::store::{Db, StoreError};
 use axum::body::Bytes;
 use axum::extract::{FromRef, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -32,21 +33,22 @@ pub struct PublicSettings {
 /// Rebuild at least this often, so maintenance windows start and end on time.
 const MAX_AGE: Duration = Duration::from_secs(30);
 
-/// Everything the public routes answer, rendered from one snapshot.
+/// Everything the public routes answer, rendered from one snapshot, each with
+/// its brotli and gzip copies: a rush of readers costs no compression.
 pub struct Rendered {
     generation: u64,
     built: Instant,
-    pub html: Bytes,
-    pub atom: Bytes,
-    pub rss: Bytes,
-    pub summary: Bytes,
-    pub status: Bytes,
-    pub components: Bytes,
-    pub incidents: Bytes,
-    pub unresolved: Bytes,
-    pub maintenances: Bytes,
-    pub upcoming: Bytes,
-    pub active: Bytes,
+    pub html: Encoded,
+    pub atom: Encoded,
+    pub rss: Encoded,
+    pub summary: Encoded,
+    pub status: Encoded,
+    pub components: Encoded,
+    pub incidents: Encoded,
+    pub unresolved: Encoded,
+    pub maintenances: Encoded,
+    pub upcoming: Encoded,
+    pub active: Encoded,
 }
 
 /// The public site: settings plus the rendered-bytes cache.
@@ -160,20 +162,23 @@ impl PublicSite {
     fn render(&self, snapshot: &PublicSnapshot, generation: u64) -> Rendered {
         let s = &self.settings;
         let json = statuspage::Documents::new(snapshot, s);
+        let pack = |body: String, kind: Kind| {
+            Encoded::new(Bytes::from(body), kind.content_type(), Effort::Quick)
+        };
         Rendered {
             generation,
             built: Instant::now(),
-            html: page::render(snapshot, s).into(),
-            atom: feeds::atom(snapshot, s).into(),
-            rss: feeds::rss(snapshot, s).into(),
-            summary: json.summary().into(),
-            status: json.status().into(),
-            components: json.components().into(),
-            incidents: json.incidents().into(),
-            unresolved: json.unresolved().into(),
-            maintenances: json.maintenances().into(),
-            upcoming: json.upcoming().into(),
-            active: json.active().into(),
+            html: pack(page::render(snapshot, s), Kind::Html),
+            atom: pack(feeds::atom(snapshot, s), Kind::Atom),
+            rss: pack(feeds::rss(snapshot, s), Kind::Rss),
+            summary: pack(json.summary(), Kind::Summary),
+            status: pack(json.status(), Kind::Status),
+            components: pack(json.components(), Kind::Components),
+            incidents: pack(json.incidents(), Kind::Incidents),
+            unresolved: pack(json.unresolved(), Kind::Unresolved),
+            maintenances: pack(json.maintenances(), Kind::Maintenances),
+            upcoming: pack(json.upcoming(), Kind::Upcoming),
+            active: pack(json.active(), Kind::Active),
         }
     }
 }
@@ -193,46 +198,51 @@ where
     PublicState: FromRef<S>,
 {
     Router::new()
-        .route("/status", get(|s: State<PublicState>| serve(s, Kind::Html)))
+        .route(
+            "/status",
+            get(|s: State<PublicState>, m: Method, h: HeaderMap| serve(s, m, h, Kind::Html)),
+        )
         .route(
             "/status/history.atom",
-            get(|s: State<PublicState>| serve(s, Kind::Atom)),
+            get(|s: State<PublicState>, m: Method, h: HeaderMap| serve(s, m, h, Kind::Atom)),
         )
         .route(
             "/status/history.rss",
-            get(|s: State<PublicState>| serve(s, Kind::Rss)),
+            get(|s: State<PublicState>, m: Method, h: HeaderMap| serve(s, m, h, Kind::Rss)),
         )
         .route(
             "/api/v2/summary.json",
-            get(|s: State<PublicState>| serve(s, Kind::Summary)),
+            get(|s: State<PublicState>, m: Method, h: HeaderMap| serve(s, m, h, Kind::Summary)),
         )
         .route(
             "/api/v2/status.json",
-            get(|s: State<PublicState>| serve(s, Kind::Status)),
+            get(|s: State<PublicState>, m: Method, h: HeaderMap| serve(s, m, h, Kind::Status)),
         )
         .route(
             "/api/v2/components.json",
-            get(|s: State<PublicState>| serve(s, Kind::Components)),
+            get(|s: State<PublicState>, m: Method, h: HeaderMap| serve(s, m, h, Kind::Components)),
         )
         .route(
             "/api/v2/incidents.json",
-            get(|s: State<PublicState>| serve(s, Kind::Incidents)),
+            get(|s: State<PublicState>, m: Method, h: HeaderMap| serve(s, m, h, Kind::Incidents)),
         )
         .route(
             "/api/v2/incidents/unresolved.json",
-            get(|s: State<PublicState>| serve(s, Kind::Unresolved)),
+            get(|s: State<PublicState>, m: Method, h: HeaderMap| serve(s, m, h, Kind::Unresolved)),
         )
         .route(
             "/api/v2/scheduled-maintenances.json",
-            get(|s: State<PublicState>| serve(s, Kind::Maintenances)),
+            get(|s: State<PublicState>, m: Method, h: HeaderMap| {
+                serve(s, m, h, Kind::Maintenances)
+            }),
         )
         .route(
             "/api/v2/scheduled-maintenances/upcoming.json",
-            get(|s: State<PublicState>| serve(s, Kind::Upcoming)),
+            get(|s: State<PublicState>, m: Method, h: HeaderMap| serve(s, m, h, Kind::Upcoming)),
         )
         .route(
             "/api/v2/scheduled-maintenances/active.json",
-            get(|s: State<PublicState>| serve(s, Kind::Active)),
+            get(|s: State<PublicState>, m: Method, h: HeaderMap| serve(s, m, h, Kind::Active)),
         )
 }
 
@@ -251,7 +261,12 @@ enum Kind {
     Active,
 }
 
-async fn serve(State(state): State<PublicState>, kind: Kind) -> Response {
+async fn serve(
+    State(state): State<PublicState>,
+    method: Method,
+    headers: HeaderMap,
+    kind: Kind,
+) -> Response {
     let rendered = match state.site.rendered(&state.db, &state.events).await {
         Ok(rendered) => rendered,
         Err(e) => {
@@ -264,42 +279,45 @@ async fn serve(State(state): State<PublicState>, kind: Kind) -> Response {
                 .into_response();
         }
     };
-    let (body, content_type) = match kind {
-        Kind::Html => (&rendered.html, "text/html; charset=utf-8"),
-        Kind::Atom => (&rendered.atom, "application/atom+xml; charset=utf-8"),
-        Kind::Rss => (&rendered.rss, "application/rss+xml; charset=utf-8"),
-        Kind::Summary => (&rendered.summary, JSON),
-        Kind::Status => (&rendered.status, JSON),
-        Kind::Components => (&rendered.components, JSON),
-        Kind::Incidents => (&rendered.incidents, JSON),
-        Kind::Unresolved => (&rendered.unresolved, JSON),
-        Kind::Maintenances => (&rendered.maintenances, JSON),
-        Kind::Upcoming => (&rendered.upcoming, JSON),
-        Kind::Active => (&rendered.active, JSON),
+    let body = match kind {
+        Kind::Html => &rendered.html,
+        Kind::Atom => &rendered.atom,
+        Kind::Rss => &rendered.rss,
+        Kind::Summary => &rendered.summary,
+        Kind::Status => &rendered.status,
+        Kind::Components => &rendered.components,
+        Kind::Incidents => &rendered.incidents,
+        Kind::Unresolved => &rendered.unresolved,
+        Kind::Maintenances => &rendered.maintenances,
+        Kind::Upcoming => &rendered.upcoming,
+        Kind::Active => &rendered.active,
     };
-    (
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
-            (
-                header::ACCESS_CONTROL_ALLOW_ORIGIN,
-                HeaderValue::from_static("*"),
-            ),
-            (
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=10"),
-            ),
-            // The public page runs no script and loads nothing from elsewhere.
-            (
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(
-                    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; \
-                     base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-                ),
-            ),
-        ],
-        body.clone(),
-    )
-        .into_response()
+    let mut response = body.answer(&method, &headers, kind.content_type(), "public, max-age=10");
+    let headers = response.headers_mut();
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    // The public page runs no script and loads nothing from elsewhere.
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; \
+             base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+        ),
+    );
+    response
+}
+
+impl Kind {
+    fn content_type(self) -> &'static str {
+        match self {
+            Kind::Html => "text/html; charset=utf-8",
+            Kind::Atom => "application/atom+xml; charset=utf-8",
+            Kind::Rss => "application/rss+xml; charset=utf-8",
+            _ => JSON,
+        }
+    }
 }
 
 const JSON: &str = "application/json";

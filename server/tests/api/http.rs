@@ -525,25 +525,213 @@ async fn cache_control(
     )
 }
 
-#[tokio::test]
-async fn the_bundle_is_revalidated_not_guessed_fresh_and_pages_are_never_stored() {
-    let site = std::env::temp_dir().join(format!("calmroom-site-{}", std::process::id()));
+/// A built site in a fresh folder: styles, the JS glue, a "wasm" and an icon.
+fn site_with(css: &str) -> std::path::PathBuf {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let site = std::env::temp_dir().join(format!("calmroom-site-{}-{n}", std::process::id()));
     std::fs::create_dir_all(site.join("pkg")).expect("site folder");
-    std::fs::write(site.join("pkg/calmroom.css"), "body { color: black }\n").expect("css");
+    std::fs::write(site.join("pkg/calmroom.css"), css).expect("css");
+    std::fs::write(
+        site.join("pkg/calmroom.js"),
+        "export default function init() {}\n".repeat(80),
+    )
+    .expect("js");
+    let wasm: Vec<u8> = (0..40_000u32).map(|i| (i % 7 + i / 500) as u8).collect();
+    std::fs::write(site.join("pkg/calmroom.wasm"), wasm).expect("wasm");
+    std::fs::write(
+        site.join("favicon.svg"),
+        "<svg xmlns='http://www.w3.org/2000/svg'/>",
+    )
+    .expect("icon");
+    site
+}
+
+/// The `/pkg/` address a page links for `plain` (`calmroom.css`).
+fn linked(page: &str, stem: &str, ext: &str) -> Option<String> {
+    page.split('"')
+        .find(|part| part.starts_with(&format!("/pkg/{stem}.")) && part.ends_with(ext))
+        .map(str::to_owned)
+}
+
+#[tokio::test]
+async fn the_bundle_is_linked_by_content_hashed_names_kept_a_year_and_pages_are_never_stored() {
+    let css = "body { color: black }\n".repeat(100);
+    let site = site_with(&css);
     let db = fresh_databases().await.remove(0);
-    let server = server_on_site(db, false, Some(&site)).await;
+    let server = server_on_site(db.clone(), false, Some(&site)).await;
     let admin = server.set_up().await;
+
+    let page = server.get("/", Some(&admin)).await.body;
+    let css_url = linked(&page, "calmroom", ".css").expect("the page links its styles");
+    let wasm_url = linked(&page, "calmroom", ".wasm").expect("the page preloads the wasm");
+    let js_url = linked(&page, "calmroom", ".js").expect("the page loads the JS glue");
+    assert_ne!(
+        css_url, "/pkg/calmroom.css",
+        "the name carries the content hash"
+    );
+    assert!(page.contains(&format!("import(\"{js_url}\")")), "{page}");
+
     for cookie in [None, Some(admin.as_str())] {
+        for url in [&css_url, &wasm_url, &js_url] {
+            let (status, cache) = cache_control(&server, url, cookie).await;
+            assert_eq!(status, StatusCode::OK, "{url}");
+            assert_eq!(
+                cache.as_deref(),
+                Some("public, max-age=31536000, immutable"),
+                "{url}, signed in: {}",
+                cookie.is_some()
+            );
+        }
+        // The plain names still answer, but browsers must ask again.
         let (status, cache) = cache_control(&server, "/pkg/calmroom.css", cookie).await;
         assert_eq!(status, StatusCode::OK);
-        assert_eq!(
-            cache.as_deref(),
-            Some("no-cache"),
-            "signed in: {}",
-            cookie.is_some()
-        );
+        assert_eq!(cache.as_deref(), Some("no-cache"));
     }
+    let (_, _, sent) = fetch_encoded(&server, &css_url, None, None).await;
+    assert_eq!(sent, css.as_bytes(), "asked for nothing, sent as built");
     let (_, cache) = cache_control(&server, "/", Some(&admin)).await;
     assert_eq!(cache.as_deref(), Some("no-store"));
+    let (status, _) = cache_control(&server, "/pkg/calmroom.0123456789abcdef.css", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "a name from another build");
+
+    // A new build's styles get a new name; the old one is not served for it.
+    let site2 = site_with(&css.replace("black", "navy"));
+    let server2 = server_on_site(db, false, Some(&site2)).await;
+    let page2 = server2.get("/", Some(&admin)).await.body;
+    let css_url2 = linked(&page2, "calmroom", ".css").expect("styles");
+    assert_ne!(css_url2, css_url);
+    assert_eq!(
+        linked(&page2, "calmroom", ".wasm"),
+        Some(wasm_url),
+        "unchanged wasm, same name"
+    );
+    let (status, _) = cache_control(&server2, &css_url, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
     let _ = std::fs::remove_dir_all(site);
+    let _ = std::fs::remove_dir_all(site2);
+}
+
+#[tokio::test]
+async fn the_bundle_is_sent_as_its_best_compressed_copy_and_revalidates_with_a_304() {
+    use std::io::Read;
+    let site = site_with("body { color: black }\n");
+    let db = fresh_databases().await.remove(0);
+    let server = server_on_site(db, false, Some(&site)).await;
+    let wasm = std::fs::read(site.join("pkg/calmroom.wasm")).expect("wasm");
+    server.set_up().await;
+    let page = server.get("/sign-in", None).await.body;
+    let url = linked(&page, "calmroom", ".wasm").expect("wasm linked");
+
+    // The first request starts the copies; meanwhile answers are still compressed.
+    let first = get_response(&server, &url, None, Some("br")).await;
+    assert_eq!(
+        header_of(&first, header::CONTENT_ENCODING).as_deref(),
+        Some("br")
+    );
+    let mut ready = None;
+    for _ in 0..200 {
+        let response = get_response(&server, &url, None, Some("gzip, deflate, br, zstd")).await;
+        if header_of(&response, header::ETAG).is_some_and(|e| e.ends_with("-br\"")) {
+            ready = Some(response);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let response = ready.expect("the brotli copy is made within 10 s");
+    assert_eq!(
+        header_of(&response, header::CONTENT_TYPE).as_deref(),
+        Some("application/wasm")
+    );
+    assert_eq!(
+        header_of(&response, header::VARY).as_deref(),
+        Some("accept-encoding")
+    );
+    let etag = header_of(&response, header::ETAG).expect("etag");
+    let brotli = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    let mut unpacked = Vec::new();
+    brotli::Decompressor::new(brotli.as_ref(), 4096)
+        .read_to_end(&mut unpacked)
+        .expect("valid brotli");
+    assert_eq!(unpacked, wasm);
+    assert!(
+        brotli.len() < wasm.len() / 2,
+        "{} of {}",
+        brotli.len(),
+        wasm.len()
+    );
+
+    let (_, encoding, gzipped) = fetch_encoded(&server, &url, None, Some("gzip")).await;
+    assert_eq!(encoding.as_deref(), Some("gzip"));
+    let mut unzipped = Vec::new();
+    flate2::read::GzDecoder::new(gzipped.as_slice())
+        .read_to_end(&mut unzipped)
+        .expect("valid gzip");
+    assert_eq!(unzipped, wasm);
+    let (_, encoding, plain) = fetch_encoded(&server, &url, None, Some("br;q=0, identity")).await;
+    assert_eq!((encoding, plain), (None, wasm));
+
+    // A browser that has this copy hears "not modified", with no body.
+    let request = Request::get(&url)
+        .header(header::ACCEPT_ENCODING, "br")
+        .header(header::IF_NONE_MATCH, &etag)
+        .body(Body::empty())
+        .expect("request");
+    let response = server.app.clone().oneshot(request).await.expect("response");
+    assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    assert!(body.is_empty());
+    let _ = std::fs::remove_dir_all(site);
+}
+
+#[tokio::test]
+async fn a_status_page_reader_who_has_the_current_copy_hears_not_modified_until_it_changes() {
+    let server = servers().await.remove(0);
+    let admin = server.set_up().await;
+    let first = get_response(&server, "/status", None, Some("br")).await;
+    assert_eq!(
+        header_of(&first, header::CONTENT_ENCODING).as_deref(),
+        Some("br")
+    );
+    let etag = header_of(&first, header::ETAG).expect("the status page names its version");
+    let ask = |etag: String| {
+        let app = server.app.clone();
+        async move {
+            let request = Request::get("/status")
+                .header(header::ACCEPT_ENCODING, "br")
+                .header(header::IF_NONE_MATCH, etag)
+                .body(Body::empty())
+                .expect("request");
+            app.oneshot(request).await.expect("response").status()
+        }
+    };
+    assert_eq!(ask(etag.clone()).await, StatusCode::NOT_MODIFIED);
+
+    // A public change makes a new copy: the old version is sent again in full.
+    server
+        .call(
+            "add_component",
+            Some(&admin),
+            &[
+                ("name", "Payments API"),
+                ("group_name", ""),
+                ("description", ""),
+            ],
+        )
+        .await;
+    server
+        .public_once("/status", |page| page.contains("Payments API"))
+        .await;
+    assert_eq!(ask(etag).await, StatusCode::OK);
 }

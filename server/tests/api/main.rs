@@ -57,7 +57,7 @@ async fn server_on(db: Db, secure: bool) -> TestServer {
     server_on_site(db, secure, None).await
 }
 
-/// One server on `db` serving static files from `site` (the built site when `None`).
+/// One server on `db` serving the site files in `site` (none when `None`).
 async fn server_on_site(db: Db, secure: bool, site: Option<&std::path::Path>) -> TestServer {
     let mut options = LeptosOptions::builder().output_name("calmroom").build();
     if let Some(site) = site {
@@ -67,7 +67,14 @@ async fn server_on_site(db: Db, secure: bool, site: Option<&std::path::Path>) ->
     let events = app::live::Events::new();
     events.follow(db.clone(), None);
     sessions.follow(&events);
+    // Without a site of its own a test server serves none (the built one may
+    // be absent, or a debug bundle of many MB).
+    let assets = match site {
+        Some(site) => server::assets::Assets::load(site).expect("site files"),
+        None => server::assets::Assets::default(),
+    };
     let state = ServerState {
+        assets,
         leptos_options: options,
         app: AppState::new(db.clone(), events.clone(), Vec::new()),
         public: server::public::PublicSite::new(server::public::PublicSettings {

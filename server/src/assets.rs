@@ -1,0 +1,432 @@
+//! The built site (browser bundle, styles, icons), read once at start and
+//! served from memory.
+//!
+//! Every file under `pkg/` is also served under a name that carries a hash
+//! of its content (`/pkg/calmroom.wasm` -> `/pkg/calmroom.3f2a9c0d41b7e655.wasm`).
+//! Pages link those names ([`app::AssetUrls`]), so browsers keep them for a
+//! year without asking again, and a new release is fetched because its names
+//! are new. The plain names still answer, with `no-cache`.
+//!
+//! Brotli (quality 11) and gzip (level 9) copies are made once per file, on a
+//! blocking thread ([`Assets::pack_all`] at start, or on a file's first
+//! request). Until a file's copies are ready it is sent as is and the router's
+//! compression layer squeezes it at its quick level: nobody waits for packing.
+
+use axum::body::{Body, Bytes};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+
+/// Files smaller than this are sent as they are: compressing them saves less
+/// than a packet.
+const PACK_FROM_BYTES: usize = 1024;
+
+/// The site is ours and small; a folder tree deeper than this is not.
+const MAX_DEPTH: usize = 6;
+
+/// Long-lived browser caching for names that change with their content.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+/// One file of the site.
+#[derive(Debug)]
+struct Asset {
+    raw: Bytes,
+    content_type: &'static str,
+    /// The first 16 hex digits of the SHA-256 of `raw`.
+    hash: String,
+    packed: OnceLock<Encoded>,
+    packing: AtomicBool,
+}
+
+/// A path the site answers, and whether its name carries the content hash.
+#[derive(Clone, Debug)]
+struct Route {
+    asset: Arc<Asset>,
+    immutable: bool,
+}
+
+/// The files of the built site, by the paths they answer.
+#[derive(Clone, Debug, Default)]
+pub struct Assets {
+    routes: Arc<HashMap<String, Route>>,
+    urls: app::AssetUrls,
+}
+
+impl Assets {
+    /// Reads every file under `site_root`. A missing folder is an empty site
+    /// (the pages still render; they are not hydrated). Compressed siblings
+    /// (`x.br`, `x.gz`) are skipped: the copies are made here.
+    pub fn load(site_root: &Path) -> std::io::Result<Assets> {
+        let mut files = Vec::new();
+        if site_root.is_dir() {
+            collect(site_root, site_root, 0, &mut files)?;
+        }
+        let mut routes = HashMap::new();
+        let mut urls = HashMap::new();
+        for (path, raw) in files {
+            let hash = hex16(&Sha256::digest(&raw));
+            let asset = Arc::new(Asset {
+                content_type: content_type(&path),
+                raw: Bytes::from(raw),
+                hash,
+                packed: OnceLock::new(),
+                packing: AtomicBool::new(false),
+            });
+            if let Some(hashed) = hashed_name(&path, &asset.hash) {
+                routes.insert(
+                    hashed.clone(),
+                    Route {
+                        asset: asset.clone(),
+                        immutable: true,
+                    },
+                );
+                urls.insert(path.clone(), hashed);
+            }
+            routes.insert(
+                path,
+                Route {
+                    asset,
+                    immutable: false,
+                },
+            );
+        }
+        Ok(Assets {
+            routes: Arc::new(routes),
+            urls: app::AssetUrls(Arc::new(urls)),
+        })
+    }
+
+    /// The hashed names pages link to.
+    pub fn urls(&self) -> app::AssetUrls {
+        self.urls.clone()
+    }
+
+    /// Makes every file's compressed copies now, one after another on one
+    /// blocking thread (the server calls it at start; requests meanwhile are
+    /// compressed on the fly).
+    pub fn pack_all(&self) -> tokio::task::JoinHandle<()> {
+        let assets: Vec<Arc<Asset>> = self.routes.values().map(|r| r.asset.clone()).collect();
+        tokio::task::spawn_blocking(move || {
+            for asset in assets {
+                asset.pack_now();
+            }
+        })
+    }
+
+    /// The answer to a GET or HEAD of `path`, or `None` when the site has no
+    /// such file (the caller renders its 404 page).
+    pub fn answer(&self, method: &Method, path: &str, headers: &HeaderMap) -> Option<Response> {
+        if method != Method::GET && method != Method::HEAD {
+            return None;
+        }
+        let route = self.routes.get(path)?;
+        let asset = &route.asset;
+        let cache = if route.immutable {
+            IMMUTABLE
+        } else {
+            "no-cache"
+        };
+        let response = match asset.packed.get() {
+            Some(packed) => packed.answer(method, headers, asset.content_type, cache),
+            None => {
+                asset.pack_later();
+                // Sent as is for now: the compression layer squeezes it on the fly.
+                Encoded::plain(asset.raw.clone(), asset.hash.clone()).answer(
+                    method,
+                    headers,
+                    asset.content_type,
+                    cache,
+                )
+            }
+        };
+        Some(response)
+    }
+}
+
+/// A body with its compressed copies (each kept only where smaller), made
+/// once and sent to every reader as that reader accepts.
+#[derive(Debug)]
+pub struct Encoded {
+    raw: Bytes,
+    br: Option<Bytes>,
+    gzip: Option<Bytes>,
+    /// Names this version of the body in `ETag`s.
+    hash: String,
+}
+
+/// How hard to squeeze: files of the bundle once per start (smallest), pages
+/// rebuilt every few seconds (fast).
+#[derive(Clone, Copy, Debug)]
+pub enum Effort {
+    Smallest,
+    Quick,
+}
+
+impl Encoded {
+    /// Compresses `raw` now (CPU-heavy: call it on a blocking thread).
+    pub fn new(raw: Bytes, content_type: &str, effort: Effort) -> Encoded {
+        let hash = hex16(&Sha256::digest(&raw));
+        let (br, gzip) = pack(&raw, content_type, effort);
+        Encoded {
+            raw,
+            br,
+            gzip,
+            hash,
+        }
+    }
+
+    fn plain(raw: Bytes, hash: String) -> Encoded {
+        Encoded {
+            raw,
+            br: None,
+            gzip: None,
+            hash,
+        }
+    }
+
+    /// The body as it was given.
+    pub fn raw(&self) -> &Bytes {
+        &self.raw
+    }
+
+    /// The answer to GET or HEAD: brotli, gzip or as is, whichever the client
+    /// accepts first in that order, with an `ETag` per copy, `Vary`, and 304
+    /// when `If-None-Match` names the copy it would get.
+    pub fn answer(
+        &self,
+        method: &Method,
+        headers: &HeaderMap,
+        content_type: &'static str,
+        cache_control: &'static str,
+    ) -> Response {
+        let accepts = Accepted::from(headers);
+        let (body, encoding) = match (&self.br, &self.gzip) {
+            (Some(br), _) if accepts.br => (br.clone(), Some("br")),
+            (_, Some(gzip)) if accepts.gzip => (gzip.clone(), Some("gzip")),
+            _ => (self.raw.clone(), None),
+        };
+        let etag = match encoding {
+            Some(encoding) => format!("\"{}-{encoding}\"", self.hash),
+            None => format!("\"{}\"", self.hash),
+        };
+        let mut response = if not_modified(headers, &etag) {
+            StatusCode::NOT_MODIFIED.into_response()
+        } else if method == Method::HEAD {
+            let mut response = Response::new(Body::empty());
+            response
+                .headers_mut()
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+            response
+        } else {
+            Response::new(Body::from(body))
+        };
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        if let Some(encoding) = encoding {
+            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
+        }
+        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        if let Ok(value) = HeaderValue::from_str(&etag) {
+            headers.insert(header::ETAG, value);
+        }
+        headers.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(cache_control),
+        );
+        response
+    }
+}
+
+impl Asset {
+    /// Starts packing on a blocking thread unless it has started already.
+    fn pack_later(self: &Arc<Self>) {
+        if self.packing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let asset = self.clone();
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn_blocking(move || asset.pack_now());
+        }
+    }
+
+    fn pack_now(&self) {
+        self.packing.store(true, Ordering::Release);
+        self.packed
+            .get_or_init(|| Encoded::new(self.raw.clone(), self.content_type, Effort::Smallest));
+    }
+}
+
+/// The brotli and gzip copies of `raw`, each kept only if smaller; none for
+/// small bodies and for types that are compressed already.
+fn pack(raw: &[u8], content_type: &str, effort: Effort) -> (Option<Bytes>, Option<Bytes>) {
+    let compressible = content_type.starts_with("text/")
+        || content_type.starts_with("application/")
+        || content_type == "image/svg+xml";
+    if raw.len() < PACK_FROM_BYTES || !compressible {
+        return (None, None);
+    }
+    let (quality, level) = match effort {
+        Effort::Smallest => (11, 9),
+        Effort::Quick => (5, 6),
+    };
+    let smaller = |packed: Vec<u8>| (packed.len() < raw.len()).then(|| Bytes::from(packed));
+    let br = {
+        let params = brotli::enc::BrotliEncoderParams {
+            quality,
+            lgwin: 22,
+            ..Default::default()
+        };
+        let mut out = Vec::with_capacity(raw.len() / 3);
+        let mut input = raw;
+        brotli::BrotliCompress(&mut input, &mut out, &params)
+            .ok()
+            .and_then(|_| smaller(out))
+    };
+    let gzip = {
+        let mut encoder = flate2::write::GzEncoder::new(
+            Vec::with_capacity(raw.len() / 3),
+            flate2::Compression::new(level),
+        );
+        encoder
+            .write_all(raw)
+            .and_then(|_| encoder.finish())
+            .ok()
+            .and_then(smaller)
+    };
+    (br, gzip)
+}
+
+/// Which encodings the client takes (`q=0` refuses one).
+struct Accepted {
+    br: bool,
+    gzip: bool,
+}
+
+impl From<&HeaderMap> for Accepted {
+    fn from(headers: &HeaderMap) -> Self {
+        let mut accepted = Accepted {
+            br: false,
+            gzip: false,
+        };
+        for value in headers.get_all(header::ACCEPT_ENCODING) {
+            let Ok(value) = value.to_str() else { continue };
+            for item in value.split(',') {
+                let mut parts = item.split(';');
+                let name = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+                let refused = parts.any(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|q| q.trim().parse::<f32>().ok())
+                        .is_some_and(|q| q <= 0.0)
+                });
+                match name.as_str() {
+                    "br" => accepted.br = !refused,
+                    "gzip" => accepted.gzip = !refused,
+                    _ => {}
+                }
+            }
+        }
+        accepted
+    }
+}
+
+/// Whether `If-None-Match` names this version (weak or strong, or `*`).
+fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|tag| tag.trim().trim_start_matches("W/"))
+        .any(|tag| tag == etag || tag == "*")
+}
+
+/// `/pkg/calmroom.wasm` -> `/pkg/calmroom.<hash>.wasm`; only files of the
+/// bundle folder are renamed (icons keep the names other sites link to).
+fn hashed_name(path: &str, hash: &str) -> Option<String> {
+    let rest = path.strip_prefix("/pkg/")?;
+    let (stem, ext) = rest.rsplit_once('.')?;
+    Some(format!("/pkg/{stem}.{hash}.{ext}"))
+}
+
+fn collect(
+    root: &Path,
+    dir: &Path,
+    depth: usize,
+    out: &mut Vec<(String, Vec<u8>)>,
+) -> std::io::Result<()> {
+    if depth > MAX_DEPTH {
+        return Ok(());
+    }
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect(root, &path, depth + 1, out)?;
+            continue;
+        }
+        let name = path.to_string_lossy();
+        if name.ends_with(".br") || name.ends_with(".gz") {
+            continue;
+        }
+        let Ok(relative) = path.strip_prefix(root) else {
+            continue;
+        };
+        let url: Vec<String> = relative
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        out.push((format!("/{}", url.join("/")), std::fs::read(&path)?));
+    }
+    Ok(())
+}
+
+fn content_type(path: &str) -> &'static str {
+    let ext = path.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
+    match ext.to_ascii_lowercase().as_str() {
+        "wasm" => "application/wasm",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "html" => "text/html; charset=utf-8",
+        "json" => "application/json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "ico" => "image/x-icon",
+        "txt" => "text/plain; charset=utf-8",
+        "woff2" => "font/woff2",
+        _ => "application/octet-stream",
+    }
+}
+
+fn hex16(digest: &[u8]) -> String {
+    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bundle_file_gets_a_name_that_changes_with_its_content_and_icons_keep_theirs() {
+        assert_eq!(
+            hashed_name("/pkg/calmroom.wasm", "00aa").as_deref(),
+            Some("/pkg/calmroom.00aa.wasm")
+        );
+        assert_eq!(hashed_name("/favicon.svg", "00aa"), None);
+    }
+
+    #[test]
+    fn an_encoding_the_client_refuses_with_q_zero_is_not_sent() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static("gzip, br;q=0"),
+        );
+        let accepted = Accepted::from(&headers);
+        assert!(accepted.gzip && !accepted.br);
+    }
+}
