@@ -13,7 +13,7 @@ command -v nginx >/dev/null || apt_install nginx
 command -v curl >/dev/null || apt_install curl
 ulimit -n 65536 2>/dev/null || true
 say "building the release app"
-cargo leptos build --release
+cargo leptos build --release --precompress
 ls -l target/release/server target/site/pkg
 nginx_root="$(mktemp -d)"
 trap 'rm -rf "$nginx_root"' EXIT

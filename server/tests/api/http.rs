@@ -735,3 +735,69 @@ async fn a_status_page_reader_who_has_the_current_copy_hears_not_modified_until_
         .await;
     assert_eq!(ask(etag).await, StatusCode::OK);
 }
+
+/// `bytes` compressed by brotli and by gzip, as `cargo leptos build --precompress` leaves them.
+fn packed_copies(bytes: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    use std::io::Write;
+    let mut br = Vec::new();
+    brotli::BrotliCompress(
+        &mut &bytes[..],
+        &mut br,
+        &brotli::enc::BrotliEncoderParams::default(),
+    )
+    .expect("brotli");
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gzip.write_all(bytes).expect("gzip");
+    (br, gzip.finish().expect("gzip"))
+}
+
+#[tokio::test]
+async fn copies_a_build_left_beside_a_file_are_sent_only_when_they_unpack_to_it() {
+    use std::io::Read;
+    let css = "main { margin: 0 auto }\n".repeat(200);
+    let site = site_with(&css);
+    let (br, gzip) = packed_copies(css.as_bytes());
+    std::fs::write(site.join("pkg/calmroom.css.br"), &br).expect("br");
+    std::fs::write(site.join("pkg/calmroom.css.gz"), &gzip).expect("gz");
+    // Copies of an older wasm: they must never go out under the new wasm's name.
+    let (old_br, old_gzip) = packed_copies(b"an older build of the bundle, long gone");
+    std::fs::write(site.join("pkg/calmroom.wasm.br"), &old_br).expect("br");
+    std::fs::write(site.join("pkg/calmroom.wasm.gz"), &old_gzip).expect("gz");
+    let wasm = std::fs::read(site.join("pkg/calmroom.wasm")).expect("wasm");
+
+    let db = fresh_databases().await.remove(0);
+    let server = server_on_site(db, false, Some(&site)).await;
+    server.set_up().await;
+    let page = server.get("/sign-in", None).await.body;
+    let css_url = linked(&page, "calmroom", ".css").expect("css linked");
+    let wasm_url = linked(&page, "calmroom", ".wasm").expect("wasm linked");
+
+    // The build's copy is sent from the first request, byte for byte.
+    let (_, encoding, sent) = fetch_encoded(&server, &css_url, None, Some("br")).await;
+    assert_eq!(encoding.as_deref(), Some("br"));
+    assert_eq!(sent, br);
+    let (_, encoding, sent) = fetch_encoded(&server, &css_url, None, Some("gzip")).await;
+    assert_eq!(encoding.as_deref(), Some("gzip"));
+    assert_eq!(sent, gzip);
+
+    // The stale copies are ignored: whatever is sent unpacks to the wasm of this build.
+    for accept in ["br", "gzip"] {
+        let (_, encoding, sent) = fetch_encoded(&server, &wasm_url, None, Some(accept)).await;
+        let mut unpacked = Vec::new();
+        match encoding.as_deref() {
+            Some("br") => {
+                brotli::Decompressor::new(sent.as_slice(), 4096)
+                    .read_to_end(&mut unpacked)
+                    .expect("valid brotli");
+            }
+            Some("gzip") => {
+                flate2::read::GzDecoder::new(sent.as_slice())
+                    .read_to_end(&mut unpacked)
+                    .expect("valid gzip");
+            }
+            other => panic!("{accept}: sent as {other:?}"),
+        }
+        assert_eq!(unpacked, wasm, "{accept}");
+    }
+    let _ = std::fs::remove_dir_all(site);
+}
