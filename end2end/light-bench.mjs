@@ -87,7 +87,7 @@ for (let i = 0; i < 5; i++) {
   const port = 3320 + i;
   fs.writeFileSync(
     conf,
-    `pid ${nginxRoot}/cold-${i}.pid; error_log stderr; events {} http { access_log off; server { listen 127.0.0.1:${port}; location / { return 200 "ok"; } } }\n`,
+    `pid ${nginxRoot}/cold-${i}.pid; error_log stderr crit; events {} http { access_log off; server { listen 127.0.0.1:${port}; location / { return 200 "ok"; } } }\n`,
   );
   const started = performance.now();
   const child = spawn("nginx", ["-c", conf, "-p", nginxRoot, "-g", "daemon off; master_process off;"], {
@@ -290,7 +290,7 @@ const types = targets.map(([, file, type]) => `location = /${file} { default_typ
 const nginxConf = path.join(nginxRoot, "bench.conf");
 fs.writeFileSync(
   nginxConf,
-  `worker_processes 2; pid ${nginxRoot}/bench.pid; error_log stderr; events { worker_connections 1024; } http { access_log off; server { listen ${new URL(nginxBase).host}; root ${nginxRoot}; ${types} } }\n`,
+  `worker_processes 2; pid ${nginxRoot}/bench.pid; error_log stderr crit; events { worker_connections 1024; } http { access_log off; server { listen ${new URL(nginxBase).host}; root ${nginxRoot}; ${types} } }\n`,
 );
 const nginx = spawn("nginx", ["-c", nginxConf, "-p", nginxRoot, "-g", "daemon off;"], { stdio: "inherit" });
 await sleep(500);

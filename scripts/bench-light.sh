@@ -13,9 +13,10 @@ command -v nginx >/dev/null || apt_install nginx
 command -v curl >/dev/null || apt_install curl
 ulimit -n 65536 2>/dev/null || true
 say "building the release app"
-cargo leptos build --release --precompress
+build_release
 ls -l target/release/server target/site/pkg
 nginx_root="$(mktemp -d)"
+chmod 755 "$nginx_root"   # nginx's workers run as www-data
 trap 'rm -rf "$nginx_root"' EXIT
 say "light client"
 NODE_PATH=end2end/node_modules node end2end/light-bench.mjs http://127.0.0.1:3330 "$nginx_root"

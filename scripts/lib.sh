@@ -53,6 +53,16 @@ install_build_tools() {
   export LEPTOS_OUTPUT_NAME=calmroom
 }
 
+# The release build people run: the server and the browser bundle both with
+# Leptos's erase_components (every component type-erased, as debug builds of
+# cargo-leptos do: the wasm shrinks from 3.5 MB to 2.4 MB), and brotli and gzip
+# copies of the bundle left beside it (--precompress) for the server to send.
+# Both halves must be built with the same setting or hydration fails.
+export CALMROOM_RELEASE_RUSTFLAGS="--cfg erase_components"
+build_release() {
+  RUSTFLAGS="$CALMROOM_RELEASE_RUSTFLAGS" cargo leptos build --release --precompress
+}
+
 # Chromium from Debian and Playwright from npm (never a browser download).
 install_e2e_tools() {
   command -v chromium >/dev/null || apt_install chromium

@@ -32,7 +32,7 @@ say "Playwright journeys in headless Chromium"
 # What people get from scripts/run.sh: every page must hydrate in the release
 # build too (wasm-opt and wasm-release settings can break what debug shows working).
 say "building the release app"
-cargo leptos build --release --precompress
+build_release
 say "every page hydrates in the release build"
 (cd end2end && CALMROOM_E2E_PROFILE=release npx playwright test hydration.spec.ts)
 say "all tests passed"
