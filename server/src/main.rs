@@ -124,7 +124,8 @@ async fn run(config: Config) -> Result<(), String> {
                 leptos_options.site_root
             )
         })?;
-    // Brotli and gzip copies of the bundle, made once in the background.
+    // Compressed copies of the bundle, made once in the background (brotli
+    // comes from the build when it left one).
     assets.pack_all();
     let state = ServerState {
         assets,
