@@ -23,7 +23,7 @@ const [nginxBase, nginxRoot] = process.argv.slice(2);
 const parts = (process.env.CALMROOM_BENCH_PARTS ?? "1,2,3,4,5").split(",").map(Number);
 const part = (n) => parts.includes(n);
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
-const binary = path.join(root, "target/release/server");
+const binary = process.env.CALMROOM_BENCH_SERVER ?? path.join(root, "target/release/server");
 const admin = { email: "bench@example.com", password: "bench password 123" };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
