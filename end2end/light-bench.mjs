@@ -281,10 +281,8 @@ const targets = [
   [wasmUrl, "bundle.wasm", "application/wasm"],
 ];
 for (const [url, file] of targets) {
-  const r = await fetch(`${base}${url}`, { headers: { "accept-encoding": "br" } });
-  // The body arrives decoded: ask curl for the bytes as sent.
+  // fetch would decode the body: curl keeps the bytes as sent.
   execFileSync("curl", ["-s", "-H", "accept-encoding: br", "-o", path.join(nginxRoot, file), `${base}${url}`]);
-  await r.arrayBuffer();
 }
 const types = targets.map(([, file, type]) => `location = /${file} { default_type "${type}"; add_header Content-Encoding br; }`).join(" ");
 const nginxConf = path.join(nginxRoot, "bench.conf");

@@ -118,7 +118,13 @@ impl Assets {
     /// blocking thread (the server calls it at start; requests meanwhile are
     /// compressed on the fly).
     pub fn pack_all(&self) -> tokio::task::JoinHandle<()> {
-        let assets: Vec<Arc<Asset>> = self.routes.values().map(|r| r.asset.clone()).collect();
+        // Each file once, by its plain name (its hashed name shares the Asset).
+        let assets: Vec<Arc<Asset>> = self
+            .routes
+            .values()
+            .filter(|r| !r.immutable)
+            .map(|r| r.asset.clone())
+            .collect();
         tokio::task::spawn_blocking(move || {
             for asset in assets {
                 asset.pack_now();
@@ -178,13 +184,19 @@ pub enum Effort {
 impl Encoded {
     /// Compresses `raw` now (CPU-heavy: call it on a blocking thread).
     pub fn new(raw: Bytes, content_type: &str, effort: Effort) -> Encoded {
-        Encoded::with_brotli(raw, content_type, effort, None)
+        let hash = hex16(&Sha256::digest(&raw));
+        Encoded::with_brotli(raw, hash, content_type, effort, None)
     }
 
-    /// Like [`Encoded::new`], with a brotli copy made already (checked by the
-    /// caller to unpack to `raw`).
-    fn with_brotli(raw: Bytes, content_type: &str, effort: Effort, br: Option<Bytes>) -> Encoded {
-        let hash = hex16(&Sha256::digest(&raw));
+    /// Like [`Encoded::new`], for a body whose hash is known, with a brotli
+    /// copy made already (checked by the caller to unpack to `raw`).
+    fn with_brotli(
+        raw: Bytes,
+        hash: String,
+        content_type: &str,
+        effort: Effort,
+        br: Option<Bytes>,
+    ) -> Encoded {
         let (br, gzip) = pack(&raw, content_type, effort, br);
         Encoded {
             raw,
@@ -273,6 +285,7 @@ impl Asset {
         self.packed.get_or_init(|| {
             Encoded::with_brotli(
                 self.raw.clone(),
+                self.hash.clone(),
                 self.content_type,
                 Effort::Smallest,
                 self.built_br.clone(),

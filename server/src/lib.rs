@@ -214,17 +214,12 @@ async fn private_responses(
         .iter()
         .filter_map(|v| v.to_str().ok())
         .any(|v| v.contains(SESSION_COOKIE));
-    let asset = request.uri().path().starts_with("/pkg/");
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    if signed_in && !asset && !headers.contains_key(header::CACHE_CONTROL) {
+    // Site files say how they may be kept (`assets`); everything else a
+    // signed-in person gets is never stored.
+    if signed_in && !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
-    // The bundle keeps its name across releases: browsers must ask again
-    // (a cheap 304 while it is unchanged) rather than guess it is still
-    // fresh and hydrate a new page with an old bundle.
-    if asset && !headers.contains_key(header::CACHE_CONTROL) {
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     }
     if https {
         headers.insert(

@@ -117,7 +117,11 @@ async fn run(config: Config) -> Result<(), String> {
         Ok(deliverer) => deliverer.spawn(events.clone()),
         Err(e) => return Err(format!("cannot start the webhook sender: {e}")),
     }
-    let assets = server::assets::Assets::load(std::path::Path::new(&*leptos_options.site_root))
+    // Reading, hashing and checking the bundle's copies is blocking work.
+    let site_root = std::path::PathBuf::from(&*leptos_options.site_root);
+    let assets = tokio::task::spawn_blocking(move || server::assets::Assets::load(&site_root))
+        .await
+        .map_err(|e| format!("reading the built site failed: {e}"))?
         .map_err(|e| {
             format!(
                 "cannot read the built site in {} (LEPTOS_SITE_ROOT): {e}",

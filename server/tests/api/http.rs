@@ -459,19 +459,66 @@ async fn fetch_encoded(
     let response = get_response(server, path, cookie, accept).await;
     let status = response.status();
     let encoding = header_of(&response, header::CONTENT_ENCODING);
-    let bytes = response
+    (status, encoding, body_of(response).await)
+}
+
+/// The whole body of `response`, as sent.
+async fn body_of(response: axum::response::Response) -> Vec<u8> {
+    response
         .into_body()
         .collect()
         .await
         .expect("body")
         .to_bytes()
-        .to_vec();
-    (status, encoding, bytes)
+        .to_vec()
+}
+
+/// `sent` unpacked as its `Content-Encoding` says (brotli, gzip or none).
+fn unpacked(encoding: Option<&str>, sent: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut unpacked = Vec::new();
+    match encoding {
+        Some("br") => {
+            brotli::Decompressor::new(sent, 4096)
+                .read_to_end(&mut unpacked)
+                .expect("valid brotli");
+        }
+        Some("gzip") => {
+            flate2::read::GzDecoder::new(sent)
+                .read_to_end(&mut unpacked)
+                .expect("valid gzip");
+        }
+        None => unpacked.extend_from_slice(sent),
+        Some(other) => panic!("sent as {other}"),
+    }
+    unpacked
+}
+
+/// `url` asked for as `accept` until the answer is the server's prepared
+/// brotli copy (its `ETag` ends in `-br`), within 10 s.
+async fn once_packed(server: &TestServer, url: &str, accept: &str) -> axum::response::Response {
+    for _ in 0..200 {
+        let response = get_response(server, url, None, Some(accept)).await;
+        if header_of(&response, header::ETAG).is_some_and(|e| e.ends_with("-br\"")) {
+            return response;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the brotli copy of {url} was not made within 10 s");
+}
+
+/// `GET path` asking for brotli from a browser that holds version `etag`.
+async fn revalidated(server: &TestServer, path: &str, etag: &str) -> axum::response::Response {
+    let request = Request::get(path)
+        .header(header::ACCEPT_ENCODING, "br")
+        .header(header::IF_NONE_MATCH, etag)
+        .body(Body::empty())
+        .expect("request");
+    server.app.clone().oneshot(request).await.expect("response")
 }
 
 #[tokio::test]
 async fn pages_and_json_are_compressed_as_the_client_accepts_and_the_event_stream_is_not() {
-    use std::io::Read;
     let server = servers().await.remove(0);
     let admin = server.set_up().await;
     declare(&server, &admin).await;
@@ -486,10 +533,7 @@ async fn pages_and_json_are_compressed_as_the_client_accepts_and_the_event_strea
 
         let (_, encoding, gzipped) = fetch_encoded(&server, path, cookie, Some("gzip")).await;
         assert_eq!(encoding.as_deref(), Some("gzip"), "{path}");
-        let mut unzipped = Vec::new();
-        flate2::read::GzDecoder::new(gzipped.as_slice())
-            .read_to_end(&mut unzipped)
-            .expect("valid gzip");
+        let unzipped = unpacked(Some("gzip"), &gzipped);
         let text = String::from_utf8_lossy(&unzipped);
         let plain_text = String::from_utf8_lossy(&plain);
         // Pages carry per-request nonces and times: compare their opening.
@@ -615,7 +659,6 @@ async fn the_bundle_is_linked_by_content_hashed_names_kept_a_year_and_pages_are_
 
 #[tokio::test]
 async fn the_bundle_is_sent_as_its_best_compressed_copy_and_revalidates_with_a_304() {
-    use std::io::Read;
     let site = site_with("body { color: black }\n");
     let db = fresh_databases().await.remove(0);
     let server = server_on_site(db, false, Some(&site)).await;
@@ -630,16 +673,7 @@ async fn the_bundle_is_sent_as_its_best_compressed_copy_and_revalidates_with_a_3
         header_of(&first, header::CONTENT_ENCODING).as_deref(),
         Some("br")
     );
-    let mut ready = None;
-    for _ in 0..200 {
-        let response = get_response(&server, &url, None, Some("gzip, deflate, br, zstd")).await;
-        if header_of(&response, header::ETAG).is_some_and(|e| e.ends_with("-br\"")) {
-            ready = Some(response);
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    let response = ready.expect("the brotli copy is made within 10 s");
+    let response = once_packed(&server, &url, "gzip, deflate, br, zstd").await;
     assert_eq!(
         header_of(&response, header::CONTENT_TYPE).as_deref(),
         Some("application/wasm")
@@ -649,17 +683,8 @@ async fn the_bundle_is_sent_as_its_best_compressed_copy_and_revalidates_with_a_3
         Some("accept-encoding")
     );
     let etag = header_of(&response, header::ETAG).expect("etag");
-    let brotli = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    let mut unpacked = Vec::new();
-    brotli::Decompressor::new(brotli.as_ref(), 4096)
-        .read_to_end(&mut unpacked)
-        .expect("valid brotli");
-    assert_eq!(unpacked, wasm);
+    let brotli = body_of(response).await;
+    assert_eq!(unpacked(Some("br"), &brotli), wasm);
     assert!(
         brotli.len() < wasm.len() / 2,
         "{} of {}",
@@ -669,29 +694,14 @@ async fn the_bundle_is_sent_as_its_best_compressed_copy_and_revalidates_with_a_3
 
     let (_, encoding, gzipped) = fetch_encoded(&server, &url, None, Some("gzip")).await;
     assert_eq!(encoding.as_deref(), Some("gzip"));
-    let mut unzipped = Vec::new();
-    flate2::read::GzDecoder::new(gzipped.as_slice())
-        .read_to_end(&mut unzipped)
-        .expect("valid gzip");
-    assert_eq!(unzipped, wasm);
+    assert_eq!(unpacked(Some("gzip"), &gzipped), wasm);
     let (_, encoding, plain) = fetch_encoded(&server, &url, None, Some("br;q=0, identity")).await;
     assert_eq!((encoding, plain), (None, wasm));
 
     // A browser that has this copy hears "not modified", with no body.
-    let request = Request::get(&url)
-        .header(header::ACCEPT_ENCODING, "br")
-        .header(header::IF_NONE_MATCH, &etag)
-        .body(Body::empty())
-        .expect("request");
-    let response = server.app.clone().oneshot(request).await.expect("response");
+    let response = revalidated(&server, &url, &etag).await;
     assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    assert!(body.is_empty());
+    assert!(body_of(response).await.is_empty());
     let _ = std::fs::remove_dir_all(site);
 }
 
@@ -705,18 +715,10 @@ async fn a_status_page_reader_who_has_the_current_copy_hears_not_modified_until_
         Some("br")
     );
     let etag = header_of(&first, header::ETAG).expect("the status page names its version");
-    let ask = |etag: String| {
-        let app = server.app.clone();
-        async move {
-            let request = Request::get("/status")
-                .header(header::ACCEPT_ENCODING, "br")
-                .header(header::IF_NONE_MATCH, etag)
-                .body(Body::empty())
-                .expect("request");
-            app.oneshot(request).await.expect("response").status()
-        }
-    };
-    assert_eq!(ask(etag.clone()).await, StatusCode::NOT_MODIFIED);
+    assert_eq!(
+        revalidated(&server, "/status", &etag).await.status(),
+        StatusCode::NOT_MODIFIED
+    );
 
     // A public change makes a new copy: the old version is sent again in full.
     server
@@ -733,7 +735,10 @@ async fn a_status_page_reader_who_has_the_current_copy_hears_not_modified_until_
     server
         .public_once("/status", |page| page.contains("Payments API"))
         .await;
-    assert_eq!(ask(etag).await, StatusCode::OK);
+    assert_eq!(
+        revalidated(&server, "/status", &etag).await.status(),
+        StatusCode::OK
+    );
 }
 
 /// `bytes` compressed by brotli and by gzip, as `cargo leptos build --precompress` leaves them
@@ -755,7 +760,6 @@ fn packed_copies(bytes: &[u8]) -> (Vec<u8>, Vec<u8>) {
 
 #[tokio::test]
 async fn copies_a_build_left_beside_a_file_are_sent_only_when_they_unpack_to_it() {
-    use std::io::Read;
     let css = "main { margin: 0 auto }\n".repeat(200);
     let site = site_with(&css);
     let (br, gzip) = packed_copies(css.as_bytes());
@@ -775,48 +779,17 @@ async fn copies_a_build_left_beside_a_file_are_sent_only_when_they_unpack_to_it(
     let wasm_url = linked(&page, "calmroom", ".wasm").expect("wasm linked");
 
     // Once the copies are ready, the build's brotli goes out byte for byte.
-    let mut sent = Vec::new();
-    for _ in 0..200 {
-        let response = get_response(&server, &css_url, None, Some("br")).await;
-        if header_of(&response, header::ETAG).is_some_and(|e| e.ends_with("-br\"")) {
-            sent = response
-                .into_body()
-                .collect()
-                .await
-                .expect("body")
-                .to_bytes()
-                .to_vec();
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let sent = body_of(once_packed(&server, &css_url, "br").await).await;
     assert_eq!(sent, br);
     let (_, encoding, sent) = fetch_encoded(&server, &css_url, None, Some("gzip")).await;
     assert_eq!(encoding.as_deref(), Some("gzip"));
-    let mut unzipped = Vec::new();
-    flate2::read::GzDecoder::new(sent.as_slice())
-        .read_to_end(&mut unzipped)
-        .expect("valid gzip");
-    assert_eq!(unzipped, css.as_bytes());
+    assert_eq!(unpacked(Some("gzip"), &sent), css.as_bytes());
 
     // The stale copies are ignored: whatever is sent unpacks to the wasm of this build.
     for accept in ["br", "gzip"] {
         let (_, encoding, sent) = fetch_encoded(&server, &wasm_url, None, Some(accept)).await;
-        let mut unpacked = Vec::new();
-        match encoding.as_deref() {
-            Some("br") => {
-                brotli::Decompressor::new(sent.as_slice(), 4096)
-                    .read_to_end(&mut unpacked)
-                    .expect("valid brotli");
-            }
-            Some("gzip") => {
-                flate2::read::GzDecoder::new(sent.as_slice())
-                    .read_to_end(&mut unpacked)
-                    .expect("valid gzip");
-            }
-            other => panic!("{accept}: sent as {other:?}"),
-        }
-        assert_eq!(unpacked, wasm, "{accept}");
+        assert!(encoding.is_some(), "{accept}: sent uncompressed");
+        assert_eq!(unpacked(encoding.as_deref(), &sent), wasm, "{accept}");
     }
     let _ = std::fs::remove_dir_all(site);
 }
