@@ -274,7 +274,7 @@ await browser.close();
 
 // 5. Public routes and the wasm under wrk, beside nginx with the same bytes.
 if (part(5)) {
-const wasmUrl = [...sized.keys()].find((u) => u.endsWith(".wasm"));
+const wasmUrl = [...sized.keys()].find((u) => u.endsWith("/calmroom.wasm"));
 const targets = [
   ["/status", "status.html", "text/html; charset=utf-8"],
   ["/api/v2/summary.json", "summary.json", "application/json"],

@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 // A fresh server on its own port and a temporary SQLite file, started and
-// stopped by Playwright. Built beforehand by `cargo leptos build`.
+// stopped by Playwright. Built beforehand by `build_debug` or `build_release` (scripts/lib.sh).
 const port = process.env.CALMROOM_E2E_PORT ?? "3107";
 const baseURL = `http://127.0.0.1:${port}`;
 const profile = process.env.CALMROOM_E2E_PROFILE ?? "debug";

@@ -55,12 +55,19 @@ install_build_tools() {
 
 # The release build people run: the server and the browser bundle both with
 # Leptos's erase_components (every component type-erased, as debug builds of
-# cargo-leptos do: the wasm shrinks from 3.5 MB to 2.4 MB), and brotli and gzip
-# copies of the bundle left beside it (--precompress) for the server to send.
+# cargo-leptos do: the wasm shrinks from 3.5 MB to 2.4 MB), the screens in
+# app/src/pages/on_demand.rs split into wasm files of their own (--split), and
+# brotli copies of the bundle left beside it (--precompress) for the server to send.
 # Both halves must be built with the same setting or hydration fails.
 export CALMROOM_RELEASE_RUSTFLAGS="--cfg erase_components"
 build_release() {
-  RUSTFLAGS="$CALMROOM_RELEASE_RUSTFLAGS" cargo leptos build --release --precompress
+  RUSTFLAGS="$CALMROOM_RELEASE_RUSTFLAGS" cargo leptos build --release --split --precompress
+}
+
+# The debug build the browser journeys run. --split is not optional: a split
+# point is a wasm import that only the splitter resolves.
+build_debug() {
+  cargo leptos build --split
 }
 
 # Chromium from Debian and Playwright from npm (never a browser download).

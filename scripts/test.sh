@@ -24,7 +24,7 @@ timeout 1200 cargo test -p app --features ssr
 timeout 1200 cargo test -p server -- --test-threads=1
 
 say "building the app for the browser journeys"
-cargo leptos build
+build_debug
 
 say "Playwright journeys in headless Chromium"
 (cd end2end && npx playwright test)

@@ -16,7 +16,8 @@ use api::ApiError;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::{ParamSegment, SsrMode, StaticSegment};
+use leptos_router::{Lazy, ParamSegment, SsrMode, StaticSegment};
+use pages::on_demand;
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -42,8 +43,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 }
 
 /// Where the server serves each file of the built site under a name that
-/// changes with its content (`/pkg/calmroom.wasm` ->
-/// `/pkg/calmroom.3f2a….wasm`), so browsers may keep it for a year. The
+/// changes with the build (`/pkg/calmroom.wasm` ->
+/// `/pkg/3f2a…/calmroom.wasm`), so browsers may keep it for a year. The
 /// server provides it as context; a file it does not know keeps its plain
 /// name.
 #[derive(Clone, Debug, Default)]
@@ -57,11 +58,21 @@ impl AssetUrls {
             .cloned()
             .unwrap_or_else(|| plain.to_owned())
     }
+
+    /// The name of `plain`, if the site has that file.
+    pub fn known(&self, plain: &str) -> Option<String> {
+        self.0.get(plain).cloned()
+    }
 }
 
-/// The stylesheet, and the browser bundle that hydrates the page: the JS glue
-/// and the wasm are preloaded side by side, then one module script (carrying
-/// this response's nonce) starts the wasm and hydrates.
+/// The loader of the screens split out of the bundle
+/// (`pages::on_demand`), as `cargo leptos build --split` names it.
+const SPLIT_LOADER: &str = "/pkg/__wasm_split.______________________.js";
+
+/// The stylesheet, and the browser bundle that hydrates the page: the JS glue,
+/// the loader of the split-out screens (which the glue imports) and the wasm
+/// are preloaded side by side, then one module script (carrying this
+/// response's nonce) starts the wasm and hydrates.
 #[component]
 fn Bundle() -> impl IntoView {
     let urls = use_context::<AssetUrls>().unwrap_or_default();
@@ -70,6 +81,7 @@ fn Bundle() -> impl IntoView {
         urls.url("/pkg/calmroom.js"),
         urls.url("/pkg/calmroom.wasm"),
     );
+    let loader = urls.known(SPLIT_LOADER);
     let nonce = leptos::nonce::use_nonce();
     let start = format!(
         "import({js:?}).then(m => m.default({{ module_or_path: {wasm:?} }}).then(() => m.hydrate()));"
@@ -77,6 +89,7 @@ fn Bundle() -> impl IntoView {
     view! {
         <link id="leptos" rel="stylesheet" href=css />
         <link rel="modulepreload" href=js nonce=nonce.clone() />
+        {loader.map(|href| view! { <link rel="modulepreload" href=href nonce=nonce.clone() /> })}
         <link rel="preload" href=wasm r#as="fetch" r#type="application/wasm" crossorigin="anonymous" />
         <script type="module" nonce=nonce>{start}</script>
     }
@@ -146,7 +159,7 @@ pub fn App() -> impl IntoView {
         } />
         <Router>
             <Routes fallback=pages::NotFoundPage>
-                <Route path=StaticSegment("setup") view=pages::SetupPage />
+                <Route path=StaticSegment("setup") view={Lazy::<on_demand::SetupRoute>::new()} />
                 <Route path=StaticSegment("sign-in") view=pages::SignInPage />
                 <ParentRoute path=StaticSegment("") view=components::SignedInLayout>
                     <Route path=StaticSegment("") view=pages::DashboardPage />
@@ -160,12 +173,12 @@ pub fn App() -> impl IntoView {
                     />
                     <Route
                         path=(StaticSegment("incidents"), ParamSegment("number"), StaticSegment("comms"))
-                        view=pages::CommsPage
+                        view={Lazy::<on_demand::CommsRoute>::new()}
                         ssr=SsrMode::Async
                     />
                     <Route
                         path=(StaticSegment("incidents"), ParamSegment("number"), StaticSegment("postmortem"))
-                        view=pages::PostmortemPage
+                        view={Lazy::<on_demand::PostmortemRoute>::new()}
                         ssr=SsrMode::Async
                     />
                     <Route
@@ -175,27 +188,27 @@ pub fn App() -> impl IntoView {
                             StaticSegment("postmortem"),
                             StaticSegment("review"),
                         )
-                        view=pages::PostmortemReviewPage
+                        view={Lazy::<on_demand::PostmortemReviewRoute>::new()}
                         ssr=SsrMode::Async
                     />
-                    <Route path=StaticSegment("account") view=pages::AccountPage />
-                    <Route path=StaticSegment("action-items") view=pages::ActionItemsPage />
-                    <Route path=StaticSegment("insights") view=pages::InsightsPage />
-                    <Route path=StaticSegment("leadership") view=pages::LeadershipPage />
+                    <Route path=StaticSegment("account") view={Lazy::<on_demand::AccountRoute>::new()} />
+                    <Route path=StaticSegment("action-items") view={Lazy::<on_demand::ActionItemsRoute>::new()} />
+                    <Route path=StaticSegment("insights") view={Lazy::<on_demand::InsightsRoute>::new()} />
+                    <Route path=StaticSegment("leadership") view={Lazy::<on_demand::LeadershipRoute>::new()} />
                     <Route
                         path=(StaticSegment("admin"), StaticSegment("status"))
-                        view=pages::AdminStatusPage
+                        view={Lazy::<on_demand::AdminStatusRoute>::new()}
                         ssr=SsrMode::Async
                     />
                     <Route
                         path=(StaticSegment("admin"), StaticSegment("templates"))
-                        view=pages::AdminTemplatesPage
+                        view={Lazy::<on_demand::AdminTemplatesRoute>::new()}
                         ssr=SsrMode::Async
                     />
                     // Rendered whole before sending, so a refusal is the page's HTTP status (403).
                     <Route
                         path=(StaticSegment("admin"), StaticSegment("users"))
-                        view=pages::AdminUsersPage
+                        view={Lazy::<on_demand::AdminUsersRoute>::new()}
                         ssr=SsrMode::Async
                     />
                 </ParentRoute>

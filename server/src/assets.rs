@@ -1,11 +1,16 @@
 //! The built site (browser bundle, styles, icons), read once at start and
 //! served from memory.
 //!
-//! Every file under `pkg/` is also served under a name that carries a hash
-//! of its content (`/pkg/calmroom.wasm` -> `/pkg/calmroom.3f2a9c0d41b7e655.wasm`).
-//! Pages link those names ([`app::AssetUrls`]), so browsers keep them for a
-//! year without asking again, and a new release is fetched because its names
-//! are new. The plain names still answer, with `no-cache`.
+//! Every file under `pkg/` is also served in a folder named after a hash of
+//! the whole bundle (`/pkg/calmroom.wasm` ->
+//! `/pkg/3f2a9c0d41b7e655/calmroom.wasm`). Pages link those names
+//! ([`app::AssetUrls`]), so browsers keep them for a year without asking
+//! again, and a new release is fetched because its names are new. One folder
+//! per build, not a hash per file: the bundle's files load each other by
+//! relative names (the JS glue and the loader of the split-out screens
+//! import each other, and the loader fetches `./<chunk>.wasm`), and those
+//! names must resolve to the same build. The plain names still answer, with
+//! `no-cache`.
 //!
 //! The brotli copy comes from the build (`--precompress`, checked to unpack
 //! to the file) or is made here; the gzip copy is made here. Either is made
@@ -72,28 +77,35 @@ impl Assets {
         if site_root.is_dir() {
             collect(site_root, site_root, 0, &mut files)?;
         }
+        let assets: Vec<(String, Arc<Asset>)> = files
+            .into_iter()
+            .map(|(path, file, raw)| {
+                let hash = hex16(&Sha256::digest(&raw));
+                let raw = Bytes::from(raw);
+                let asset = Arc::new(Asset {
+                    content_type: content_type(&path),
+                    built_br: built_brotli(&file, &raw),
+                    raw,
+                    hash,
+                    packed: OnceLock::new(),
+                    packing: AtomicBool::new(false),
+                });
+                (path, asset)
+            })
+            .collect();
+        let build = build_tag(&assets);
         let mut routes = HashMap::new();
         let mut urls = HashMap::new();
-        for (path, file, raw) in files {
-            let hash = hex16(&Sha256::digest(&raw));
-            let raw = Bytes::from(raw);
-            let asset = Arc::new(Asset {
-                content_type: content_type(&path),
-                built_br: built_brotli(&file, &raw),
-                raw,
-                hash,
-                packed: OnceLock::new(),
-                packing: AtomicBool::new(false),
-            });
-            if let Some(hashed) = hashed_name(&path, &asset.hash) {
+        for (path, asset) in assets {
+            if let Some(versioned) = versioned_name(&path, &build) {
                 routes.insert(
-                    hashed.clone(),
+                    versioned.clone(),
                     Route {
                         asset: asset.clone(),
                         immutable: true,
                     },
                 );
-                urls.insert(path.clone(), hashed);
+                urls.insert(path.clone(), versioned);
             }
             routes.insert(
                 path,
@@ -109,7 +121,7 @@ impl Assets {
         })
     }
 
-    /// The hashed names pages link to.
+    /// The versioned names pages link to.
     pub fn urls(&self) -> app::AssetUrls {
         self.urls.clone()
     }
@@ -118,7 +130,7 @@ impl Assets {
     /// blocking thread (the server calls it at start; requests meanwhile are
     /// compressed on the fly).
     pub fn pack_all(&self) -> tokio::task::JoinHandle<()> {
-        // Each file once, by its plain name (its hashed name shares the Asset).
+        // Each file once, by its plain name (its versioned name shares the Asset).
         let assets: Vec<Arc<Asset>> = self
             .routes
             .values()
@@ -405,12 +417,30 @@ fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
         .any(|tag| tag == etag || tag == "*")
 }
 
-/// `/pkg/calmroom.wasm` -> `/pkg/calmroom.<hash>.wasm`; only files of the
-/// bundle folder are renamed (icons keep the names other sites link to).
-fn hashed_name(path: &str, hash: &str) -> Option<String> {
+/// The first 16 hex digits of a SHA-256 over the bundle folder's names and
+/// contents: it changes whenever any file of the bundle does.
+fn build_tag(assets: &[(String, Arc<Asset>)]) -> String {
+    let mut bundle: Vec<(&str, &str)> = assets
+        .iter()
+        .filter(|(path, _)| path.starts_with("/pkg/"))
+        .map(|(path, asset)| (path.as_str(), asset.hash.as_str()))
+        .collect();
+    bundle.sort_unstable();
+    let mut digest = Sha256::new();
+    for (path, hash) in bundle {
+        digest.update(path.as_bytes());
+        digest.update([0]);
+        digest.update(hash.as_bytes());
+        digest.update([0]);
+    }
+    hex16(&digest.finalize())
+}
+
+/// `/pkg/calmroom.wasm` -> `/pkg/<build>/calmroom.wasm`; only files of the
+/// bundle folder move (icons keep the names other sites link to).
+fn versioned_name(path: &str, build: &str) -> Option<String> {
     let rest = path.strip_prefix("/pkg/")?;
-    let (stem, ext) = rest.rsplit_once('.')?;
-    Some(format!("/pkg/{stem}.{hash}.{ext}"))
+    Some(format!("/pkg/{build}/{rest}"))
 }
 
 fn collect(
@@ -471,12 +501,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_bundle_file_gets_a_name_that_changes_with_its_content_and_icons_keep_theirs() {
+    fn bundle_files_move_into_their_builds_folder_and_icons_keep_their_names() {
         assert_eq!(
-            hashed_name("/pkg/calmroom.wasm", "00aa").as_deref(),
-            Some("/pkg/calmroom.00aa.wasm")
+            versioned_name("/pkg/calmroom.wasm", "00aa").as_deref(),
+            Some("/pkg/00aa/calmroom.wasm")
         );
-        assert_eq!(hashed_name("/favicon.svg", "00aa"), None);
+        assert_eq!(versioned_name("/favicon.svg", "00aa"), None);
+    }
+
+    fn asset(raw: &'static [u8]) -> Arc<Asset> {
+        Arc::new(Asset {
+            raw: Bytes::from_static(raw),
+            content_type: "application/wasm",
+            built_br: None,
+            hash: hex16(&Sha256::digest(raw)),
+            packed: OnceLock::new(),
+            packing: AtomicBool::new(false),
+        })
+    }
+
+    #[test]
+    fn the_build_folder_changes_with_any_bundle_file_and_not_with_an_icon() {
+        let site = |chunk: &'static [u8], icon: &'static [u8]| {
+            vec![
+                ("/pkg/calmroom.wasm".to_owned(), asset(b"main")),
+                ("/pkg/split_admin.wasm".to_owned(), asset(chunk)),
+                ("/favicon.svg".to_owned(), asset(icon)),
+            ]
+        };
+        let first = build_tag(&site(b"admin", b"icon"));
+        assert_eq!(first, build_tag(&site(b"admin", b"other icon")));
+        assert_ne!(first, build_tag(&site(b"admin v2", b"icon")));
     }
 
     #[test]

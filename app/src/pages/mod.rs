@@ -8,6 +8,7 @@ mod comms;
 mod dashboard;
 mod insights;
 mod leadership;
+pub mod on_demand;
 mod placeholders;
 mod postmortem;
 mod setup;

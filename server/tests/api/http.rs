@@ -569,7 +569,11 @@ async fn cache_control(
     )
 }
 
-/// A built site in a fresh folder: styles, the JS glue, a "wasm" and an icon.
+/// The loader of the split-out screens, as `cargo leptos build --split` names it.
+const SPLIT_LOADER: &str = "__wasm_split.______________________.js";
+
+/// A built site in a fresh folder: styles, the JS glue, a "wasm", the loader
+/// of split-out screens and an icon.
 fn site_with(css: &str) -> std::path::PathBuf {
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -584,6 +588,11 @@ fn site_with(css: &str) -> std::path::PathBuf {
     let wasm: Vec<u8> = (0..40_000u32).map(|i| (i % 7 + i / 500) as u8).collect();
     std::fs::write(site.join("pkg/calmroom.wasm"), wasm).expect("wasm");
     std::fs::write(
+        site.join(format!("pkg/{SPLIT_LOADER}")),
+        "import { initSync } from \"./calmroom.js\";\n",
+    )
+    .expect("split loader");
+    std::fs::write(
         site.join("favicon.svg"),
         "<svg xmlns='http://www.w3.org/2000/svg'/>",
     )
@@ -591,15 +600,15 @@ fn site_with(css: &str) -> std::path::PathBuf {
     site
 }
 
-/// The `/pkg/` address a page links for `plain` (`calmroom.css`).
-fn linked(page: &str, stem: &str, ext: &str) -> Option<String> {
+/// The `/pkg/` address a page links for the bundle file `name` (`calmroom.css`).
+fn linked(page: &str, name: &str) -> Option<String> {
     page.split('"')
-        .find(|part| part.starts_with(&format!("/pkg/{stem}.")) && part.ends_with(ext))
+        .find(|part| part.starts_with("/pkg/") && part.ends_with(&format!("/{name}")))
         .map(str::to_owned)
 }
 
 #[tokio::test]
-async fn the_bundle_is_linked_by_content_hashed_names_kept_a_year_and_pages_are_never_stored() {
+async fn the_bundle_is_linked_in_a_folder_per_build_kept_a_year_and_pages_are_never_stored() {
     let css = "body { color: black }\n".repeat(100);
     let site = site_with(&css);
     let db = fresh_databases().await.remove(0);
@@ -607,17 +616,20 @@ async fn the_bundle_is_linked_by_content_hashed_names_kept_a_year_and_pages_are_
     let admin = server.set_up().await;
 
     let page = server.get("/", Some(&admin)).await.body;
-    let css_url = linked(&page, "calmroom", ".css").expect("the page links its styles");
-    let wasm_url = linked(&page, "calmroom", ".wasm").expect("the page preloads the wasm");
-    let js_url = linked(&page, "calmroom", ".js").expect("the page loads the JS glue");
-    assert_ne!(
-        css_url, "/pkg/calmroom.css",
-        "the name carries the content hash"
-    );
+    let css_url = linked(&page, "calmroom.css").expect("the page links its styles");
+    let wasm_url = linked(&page, "calmroom.wasm").expect("the page preloads the wasm");
+    let js_url = linked(&page, "calmroom.js").expect("the page loads the JS glue");
+    let loader_url = linked(&page, SPLIT_LOADER).expect("the page preloads the screens' loader");
+    let folder = css_url.trim_end_matches("calmroom.css");
+    assert_ne!(folder, "/pkg/", "the name carries the build's hash");
+    for url in [&wasm_url, &js_url, &loader_url] {
+        // They import each other by relative names, which must stay in one build.
+        assert!(url.starts_with(folder), "{url} beside {css_url}");
+    }
     assert!(page.contains(&format!("import(\"{js_url}\")")), "{page}");
 
     for cookie in [None, Some(admin.as_str())] {
-        for url in [&css_url, &wasm_url, &js_url] {
+        for url in [&css_url, &wasm_url, &js_url, &loader_url] {
             let (status, cache) = cache_control(&server, url, cookie).await;
             assert_eq!(status, StatusCode::OK, "{url}");
             assert_eq!(
@@ -636,19 +648,21 @@ async fn the_bundle_is_linked_by_content_hashed_names_kept_a_year_and_pages_are_
     assert_eq!(sent, css.as_bytes(), "asked for nothing, sent as built");
     let (_, cache) = cache_control(&server, "/", Some(&admin)).await;
     assert_eq!(cache.as_deref(), Some("no-store"));
-    let (status, _) = cache_control(&server, "/pkg/calmroom.0123456789abcdef.css", None).await;
+    let (status, _) = cache_control(&server, "/pkg/0123456789abcdef/calmroom.css", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "a name from another build");
 
-    // A new build's styles get a new name; the old one is not served for it.
+    // A build that changes any file moves the whole bundle to a new folder;
+    // the old folder is not served for it.
     let site2 = site_with(&css.replace("black", "navy"));
     let server2 = server_on_site(db, false, Some(&site2)).await;
     let page2 = server2.get("/", Some(&admin)).await.body;
-    let css_url2 = linked(&page2, "calmroom", ".css").expect("styles");
-    assert_ne!(css_url2, css_url);
+    let wasm_url2 = linked(&page2, "calmroom.wasm").expect("wasm");
+    assert_ne!(wasm_url2, wasm_url);
     assert_eq!(
-        linked(&page2, "calmroom", ".wasm"),
-        Some(wasm_url),
-        "unchanged wasm, same name"
+        wasm_url2.trim_end_matches("calmroom.wasm"),
+        linked(&page2, "calmroom.css")
+            .expect("styles")
+            .trim_end_matches("calmroom.css")
     );
     let (status, _) = cache_control(&server2, &css_url, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -665,7 +679,7 @@ async fn the_bundle_is_sent_as_its_best_compressed_copy_and_revalidates_with_a_3
     let wasm = std::fs::read(site.join("pkg/calmroom.wasm")).expect("wasm");
     server.set_up().await;
     let page = server.get("/sign-in", None).await.body;
-    let url = linked(&page, "calmroom", ".wasm").expect("wasm linked");
+    let url = linked(&page, "calmroom.wasm").expect("wasm linked");
 
     // The first request starts the copies; meanwhile answers are still compressed.
     let first = get_response(&server, &url, None, Some("br")).await;
@@ -775,8 +789,8 @@ async fn copies_a_build_left_beside_a_file_are_sent_only_when_they_unpack_to_it(
     let server = server_on_site(db, false, Some(&site)).await;
     server.set_up().await;
     let page = server.get("/sign-in", None).await.body;
-    let css_url = linked(&page, "calmroom", ".css").expect("css linked");
-    let wasm_url = linked(&page, "calmroom", ".wasm").expect("wasm linked");
+    let css_url = linked(&page, "calmroom.css").expect("css linked");
+    let wasm_url = linked(&page, "calmroom.wasm").expect("wasm linked");
 
     // Once the copies are ready, the build's brotli goes out byte for byte.
     let sent = body_of(once_packed(&server, &css_url, "br").await).await;

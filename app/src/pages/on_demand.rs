@@ -1,0 +1,168 @@
+//! Screens fetched on demand. Each route below is a split point: a release
+//! build (`cargo leptos build --split`) moves the code only it reaches into
+//! its own wasm file, loaded when the route is first shown, so the war room,
+//! the dashboard and sign-in start without carrying admin, postmortem,
+//! leadership, insights or Comms screens.
+//!
+//! Every `cargo leptos` build must pass `--split` (the scripts do): a split
+//! point is a wasm import that only the splitter resolves.
+// The split-point macro declares an `extern "C"` import/export pair in the
+// browser build; that is the only unsafe code here.
+#![allow(unsafe_code)]
+
+use leptos::prelude::*;
+use leptos_router::{lazy_route, LazyRoute};
+
+/// `SetupPage`, loaded on demand.
+pub struct SetupRoute;
+
+#[lazy_route]
+impl LazyRoute for SetupRoute {
+    fn data() -> Self {
+        SetupRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <super::SetupPage /> }.into_any()
+    }
+}
+
+/// `AccountPage`, loaded on demand.
+pub struct AccountRoute;
+
+#[lazy_route]
+impl LazyRoute for AccountRoute {
+    fn data() -> Self {
+        AccountRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <super::AccountPage /> }.into_any()
+    }
+}
+
+/// `ActionItemsPage`, loaded on demand.
+pub struct ActionItemsRoute;
+
+#[lazy_route]
+impl LazyRoute for ActionItemsRoute {
+    fn data() -> Self {
+        ActionItemsRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <super::ActionItemsPage /> }.into_any()
+    }
+}
+
+/// `InsightsPage`, loaded on demand.
+pub struct InsightsRoute;
+
+#[lazy_route]
+impl LazyRoute for InsightsRoute {
+    fn data() -> Self {
+        InsightsRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <super::InsightsPage /> }.into_any()
+    }
+}
+
+/// `LeadershipPage`, loaded on demand.
+pub struct LeadershipRoute;
+
+#[lazy_route]
+impl LazyRoute for LeadershipRoute {
+    fn data() -> Self {
+        LeadershipRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <super::LeadershipPage /> }.into_any()
+    }
+}
+
+/// `CommsPage`, loaded on demand.
+pub struct CommsRoute;
+
+#[lazy_route]
+impl LazyRoute for CommsRoute {
+    fn data() -> Self {
+        CommsRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <super::CommsPage /> }.into_any()
+    }
+}
+
+/// `PostmortemPage`, loaded on demand.
+pub struct PostmortemRoute;
+
+#[lazy_route]
+impl LazyRoute for PostmortemRoute {
+    fn data() -> Self {
+        PostmortemRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <super::PostmortemPage /> }.into_any()
+    }
+}
+
+/// `PostmortemReviewPage`, loaded on demand.
+pub struct PostmortemReviewRoute;
+
+#[lazy_route]
+impl LazyRoute for PostmortemReviewRoute {
+    fn data() -> Self {
+        PostmortemReviewRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <super::PostmortemReviewPage /> }.into_any()
+    }
+}
+
+/// `AdminStatusPage`, loaded on demand.
+pub struct AdminStatusRoute;
+
+#[lazy_route]
+impl LazyRoute for AdminStatusRoute {
+    fn data() -> Self {
+        AdminStatusRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <super::AdminStatusPage /> }.into_any()
+    }
+}
+
+/// `AdminTemplatesPage`, loaded on demand.
+pub struct AdminTemplatesRoute;
+
+#[lazy_route]
+impl LazyRoute for AdminTemplatesRoute {
+    fn data() -> Self {
+        AdminTemplatesRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <super::AdminTemplatesPage /> }.into_any()
+    }
+}
+
+/// `AdminUsersPage`, loaded on demand.
+pub struct AdminUsersRoute;
+
+#[lazy_route]
+impl LazyRoute for AdminUsersRoute {
+    fn data() -> Self {
+        AdminUsersRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <super::AdminUsersPage /> }.into_any()
+    }
+}
