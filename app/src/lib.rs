@@ -158,6 +158,7 @@ pub fn App() -> impl IntoView {
             if page.is_empty() { "Calmroom".to_owned() } else { format!("{page} · Calmroom") }
         } />
         <Router>
+            <RememberDestination />
             <Routes fallback=pages::NotFoundPage>
                 <Route path=StaticSegment("setup") view={Lazy::<on_demand::SetupRoute>::new()} />
                 <Route path=StaticSegment("sign-in") view=pages::SignInPage />
@@ -214,6 +215,36 @@ pub fn App() -> impl IntoView {
                 </ParentRoute>
             </Routes>
         </Router>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+thread_local! {
+    static DESTINATION: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The address the router is showing or on its way to (path, query and
+/// fragment). The address bar changes only once the next page is ready, so
+/// when a split-out screen cannot be fetched, this is where to load the page
+/// again.
+#[cfg(feature = "hydrate")]
+pub fn destination() -> Option<String> {
+    DESTINATION.with(|d| d.borrow().clone())
+}
+
+/// Keeps [`destination`] current (in the browser; nothing on the server).
+#[component]
+fn RememberDestination() -> impl IntoView {
+    #[cfg(feature = "hydrate")]
+    {
+        let url = leptos_router::hooks::use_url();
+        Effect::new(move |_| {
+            let next = url.with(|u| {
+                let query = if u.search().is_empty() { "" } else { "?" };
+                format!("{}{query}{}{}", u.path(), u.search(), u.hash())
+            });
+            DESTINATION.with(|d| *d.borrow_mut() = Some(next));
+        });
     }
 }
 

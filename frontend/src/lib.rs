@@ -19,8 +19,9 @@ const RELOAD_AT_MOST_EVERY_MS: f64 = 30_000.0;
 
 /// Logs the panic to the console. When a screen's part of the bundle could
 /// not be fetched (typically a tab opened before an upgrade asking for a
-/// part of the old build), the page is dead: load it again, which brings
-/// the current build, unless that was just tried.
+/// part of the old build), the page is dead: load the screen it was going
+/// to from the server, which brings the current build, unless that was
+/// just tried.
 fn on_panic(info: &PanicHookInfo<'_>) {
     console_error_panic_hook::hook(info);
     if !info.to_string().contains(PART_NOT_LOADED) {
@@ -42,5 +43,9 @@ fn on_panic(info: &PanicHookInfo<'_>) {
     if let Some(storage) = storage {
         let _ = storage.set_item(key, &now.to_string());
     }
-    let _ = window.location().reload();
+    let location = window.location();
+    let _ = match app::destination() {
+        Some(destination) => location.assign(&destination),
+        None => location.reload(),
+    };
 }
