@@ -1,5 +1,6 @@
 //! The Calmroom HTTP server: configuration, the router, and routes outside Leptos.
 
+pub mod allocator;
 pub mod assets;
 pub mod config;
 pub mod postmortems;
@@ -26,12 +27,10 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_sessions::cookie::{time::Duration, SameSite};
 use tower_sessions::{Expiry, SessionManagerLayer};
 
-/// Rendering a page allocates and frees thousands of small strings and
-/// reactive nodes; the system allocator spent a fifth of a war-room render
-/// in malloc and free (perf, 5,000-entry incident). mimalloc does the same
-/// work in less time, in every binary that links the server.
+/// mimalloc, with blocks of megabytes mapped from the system
+/// ([`allocator`]), in every binary that links the server.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: allocator::Allocator = allocator::Allocator;
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "calmroom_session";
