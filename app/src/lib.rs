@@ -161,10 +161,10 @@ pub fn App() -> impl IntoView {
             <RememberDestination />
             <Routes fallback=pages::NotFoundPage>
                 <Route path=StaticSegment("setup") view={Lazy::<on_demand::SetupRoute>::new()} />
-                <Route path=StaticSegment("sign-in") view=pages::SignInPage />
+                <Route path=StaticSegment("sign-in") view={Lazy::<on_demand::SignInRoute>::new()} />
                 <ParentRoute path=StaticSegment("") view=components::SignedInLayout>
-                    <Route path=StaticSegment("") view=pages::DashboardPage />
-                    <Route path=StaticSegment("incidents") view=pages::IncidentsPage />
+                    <Route path=StaticSegment("") view={Lazy::<on_demand::DashboardRoute>::new()} />
+                    <Route path=StaticSegment("incidents") view={Lazy::<on_demand::IncidentsRoute>::new()} />
                     // Incident pages render whole before sending, so a missing or hidden
                     // incident answers 404 every time, not a 200 that says "not found".
                     <Route

@@ -166,3 +166,45 @@ impl LazyRoute for AdminUsersRoute {
         view! { <super::AdminUsersPage /> }.into_any()
     }
 }
+
+/// `SignInPage`, loaded on demand.
+pub struct SignInRoute;
+
+#[lazy_route]
+impl LazyRoute for SignInRoute {
+    fn data() -> Self {
+        SignInRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <super::SignInPage /> }.into_any()
+    }
+}
+
+/// `DashboardPage`, loaded on demand.
+pub struct DashboardRoute;
+
+#[lazy_route]
+impl LazyRoute for DashboardRoute {
+    fn data() -> Self {
+        DashboardRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <super::DashboardPage /> }.into_any()
+    }
+}
+
+/// `IncidentsPage`, loaded on demand.
+pub struct IncidentsRoute;
+
+#[lazy_route]
+impl LazyRoute for IncidentsRoute {
+    fn data() -> Self {
+        IncidentsRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <super::IncidentsPage /> }.into_any()
+    }
+}
