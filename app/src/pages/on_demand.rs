@@ -1,8 +1,8 @@
-//! Screens fetched on demand. Each route below is a split point: a release
-//! build (`cargo leptos build --split`) moves the code only it reaches into
-//! its own wasm file, loaded when the route is first shown, so the war room,
-//! the dashboard and sign-in start without carrying admin, postmortem,
-//! leadership, insights or Comms screens.
+//! Screens fetched on demand. Each route below, and `channel_screen`, is a
+//! split point: `cargo leptos build --split` moves the code only it reaches
+//! into a wasm file of its own, loaded when it is first shown. The bundle a
+//! browser starts with then holds the shell and the war room; every other
+//! screen, and what a stakeholder sees at an incident's address, is a part.
 //!
 //! Every `cargo leptos` build must pass `--split` (the scripts do): a split
 //! point is a wasm import that only the splitter resolves.
@@ -10,8 +10,23 @@
 // browser build; that is the only unsafe code here.
 #![allow(unsafe_code)]
 
+use crate::api::updates::{AskQuestion, ChannelView};
+use crate::api::ApiError;
+use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_router::{lazy_route, LazyRoute};
+
+/// What a stakeholder (an org viewer) sees at an incident's address instead of
+/// the war room, loaded on demand: responders never need it.
+#[lazy]
+pub fn channel_screen(
+    view: ChannelView,
+    ask: ServerAction<AskQuestion>,
+    error: Signal<Option<ApiError>>,
+    now: ReadSignal<DateTime<Utc>>,
+) -> AnyView {
+    view! { <super::comms::ChannelBody view ask error now /> }.into_any()
+}
 
 /// `SetupPage`, loaded on demand.
 pub struct SetupRoute;
