@@ -10,6 +10,7 @@
 // browser build; that is the only unsafe code here.
 #![allow(unsafe_code)]
 
+use crate::api::auth::SignOut;
 use crate::api::updates::{AskQuestion, ChannelView};
 use crate::api::ApiError;
 use chrono::{DateTime, Utc};
@@ -26,6 +27,31 @@ pub fn channel_screen(
     now: ReadSignal<DateTime<Utc>>,
 ) -> AnyView {
     view! { <super::comms::ChannelBody view ask error now /> }.into_any()
+}
+
+/// The sign-in gate for a person who must set a new password first (a new
+/// account, or one an admin reset), loaded on demand.
+#[lazy]
+pub fn password_gate(sign_out: ServerAction<SignOut>) -> AnyView {
+    view! {
+        <div class="auth-page gate-closed">
+            <div class="auth-card">
+                <p class="brand-mark">"Calmroom"</p>
+                <super::ChangePasswordForm forced=true />
+                <ActionForm action=sign_out attr:class="inline-form forced-sign-out">
+                    <button type="submit" class="button-quiet">"Not now: sign out"</button>
+                </ActionForm>
+            </div>
+        </div>
+    }
+    .into_any()
+}
+
+/// The banner that tells leaders what waits for their authorisation, loaded
+/// on demand: only people who may lead see it.
+#[lazy]
+pub fn approval_banner() -> AnyView {
+    view! { <super::ApprovalBanner /> }.into_any()
 }
 
 /// `SetupPage`, loaded on demand.
