@@ -151,7 +151,6 @@ pub fn App() -> impl IntoView {
         setup,
         change_password,
     });
-    mark_hydrated();
 
     view! {
         <Title formatter=|page: String| {
@@ -249,15 +248,15 @@ fn RememberDestination() -> impl IntoView {
 }
 
 /// Sets `data-hydrated` on <body> once the browser has taken over the page,
-/// so tests (and people debugging) can tell when the page is interactive.
-fn mark_hydrated() {
-    #[cfg(feature = "hydrate")]
-    Effect::new(|_| {
-        if let Some(body) = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.body())
-        {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
+/// split-out screens included, so tests (and people debugging) can tell when
+/// the page is interactive. The browser entry point calls it when
+/// hydration has finished.
+#[cfg(feature = "hydrate")]
+pub fn mark_hydrated() {
+    if let Some(body) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.body())
+    {
+        let _ = body.set_attribute("data-hydrated", "true");
+    }
 }

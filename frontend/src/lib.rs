@@ -5,8 +5,15 @@ use std::panic::PanicHookInfo;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     std::panic::set_hook(Box::new(on_panic));
-    // Lazy: a screen split out of the bundle is fetched before it hydrates.
-    leptos::mount::hydrate_lazy(app::App);
+    // Asynchronous: a screen split out of the bundle is fetched before it
+    // hydrates. Only then is the page marked as interactive.
+    wasm_bindgen_futures::spawn_local(async {
+        let body = leptos::tachys::dom::body();
+        leptos::mount::hydrate_from_async(body, app::App)
+            .await
+            .forget();
+        app::mark_hydrated();
+    });
 }
 
 /// What the split-point macro panics with when a screen's part of the bundle

@@ -1,7 +1,6 @@
 //! The frame of every signed-in page: navigation, the user menu, and the sign-in gate.
 
 use crate::api::auth::{AuthState, CurrentUser};
-use crate::pages::on_demand;
 use crate::Auth;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect, A};
@@ -21,20 +20,25 @@ pub fn SignedInLayout() -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match auth.state.await {
-                    // Both fetched on demand: a new account's password change
-                    // and the leaders' banner are not in the bundle everyone loads.
                     Ok(AuthState { user: Some(user), .. }) if user.must_change_password => {
-                        on_demand::password_gate(auth.sign_out).await
+                        view! {
+                            <div class="auth-page gate-closed">
+                                <div class="auth-card">
+                                    <p class="brand-mark">"Calmroom"</p>
+                                    <crate::pages::ChangePasswordForm forced=true />
+                                    <ActionForm action=auth.sign_out attr:class="inline-form forced-sign-out">
+                                        <button type="submit" class="button-quiet">"Not now: sign out"</button>
+                                    </ActionForm>
+                                </div>
+                            </div>
+                        }
+                            .into_any()
                     }
                     Ok(AuthState { user: Some(user), .. }) => {
-                        let banner = if user.can_lead {
-                            Some(on_demand::approval_banner().await)
-                        } else {
-                            None
-                        };
+                        let leads = user.can_lead;
                         view! {
                             <AppHeader user />
-                            {banner}
+                            {leads.then(|| view! { <crate::pages::ApprovalBanner /> })}
                         }
                             .into_any()
                     }

@@ -1,7 +1,7 @@
 //! The war room of one incident: header, role board, rhythm, decision log, timeline. Live.
 
+use super::comms::ChannelBody;
 use super::leadership::{ApprovalsPanel, BlockersPanel, RespondersPanel, RestrictedNote};
-use super::on_demand::channel_screen;
 use crate::api::auth::AuthState;
 use crate::api::incidents::{
     get_war_room, AddHypothesis, AddTimelineNote, AssignRole, ChangeStatus, CheckIn,
@@ -151,7 +151,7 @@ pub fn WarRoomPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading">"Opening the war room…"</p> }>
             {move || Suspend::new(async move {
                 match room.await {
-                    Ok(Screen::Channel(view)) => channel_screen(view, ask, ask_error, now).await,
+                    Ok(Screen::Channel(view)) => view! { <ChannelBody view ask error=ask_error now /> }.into_any(),
                     Ok(Screen::Room(view)) => {
                         let view = *view;
                         view! {
