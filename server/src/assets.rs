@@ -80,17 +80,9 @@ impl Assets {
         let assets: Vec<(String, Arc<Asset>)> = files
             .into_iter()
             .map(|(path, file, raw)| {
-                let hash = hex16(&Sha256::digest(&raw));
-                let raw = Bytes::from(raw);
-                let asset = Arc::new(Asset {
-                    content_type: content_type(&path),
-                    built_br: built_brotli(&file, &raw),
-                    raw,
-                    hash,
-                    packed: OnceLock::new(),
-                    packing: AtomicBool::new(false),
-                });
-                (path, asset)
+                let built_br = built_brotli(&file, &raw);
+                let asset = Asset::new(Bytes::from(raw), content_type(&path), built_br);
+                (path, Arc::new(asset))
             })
             .collect();
         let build = build_tag(&assets);
@@ -281,6 +273,17 @@ impl Encoded {
 }
 
 impl Asset {
+    fn new(raw: Bytes, content_type: &'static str, built_br: Option<Bytes>) -> Asset {
+        Asset {
+            hash: hex16(&Sha256::digest(&raw)),
+            raw,
+            content_type,
+            built_br,
+            packed: OnceLock::new(),
+            packing: AtomicBool::new(false),
+        }
+    }
+
     /// Starts packing on a blocking thread unless it has started already.
     fn pack_later(self: &Arc<Self>) {
         if self.packing.swap(true, Ordering::AcqRel) {
@@ -510,14 +513,11 @@ mod tests {
     }
 
     fn asset(raw: &'static [u8]) -> Arc<Asset> {
-        Arc::new(Asset {
-            raw: Bytes::from_static(raw),
-            content_type: "application/wasm",
-            built_br: None,
-            hash: hex16(&Sha256::digest(raw)),
-            packed: OnceLock::new(),
-            packing: AtomicBool::new(false),
-        })
+        Arc::new(Asset::new(
+            Bytes::from_static(raw),
+            "application/wasm",
+            None,
+        ))
     }
 
     #[test]
