@@ -79,6 +79,19 @@ install_e2e_tools() {
   fi
 }
 
+# The real alert senders end2end/senders/run.sh drives: Debian's Prometheus
+# Alertmanager (with amtool) and PyPI's pagerduty client, in a venv of its own.
+install_alert_senders() {
+  command -v prometheus-alertmanager >/dev/null && command -v amtool >/dev/null \
+    || apt_install prometheus-alertmanager
+  local venv="$CALMROOM_ROOT/target/senders-venv"
+  if ! "$venv/bin/python" -c 'import pagerduty' 2>/dev/null; then
+    say "installing the pagerduty client (PyPI) for the sender test"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check pagerduty==7.2.0
+  fi
+}
+
 # PostgreSQL on 127.0.0.1:5432 for the store and server tests: installed, started,
 # and reachable as user postgres. Exports CALMROOM_TEST_POSTGRES_URL.
 ensure_postgres() {

@@ -6,6 +6,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$CALMROOM_ROOT"
 install_build_tools
 install_e2e_tools
+install_alert_senders
 ensure_postgres
 
 say "cargo fmt --check"
@@ -28,6 +29,9 @@ build_debug
 
 say "Playwright journeys in headless Chromium"
 (cd end2end && npx playwright test)
+
+say "real alert senders: Prometheus Alertmanager and the pagerduty client"
+bash end2end/senders/run.sh
 
 # What people get from scripts/run.sh: every page must hydrate in the release
 # build too (wasm-opt and wasm-release settings can break what debug shows working).

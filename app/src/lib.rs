@@ -177,6 +177,11 @@ pub fn App() -> impl IntoView {
                         ssr=SsrMode::Async
                     />
                     <Route
+                        path=(StaticSegment("incidents"), ParamSegment("number"), StaticSegment("channel"))
+                        view={Lazy::<on_demand::ChannelRoute>::new()}
+                        ssr=SsrMode::Async
+                    />
+                    <Route
                         path=(StaticSegment("incidents"), ParamSegment("number"), StaticSegment("postmortem"))
                         view={Lazy::<on_demand::PostmortemRoute>::new()}
                         ssr=SsrMode::Async
@@ -191,6 +196,7 @@ pub fn App() -> impl IntoView {
                         view={Lazy::<on_demand::PostmortemReviewRoute>::new()}
                         ssr=SsrMode::Async
                     />
+                    <Route path=StaticSegment("alerts") view={Lazy::<on_demand::AlertsRoute>::new()} />
                     <Route path=StaticSegment("account") view={Lazy::<on_demand::AccountRoute>::new()} />
                     <Route path=StaticSegment("action-items") view={Lazy::<on_demand::ActionItemsRoute>::new()} />
                     <Route path=StaticSegment("insights") view={Lazy::<on_demand::InsightsRoute>::new()} />
@@ -203,6 +209,11 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=(StaticSegment("admin"), StaticSegment("templates"))
                         view={Lazy::<on_demand::AdminTemplatesRoute>::new()}
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=(StaticSegment("admin"), StaticSegment("integrations"))
+                        view={Lazy::<on_demand::AdminIntegrationsRoute>::new()}
                         ssr=SsrMode::Async
                     />
                     // Rendered whole before sending, so a refusal is the page's HTTP status (403).

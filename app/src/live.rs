@@ -31,6 +31,9 @@ pub enum Change {
     /// access): never sent to browsers; caches drop what they kept of them
     /// and that person's event streams check their session at once.
     Account(i64),
+    /// The alert inbox changed (a new alert group, one resolved, attached or
+    /// dismissed): pages showing the inbox refetch.
+    Alerts,
 }
 
 impl Change {
@@ -51,6 +54,7 @@ impl Change {
                 Some(format!("incident:{number}"))
             }
             Change::Status => Some("status".to_owned()),
+            Change::Alerts => Some("alerts".to_owned()),
             Change::Account(_) => None,
         }
     }
@@ -59,7 +63,7 @@ impl Change {
     pub fn incident_number(&self) -> Option<i64> {
         match self {
             Change::Incident(number) | Change::Restricted(number) => Some(*number),
-            Change::Status | Change::Account(_) => None,
+            Change::Status | Change::Account(_) | Change::Alerts => None,
         }
     }
 

@@ -47,15 +47,18 @@ test("every page hydrates without errors and the war room loads only its own par
     "/incidents",
     `/incidents/${number}`,
     `/incidents/${number}/comms`,
+    `/incidents/${number}/channel`,
     `/incidents/${number}/postmortem`,
     `/incidents/${number}/postmortem/review`,
     "/account",
     "/action-items",
+    "/alerts",
     "/insights",
     "/leadership",
     "/admin/status",
     "/admin/templates",
     "/admin/users",
+    "/admin/integrations",
   ];
   for (const path of pages) {
     await page.goto(path);

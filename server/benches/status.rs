@@ -126,6 +126,7 @@ async fn main() {
                 best_guess: "",
                 bridge_url: "",
                 restricted: false,
+                alert: None,
             },
             ada,
             chrono::Utc::now(),
@@ -171,6 +172,7 @@ async fn main() {
         std::fs::write(site.join(name), vec![b'x'; size]).expect("static file");
     }
     let state = ServerState {
+        intake: server::alerts::Intake::default(),
         assets: server::assets::Assets::load(&site).expect("site files"),
         leptos_options: options,
         app: AppState::new(db.clone(), events, Vec::new()),

@@ -134,6 +134,7 @@ async fn seed(db: &Db) -> i64 {
             best_guess: "release 4.2",
             bridge_url: "",
             restricted: false,
+            alert: None,
         },
         ada,
         chrono::Utc::now(),
@@ -199,6 +200,7 @@ async fn serve(db: &Db) -> (SocketAddr, Plain) {
     events.follow(db.clone(), None);
     sessions.follow(&events);
     let state = ServerState {
+        intake: server::alerts::Intake::default(),
         assets: Default::default(),
         leptos_options: LeptosOptions::builder().output_name("calmroom").build(),
         app: AppState::new(db.clone(), events, Vec::new()),

@@ -59,6 +59,11 @@ pub const VARIABLES: &[Variable] = &[
             "comma-separated addresses of reverse proxies whose X-Forwarded-For names the client",
     },
     Variable {
+        name: "CALMROOM_ALERT_EVENTS_PER_SECOND",
+        default: "100",
+        meaning: "alert events each integration may send per second per replica (bursts of 10 s); past it, 429",
+    },
+    Variable {
         name: "CALMROOM_WEBHOOK_PRIVATE_TARGETS",
         default: "false",
         meaning: "true lets webhooks reach loopback and private addresses (a chat server inside)",
@@ -104,6 +109,8 @@ pub struct Config {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Webhooks may reach loopback and private addresses.
     pub webhook_private_targets: bool,
+    /// Alert events per second per integration on this replica.
+    pub alert_events_per_second: u32,
 }
 
 /// A variable with a value the server cannot use.
@@ -236,6 +243,19 @@ impl Config {
             }
         };
 
+        let alert_events_per_second = match get("CALMROOM_ALERT_EVENTS_PER_SECOND") {
+            None => crate::alerts::DEFAULT_EVENTS_PER_SECOND,
+            Some(raw) => match raw.trim().parse::<u32>() {
+                Ok(n) if (1..=100_000).contains(&n) => n,
+                _ => {
+                    return Err(error(
+                        "CALMROOM_ALERT_EVENTS_PER_SECOND",
+                        format!("{raw:?} is not a whole number from 1 to 100000"),
+                    ))
+                }
+            },
+        };
+
         let admin = match (get("CALMROOM_ADMIN_EMAIL"), get("CALMROOM_ADMIN_PASSWORD")) {
             (Some(email), Some(password)) => Some(AdminBootstrap {
                 name: get("CALMROOM_ADMIN_NAME").unwrap_or_else(|| "Admin".into()),
@@ -288,6 +308,7 @@ impl Config {
             admin,
             trusted_proxies,
             webhook_private_targets,
+            alert_events_per_second,
         })
     }
 
@@ -349,6 +370,15 @@ mod tests {
         let err = parse(&[("CALMROOM_BIND", "localhost")]).expect_err("invalid");
         assert_eq!(err.variable, "CALMROOM_BIND");
         assert!(err.to_string().starts_with("CALMROOM_BIND:"));
+    }
+
+    #[test]
+    fn an_alert_rate_that_is_not_a_positive_number_names_the_variable() {
+        assert_eq!(parse(&[]).expect("defaults").alert_events_per_second, 100);
+        let err = parse(&[("CALMROOM_ALERT_EVENTS_PER_SECOND", "0")]).expect_err("invalid");
+        assert_eq!(err.variable, "CALMROOM_ALERT_EVENTS_PER_SECOND");
+        let config = parse(&[("CALMROOM_ALERT_EVENTS_PER_SECOND", "5000")]).expect("valid");
+        assert_eq!(config.alert_events_per_second, 5000);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The Calmroom HTTP server: configuration, the router, and routes outside Leptos.
 
+pub mod alerts;
 pub mod allocator;
 pub mod assets;
 pub mod config;
@@ -43,6 +44,8 @@ pub struct ServerState {
     pub public: public::PublicSite,
     /// The built site (bundle, styles, icons), served from memory.
     pub assets: assets::Assets,
+    /// How fast each alert integration may send.
+    pub intake: alerts::Intake,
 }
 
 impl FromRef<ServerState> for public::PublicState {
@@ -96,6 +99,7 @@ pub fn router(state: ServerState, sessions: Sessions, settings: SessionSettings)
         .route("/events", get(events))
         .merge(public::routes())
         .merge(postmortems::routes())
+        .merge(alerts::routes())
         .leptos_routes_with_context(&state, routes, provide_state.clone(), move || {
             app::shell(options.clone())
         })

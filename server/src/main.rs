@@ -133,6 +133,7 @@ async fn run(config: Config) -> Result<(), String> {
     assets.pack_all();
     let state = ServerState {
         assets,
+        intake: server::alerts::Intake::new(config.alert_events_per_second),
         leptos_options,
         app: AppState::new(db, events, config.trusted_proxies.clone()),
         public: server::public::PublicSite::new(server::public::PublicSettings {

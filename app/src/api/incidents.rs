@@ -143,6 +143,11 @@ pub struct Room {
     /// above hold the newest of them).
     pub decision_count: i64,
     pub timeline_count: i64,
+    /// Alert groups attached to the incident, firing first.
+    pub alerts: Vec<crate::domain::alerts::AlertGroup>,
+    /// Change events (deploys, config pushes) from an hour before the
+    /// incident started until it resolved: the first suspects.
+    pub changes: Vec<crate::domain::alerts::RecentChange>,
 }
 
 /// The war room as one person sees it: the shared [`Room`] and what they may
@@ -293,6 +298,9 @@ pub async fn declare_incident(
     best_guess: String,
     /// "on" when the declarer ticks possible security impact or data exposure.
     restricted: Option<String>,
+    /// The alert group declared from (the inbox's Declare): attached in the
+    /// same transaction.
+    alert: Option<i64>,
 ) -> Result<i64, ApiError> {
     respond(async move {
         let state = state()?;
@@ -308,6 +316,7 @@ pub async fn declare_incident(
             best_guess: &best_guess,
             bridge_url: "",
             restricted: restricted.is_some_and(|r| !r.is_empty()),
+            alert,
         };
         let declaring = store::incidents::declare(&state.db, &declaration, user.id, Utc::now());
         // The store notes the new incident's number for the change log.
@@ -471,6 +480,20 @@ async fn assemble_room(
             .into_iter()
             .map(super::leadership::blocker_view)
             .collect();
+        let alerts = store::alerts::attached(&state.db, incident.id.0).await?;
+        let suspects_from = alerts
+            .iter()
+            .map(|a| a.started_at)
+            .chain([incident.declared_at])
+            .min()
+            .unwrap_or(incident.declared_at)
+            - chrono::Duration::hours(1);
+        let changes = store::alerts::changes_between(
+            &state.db,
+            suspects_from,
+            incident.resolved_at.unwrap_or_else(Utc::now),
+        )
+        .await?;
         let people = store::users::list(&state.db)
             .await?
             .into_iter()
@@ -642,6 +665,8 @@ async fn assemble_room(
                     .is_some_and(|u| u.public_status != "resolved"),
             decision_count: room.decision_count,
             timeline_count: room.timeline_count,
+            alerts,
+            changes,
         }))
     }
 }

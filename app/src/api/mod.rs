@@ -2,6 +2,7 @@
 
 #[cfg(feature = "ssr")]
 mod access;
+pub mod alerts;
 pub mod auth;
 mod error;
 pub mod incidents;

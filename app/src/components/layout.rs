@@ -87,6 +87,7 @@ fn AppHeader(user: CurrentUser) -> impl IntoView {
                 {(!user.is_viewer())
                     .then(|| {
                         view! {
+                            <A href="/alerts">"Alerts"</A>
                             <A href="/action-items">"Action items"</A>
                             <A href="/insights">"Insights"</A>
                         }

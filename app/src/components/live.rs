@@ -11,6 +11,9 @@ pub struct Live {
     /// The incident the last change was about; `None` after a reconnect,
     /// when anything may have changed.
     pub last_incident: RwSignal<Option<i64>>,
+    /// Bumped when the alert inbox changes (and after reconnects); `version`
+    /// does not move for the inbox, so war rooms do not refetch for it.
+    pub alerts: RwSignal<u64>,
 }
 
 impl Live {
@@ -18,6 +21,7 @@ impl Live {
         Live {
             version: RwSignal::new(0),
             last_incident: RwSignal::new(None),
+            alerts: RwSignal::new(0),
         }
     }
 
@@ -60,9 +64,13 @@ fn connect(live: Live) {
         };
         let on_change = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
             move |event: web_sys::MessageEvent| {
-                let number = event
-                    .data()
-                    .as_string()
+                let data = event.data().as_string();
+                if data.as_deref() == Some("alerts") {
+                    live.alerts.update(|v| *v += 1);
+                    return;
+                }
+                let number = data
+                    .as_deref()
                     .and_then(|d| d.strip_prefix("incident:").and_then(|n| n.parse().ok()));
                 live.last_incident.set(number);
                 live.version.update(|v| *v += 1);
@@ -75,6 +83,7 @@ fn connect(live: Live) {
             if connected_before {
                 live.last_incident.set(None);
                 live.version.update(|v| *v += 1);
+                live.alerts.update(|v| *v += 1);
             }
             connected_before = true;
         });

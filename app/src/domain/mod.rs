@@ -1,6 +1,7 @@
 //! Pure rules and types of the product: no I/O, no database, no browser.
 
 pub mod access;
+pub mod alerts;
 pub mod incidents;
 pub mod leadership;
 pub mod milestones;

@@ -174,6 +174,18 @@ pub enum Happened {
         kind: TemplateKind,
         overridden: Vec<String>,
     },
+    /// An alert group was tied to the incident (`by` is who, or who declared from it).
+    AlertAttached {
+        by: String,
+        summary: String,
+        source: String,
+        fired_at: DateTime<Utc>,
+    },
+    /// The sender said an attached alert group resolved.
+    AlertResolved {
+        summary: String,
+        source: String,
+    },
 }
 
 /// Kinds whose entries the postmortem timeline leaves out: decisions come in
@@ -230,6 +242,8 @@ impl Happened {
             ComponentCleared { .. } => "component_cleared",
             ComponentMarked { .. } => "component_marked",
             UpdatePublished { .. } => "update_published",
+            AlertAttached { .. } => "alert_attached",
+            AlertResolved { .. } => "alert_resolved",
         }
     }
 
@@ -366,6 +380,18 @@ impl Happened {
                 "{by} marked {component} as {} on the status page",
                 status.label().to_lowercase()
             ),
+            AlertAttached {
+                by,
+                summary,
+                source,
+                fired_at,
+            } => format!(
+                "{by} attached the alert \"{summary}\" from {source}, firing since {}",
+                clock(*fired_at)
+            ),
+            AlertResolved { summary, source } => {
+                format!("The alert \"{summary}\" from {source} resolved")
+            }
             UpdatePublished {
                 by,
                 kind,

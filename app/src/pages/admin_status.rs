@@ -21,6 +21,7 @@ pub fn AdminNav() -> impl IntoView {
             <a href="/admin/users">"Users"</a>
             <a href="/admin/status">"Status page and webhooks"</a>
             <a href="/admin/templates">"Update templates"</a>
+            <a href="/admin/integrations">"Alert integrations"</a>
         </nav>
     }
 }

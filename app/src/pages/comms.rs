@@ -2,8 +2,8 @@
 //! question queue, and the status channel stakeholders read. Live.
 
 use crate::api::updates::{
-    get_comms, AnswerQuestion, AskQuestion, ChannelView, CommsView, DismissQuestion,
-    PublishOutcome, PublishUpdate, QuestionView, SetAffectedComponent, UpdateView,
+    get_comms, get_status_channel, AnswerQuestion, AskQuestion, ChannelView, CommsView,
+    DismissQuestion, PublishOutcome, PublishUpdate, QuestionView, SetAffectedComponent, UpdateView,
 };
 use crate::api::ApiError;
 use crate::components::{
@@ -494,9 +494,42 @@ pub fn UpdateList(updates: Vec<UpdateView>) -> AnyView {
     .into_any()
 }
 
+/// The status channel of one incident, where stakeholders (viewers) follow
+/// it: the published updates, and their own questions to the Comms Lead. Live.
+#[component]
+pub fn ChannelPage() -> impl IntoView {
+    let number = use_incident_number();
+    let live = use_live();
+    let changes = live.for_incident(number);
+    let ask = ServerAction::<AskQuestion>::new();
+    let error = Signal::derive(move || ask.value().get().and_then(Result::err));
+    let channel = Resource::new(
+        move || (number(), changes.get(), ask.version().get()),
+        |(number, _, _)| get_status_channel(number),
+    );
+    let now = use_now();
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Opening the status channel…"</p> }>
+            {move || Suspend::new(async move {
+                match channel.await {
+                    Ok(view) => view! { <ChannelBody view ask error now /> }.into_any(),
+                    Err(ApiError::NotFound) => {
+                        view! {
+                            <Title text="Incident not found" />
+                            <section class="panel"><p>"There is no incident with that number."</p></section>
+                        }
+                            .into_any()
+                    }
+                    Err(e) => view! { <p class="notice notice-error">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
 /// What a stakeholder sees of an incident: the updates, and their own questions.
 #[component]
-pub(super) fn ChannelBody(
+fn ChannelBody(
     view: ChannelView,
     ask: ServerAction<AskQuestion>,
     /// The last refusal of `ask` (derived by the page, which outlives this view).

@@ -3,6 +3,7 @@
 use crate::api::auth::AuthState;
 use crate::api::incidents::{list_incidents, DeclareIncident, IncidentCard};
 use crate::components::{use_live, use_now, FieldMessage, FormMessage, SeverityBadge, StatusBadge};
+use crate::domain::alerts::AlertGroup;
 use crate::domain::incidents::{display_number, Severity};
 use crate::domain::rhythm::elapsed_text;
 use crate::domain::users::OrgRole;
@@ -151,18 +152,28 @@ fn Card(card: IncidentCard, now: ReadSignal<chrono::DateTime<chrono::Utc>>) -> i
     }
 }
 
+/// The declare form; `from` fills it in from an alert group of the inbox,
+/// which the new incident then has attached.
 #[component]
-fn DeclareForm() -> impl IntoView {
+pub(crate) fn DeclareForm(#[prop(optional)] from: Option<AlertGroup>) -> impl IntoView {
     let declare = ServerAction::<DeclareIncident>::new();
     let error = Signal::derive(move || declare.value().get().and_then(Result::err));
     let pending = declare.pending();
+    let severity = from.as_ref().map_or(Severity::Sev2, |g| g.severity);
+    let title: String = from
+        .as_ref()
+        .map(|g| g.summary.chars().take(200).collect())
+        .unwrap_or_default();
+    let impact = from.as_ref().map(alert_impact).unwrap_or_default();
+    let alert = from.as_ref().map(|g| g.id.to_string());
     view! {
         <section class="panel declare" aria-labelledby="declare-heading">
-            <h2 id="declare-heading">"Declare an incident"</h2>
+            <h2 id="declare-heading">{if alert.is_some() { "Declare from this alert" } else { "Declare an incident" }}</h2>
             <ActionForm action=declare>
+                {alert.map(|id| view! { <input type="hidden" name="alert" value=id /> })}
                 <div class="field">
                     <label for="declare-title">"Title"</label>
-                    <input id="declare-title" name="title" maxlength="200" required placeholder="What is broken, in a few words" />
+                    <input id="declare-title" name="title" maxlength="200" required placeholder="What is broken, in a few words" value=title />
                     <FieldMessage error field="title" />
                 </div>
                 <div class="field">
@@ -170,14 +181,14 @@ fn DeclareForm() -> impl IntoView {
                     <select id="declare-severity" name="severity">
                         {Severity::ALL
                             .into_iter()
-                            .map(|s| view! { <option value=s.as_str() selected=s == Severity::Sev2>{s.label()}</option> })
+                            .map(|s| view! { <option value=s.as_str() selected=s == severity>{s.label()}</option> })
                             .collect_view()}
                     </select>
                     <FieldMessage error field="severity" />
                 </div>
                 <div class="field">
                     <label for="declare-impact">"Impact " <span class="optional">"(optional)"</span></label>
-                    <textarea id="declare-impact" name="impact" rows="2" maxlength="2000" placeholder="Who is affected, what is broken, how widely"></textarea>
+                    <textarea id="declare-impact" name="impact" rows="2" maxlength="2000" placeholder="Who is affected, what is broken, how widely">{impact}</textarea>
                     <FieldMessage error field="impact" />
                 </div>
                 <div class="field">
@@ -198,4 +209,20 @@ fn DeclareForm() -> impl IntoView {
             </ActionForm>
         </section>
     }
+}
+
+/// What an alert says about impact, as a first draft of the impact field.
+fn alert_impact(group: &AlertGroup) -> String {
+    let mut text = format!(
+        "{} (from {}, source {}",
+        group.summary, group.integration, group.source
+    );
+    if group.alerts > 1 {
+        text.push_str(&format!(
+            ", {} of {} alerts firing",
+            group.firing, group.alerts
+        ));
+    }
+    text.push(')');
+    text.chars().take(2000).collect()
 }

@@ -2,10 +2,12 @@
 
 mod account;
 mod action_items;
+mod admin_integrations;
 mod admin_status;
 mod admin_users;
+mod alerts;
 mod comms;
-mod dashboard;
+pub(crate) mod dashboard;
 mod insights;
 mod leadership;
 pub mod on_demand;
@@ -17,9 +19,11 @@ mod war_room;
 
 pub use account::{AccountPage, ChangePasswordForm};
 pub use action_items::ActionItemsPage;
+pub use admin_integrations::AdminIntegrationsPage;
 pub use admin_status::{AdminStatusPage, AdminTemplatesPage};
 pub use admin_users::AdminUsersPage;
-pub use comms::CommsPage;
+pub use alerts::AlertsPage;
+pub use comms::{ChannelPage, CommsPage};
 pub use dashboard::DashboardPage;
 pub use insights::InsightsPage;
 pub use leadership::{ApprovalBanner, LeadershipPage};

@@ -4,7 +4,9 @@
 //! browser starts with then holds the shell and the war room; every other
 //! screen is a part. (A split point awaited inside a `Suspend`, tried for
 //! the stakeholder's view of an incident and the leaders' banner, never
-//! finished hydrating: only routes are split.)
+//! finished hydrating: only routes are split. So the stakeholder's view is
+//! a route of its own, `/incidents/<n>/channel`, where the war room sends
+//! viewers.)
 //!
 //! Every `cargo leptos` build must pass `--split` (the scripts do): a split
 //! point is a wasm import that only the splitter resolves.
@@ -41,6 +43,7 @@ on_demand! {
     InsightsRoute => InsightsPage,
     LeadershipRoute => LeadershipPage,
     CommsRoute => CommsPage,
+    ChannelRoute => ChannelPage,
     PostmortemRoute => PostmortemPage,
     PostmortemReviewRoute => PostmortemReviewPage,
     AdminStatusRoute => AdminStatusPage,
@@ -49,4 +52,6 @@ on_demand! {
     SignInRoute => SignInPage,
     DashboardRoute => DashboardPage,
     IncidentsRoute => IncidentsPage,
+    AlertsRoute => AlertsPage,
+    AdminIntegrationsRoute => AdminIntegrationsPage,
 }

@@ -1,6 +1,5 @@
 //! The war room of one incident: header, role board, rhythm, decision log, timeline. Live.
 
-use super::comms::ChannelBody;
 use super::leadership::{ApprovalsPanel, BlockersPanel, RespondersPanel, RestrictedNote};
 use crate::api::auth::AuthState;
 use crate::api::incidents::{
@@ -9,7 +8,7 @@ use crate::api::incidents::{
     RecordRestoreStep, ReleaseRole, RoleView, SetCadence, TickRhythmItem, UpdateHypothesis,
     UpdateSummary, WarRoomView, ROOM_WINDOW, ROOM_WINDOW_MAX,
 };
-use crate::api::updates::{get_status_channel, AskQuestion, ChannelView};
+use crate::api::updates::AskQuestion;
 use crate::api::ApiError;
 use crate::components::{
     clock, clock_seconds, use_incident_number, use_live, use_now, FormMessage, SeverityBadge,
@@ -103,12 +102,12 @@ impl Actions {
     }
 }
 
-/// The war room for responders; stakeholders (viewers) get the status channel instead.
-/// What one incident's page shows: the war room, or a stakeholder's status channel.
+/// What one incident's page shows: the war room for responders; stakeholders
+/// (viewers) are sent on to the status channel, a screen of its own.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 enum Screen {
     Room(Box<WarRoomView>),
-    Channel(ChannelView),
+    Channel,
 }
 
 #[component]
@@ -119,6 +118,7 @@ pub fn WarRoomPage() -> impl IntoView {
     let lead = super::leadership::LeadActions::new();
     let changes = live.for_incident(number);
     let auth = expect_context::<crate::Auth>();
+    // Observers ask the Comms Lead from the war room (the responders panel).
     let ask = ServerAction::<AskQuestion>::new();
     let ask_error = Signal::derive(move || ask.value().get().and_then(Result::err));
     let room = Resource::new(
@@ -126,7 +126,7 @@ pub fn WarRoomPage() -> impl IntoView {
             (
                 number(),
                 changes.get(),
-                actions.versions() + lead.versions() + ask.version().get(),
+                actions.versions() + lead.versions(),
                 (actions.decisions_shown.get(), actions.timeline_shown.get()),
             )
         },
@@ -136,7 +136,7 @@ pub fn WarRoomPage() -> impl IntoView {
                 Ok(AuthState { user: Some(ref user), .. }) if user.org_role == OrgRole::Viewer
             );
             if viewer {
-                get_status_channel(number).await.map(Screen::Channel)
+                Ok(Screen::Channel)
             } else {
                 get_war_room(number, Some(decisions), Some(timeline))
                     .await
@@ -151,7 +151,10 @@ pub fn WarRoomPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading">"Opening the war room…"</p> }>
             {move || Suspend::new(async move {
                 match room.await {
-                    Ok(Screen::Channel(view)) => view! { <ChannelBody view ask error=ask_error now /> }.into_any(),
+                    Ok(Screen::Channel) => {
+                        view! { <leptos_router::components::Redirect path=format!("/incidents/{}/channel", number()) /> }
+                            .into_any()
+                    }
                     Ok(Screen::Room(view)) => {
                         let view = *view;
                         view! {
@@ -174,6 +177,7 @@ pub fn WarRoomPage() -> impl IntoView {
                                         <Hypotheses view=view.clone() actions />
                                     </div>
                                     <div class="war-col">
+                                        <AlertsPanel view=view.clone() now />
                                         <RestoreFirst view=view.clone() actions />
                                         <Timeline view actions />
                                     </div>
@@ -1020,6 +1024,91 @@ fn SummaryForm(view: WarRoomView, actions: Actions) -> AnyView {
                 <button type="submit" class="button-quiet">"Save"</button>
             </form>
         </details>
+    }
+    .into_any()
+}
+
+/// The alerts attached to the incident, live, with time to detect measured
+/// from the first of them; and recent changes (deploys), the first suspects.
+#[component]
+fn AlertsPanel(view: WarRoomView, now: ReadSignal<DateTime<Utc>>) -> AnyView {
+    if view.alerts.is_empty() && view.changes.is_empty() {
+        return ().into_any();
+    }
+    let first_fired = view.alerts.iter().map(|a| a.started_at).min();
+    let detect = first_fired.map(|fired| {
+        let minutes = (view.declared_at - fired).num_minutes();
+        if minutes > 0 {
+            format!(
+                "First alert fired at {}, {} before the incident was declared (time to detect).",
+                clock(fired),
+                crate::domain::rhythm::duration_text(minutes)
+            )
+        } else {
+            format!(
+                "First alert fired at {}, when the incident was declared.",
+                clock(fired)
+            )
+        }
+    });
+    let alerts = view.alerts.clone();
+    let changes = view.changes.clone();
+    view! {
+        <section class="panel alerts-panel" aria-labelledby="alerts-heading" data-testid="war-room-alerts">
+            <h2 id="alerts-heading">"Alerts and recent changes"</h2>
+            {detect.map(|text| view! { <p class="hint">{text}</p> })}
+            {(!alerts.is_empty())
+                .then(|| {
+                    view! {
+                        <ul class="attached-alerts">
+                            {alerts
+                                .into_iter()
+                                .map(|a| {
+                                    let started = a.started_at;
+                                    let state = a.state;
+                                    let resolved = a.resolved_at;
+                                    view! {
+                                        <li data-testid="attached-alert" data-state=state.as_str()>
+                                            <span class=format!("badge alert-state-{}", state.as_str())>{state.label()}</span>
+                                            " " <strong>{a.summary.clone()}</strong>
+                                            <span class="hint">
+                                                {move || match resolved {
+                                                    Some(at) => format!(" · {} · {} to {}", a.source, clock(started), clock(at)),
+                                                    None => format!(" · {} · firing for {}", a.source, elapsed_text(started, now.get())),
+                                                }}
+                                            </span>
+                                        </li>
+                                    }
+                                })
+                                .collect_view()}
+                        </ul>
+                    }
+                })}
+            {(!changes.is_empty())
+                .then(|| {
+                    view! {
+                        <h3>"Recent changes"</h3>
+                        <ul class="recent-changes" data-testid="recent-changes">
+                            {changes
+                                .into_iter()
+                                .map(|c| {
+                                    let summary = match c.link.clone() {
+                                        Some(href) => view! { <a href=href rel="noopener noreferrer" target="_blank">{c.summary.clone()}</a> }.into_any(),
+                                        None => view! { <span>{c.summary.clone()}</span> }.into_any(),
+                                    };
+                                    view! {
+                                        <li>
+                                            <span class="mono">{clock(c.happened_at)}</span>
+                                            " " {summary}
+                                            {(!c.source.is_empty()).then(|| view! { <span class="hint">{format!(" · {}", c.source)}</span> })}
+                                        </li>
+                                    }
+                                })
+                                .collect_view()}
+                        </ul>
+                    }
+                })}
+        </section>
     }
     .into_any()
 }

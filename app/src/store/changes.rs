@@ -30,6 +30,8 @@ pub enum Subject {
     /// The account of user `id`: a session of theirs ended, or their password,
     /// role, standing or access changed. Caches drop what they kept of them.
     Account(i64),
+    /// The alert inbox.
+    Alerts,
 }
 
 /// One entry of the log.
@@ -142,6 +144,11 @@ pub(crate) async fn log(tx: &mut Tx) -> Result<Option<i64>, sqlx::Error> {
                 }
             }
             Subject::Account(id) => rows.push(("account", None, Some(id))),
+            Subject::Alerts => {
+                if !rows.contains(&("alerts", None, None)) {
+                    rows.push(("alerts", None, None));
+                }
+            }
         }
     }
     if rows.is_empty() {
@@ -172,6 +179,7 @@ fn decode((seq, kind, number, account): Row) -> Result<Logged, StoreError> {
         ("restricted", Some(n), _) => Change::Restricted(n),
         ("status", _, _) => Change::Status,
         ("account", _, Some(id)) => Change::Account(id),
+        ("alerts", _, _) => Change::Alerts,
         _ => return Err(StoreError::Corrupt(format!("change_log {seq}: {kind}"))),
     };
     Ok(Logged { seq, change })

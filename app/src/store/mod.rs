@@ -6,6 +6,7 @@
 //! what the use case changed to the change log. Nothing outside this module
 //! knows which database is in use.
 
+pub mod alerts;
 pub mod changes;
 pub mod incidents;
 pub mod leadership;

@@ -113,6 +113,7 @@ pub async fn declared(
             best_guess: "",
             bridge_url: "",
             restricted: false,
+            alert: None,
         },
         by,
         chrono::Utc::now(),

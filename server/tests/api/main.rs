@@ -18,6 +18,7 @@ use tower::ServiceExt;
 
 mod access;
 mod accounts;
+mod alerts;
 mod http;
 mod live;
 mod postmortems;
@@ -39,6 +40,7 @@ struct TestServer {
 
 struct Reply {
     status: StatusCode,
+    headers: axum::http::HeaderMap,
     cookie: Option<String>,
     set_cookie: Option<String>,
     body: String,
@@ -57,8 +59,22 @@ async fn server_on(db: Db, secure: bool) -> TestServer {
     server_on_site(db, secure, None).await
 }
 
+/// One server on `db` whose alert integrations may send as fast as `intake` lets them.
+async fn server_with_intake(db: Db, intake: server::alerts::Intake) -> TestServer {
+    server_on_site_with(db, false, None, intake).await
+}
+
 /// One server on `db` serving the site files in `site` (none when `None`).
 async fn server_on_site(db: Db, secure: bool, site: Option<&std::path::Path>) -> TestServer {
+    server_on_site_with(db, secure, site, server::alerts::Intake::default()).await
+}
+
+async fn server_on_site_with(
+    db: Db,
+    secure: bool,
+    site: Option<&std::path::Path>,
+    intake: server::alerts::Intake,
+) -> TestServer {
     let mut options = LeptosOptions::builder().output_name("calmroom").build();
     if let Some(site) = site {
         options.site_root = site.display().to_string().into();
@@ -75,6 +91,7 @@ async fn server_on_site(db: Db, secure: bool, site: Option<&std::path::Path>) ->
     };
     let state = ServerState {
         assets,
+        intake,
         leptos_options: options,
         app: AppState::new(db.clone(), events.clone(), Vec::new()),
         public: server::public::PublicSite::new(server::public::PublicSettings {
@@ -138,6 +155,7 @@ impl TestServer {
             .unwrap_or_else(|_| panic!("{what} got no answer within {ANSWER_WITHIN:?}"))
             .expect("response");
         let status = response.status();
+        let headers = response.headers().clone();
         let set_cookie = response
             .headers()
             .get(header::SET_COOKIE)
@@ -154,6 +172,7 @@ impl TestServer {
             .to_bytes();
         Reply {
             status,
+            headers,
             cookie,
             set_cookie,
             body: String::from_utf8_lossy(&bytes).into_owned(),
@@ -777,6 +796,29 @@ fn matrix() -> Vec<Row> {
             "id={webhook}&active=true",
         ),
         row("get_templates", AdminOnly, None, ""),
+        row("list_integrations", AdminOnly, None, ""),
+        row(
+            "add_integration",
+            AdminOnly,
+            None,
+            "name=&kind=pagerduty&critical=sev1&error=sev2&warning=sev3&info=sev4",
+        ),
+        row(
+            "rotate_integration_secret",
+            AdminOnly,
+            None,
+            "id={integration}",
+        ),
+        row(
+            "update_integration",
+            AdminOnly,
+            None,
+            "id={integration}&critical=sev1&error=sev2&warning=sev3&info=sev4",
+        ),
+        row("get_alert_inbox", Writer, None, ""),
+        row("get_alert_group", Writer, None, "id={alert}"),
+        row("dismiss_alert", Writer, None, "group={alert}&reason=noise"),
+        row("attach_alert", Write, Active, "group={alert}&number={n}"),
         json_row(
             "save_template",
             AdminOnly,
@@ -1235,6 +1277,13 @@ async fn matrix_world(server: &TestServer) -> (Vec<(Persona, Option<String>)>, M
     ] {
         ids.global.insert(name, scalar(&server.db, sql, 0).await);
     }
+    let (integration, token) = alerts::add_integration(server, &ada, "alertmanager").await;
+    let notice = alerts::alertmanager_notice("firing", "Matrix");
+    let sent = alerts::send_alertmanager(server, integration, &token, &notice).await;
+    assert_eq!(sent.status, StatusCode::ACCEPTED, "{}", sent.body);
+    ids.global.insert("integration", integration);
+    ids.global
+        .insert("alert", json(&sent)["group"].as_i64().expect("group"));
     for number in 1..=4 {
         let of = |table: &str, column: &str| {
             format!("SELECT MIN(t.id) FROM {table} t JOIN incidents i ON i.id = t.{column} WHERE i.number = $1")

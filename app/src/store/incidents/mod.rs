@@ -243,6 +243,8 @@ pub struct Declaration<'a> {
     pub bridge_url: &'a str,
     /// Possible security impact or data exposure.
     pub restricted: bool,
+    /// An alert group to attach in the same transaction.
+    pub alert: Option<i64>,
 }
 
 /// The display name of a user, inside a transaction.
@@ -500,6 +502,17 @@ pub async fn declare(
                 Happened::Declared { by: name, number: incident.number, severity: declaration.severity }).await?;
             if declaration.restricted {
                 event(&mut tx, incident.id.0, by.0, now, Happened::DeclaredRestricted).await?;
+            }
+            if let Some(group) = declaration.alert {
+                super::alerts::attach_in(&mut tx, group, incident.id.0, by, now)
+                    .await
+                    .map_err(|e| match e {
+                        super::alerts::AlertChangeError::Store(e) => IncidentChangeError::Store(e),
+                        super::alerts::AlertChangeError::Attached(_) => {
+                            IncidentChangeError::Invalid("This alert is already attached to an incident.")
+                        }
+                        _ => IncidentChangeError::Invalid("This alert is no longer in the inbox."),
+                    })?;
             }
             tx.commit().await?;
             Ok(incident)
