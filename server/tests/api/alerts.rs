@@ -421,7 +421,7 @@ async fn an_alert_is_attached_once_and_dismissing_needs_a_reason() {
                 &[("group", &two), ("reason", " ")],
             )
             .await;
-        assert_eq!(blank.status, StatusCode::BAD_REQUEST);
+        assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(blank.body.contains("reason"), "{}", blank.body);
         assert_eq!(inbox(&server, &admin).await.len(), 1);
         let dismissed = server
