@@ -32,7 +32,7 @@ for _ in $(seq 1 150); do curl -sf "$base/healthz" >/dev/null && break; sleep 0.
 curl -sf "$base/healthz" >/dev/null || fail "the server did not start"
 
 jar="$work/cookies"
-api() { curl -sS -b "$jar" -c "$jar" -H 'content-type: application/x-www-form-urlencoded' "$base/api/$1" "${@:2}"; }
+api() { curl -sS -X POST -b "$jar" -c "$jar" -H 'content-type: application/x-www-form-urlencoded' "$base/api/$1" "${@:2}"; }
 field() { python3 -c "import json,sys; v=json.load(sys.stdin); print(eval(sys.argv[1], {}, {'v': v}))" "$1"; }
 api sign_in --data-urlencode email=ada@example.com --data-urlencode "password=calm under pressure" -o /dev/null
 integration() {
