@@ -46,6 +46,25 @@ await shot(calCtx, "/incidents/1/comms", "comms");
 for (let i = 0; i < 110; i++) await api(calCtx, "add_timeline_note", { number: "1", body: `Checked replica lag: ${i % 7} s` });
 const calMe = await (await api(calCtx, "auth_state", {})).json();
 for (const d of ["Pause the nightly backup job", "Raise the WAL volume to 200 GB"]) await api(calCtx, "log_decision", { number: "1", decision: d, reason: "Buys time while archiving catches up", owner_id: String(calMe.user.id) });
+// Alerts in: two senders, an alert attached to incident 1, a deploy as a
+// recent change, and a few groups waiting in the inbox.
+const sevs = { critical: "sev1", error: "sev2", warning: "sev3", info: "sev4" };
+const pd = await (await api(adminCtx, "add_integration", { name: "Uptime probes", kind: "pagerduty", ...sevs })).json();
+const am = await (await api(adminCtx, "add_integration", { name: "Prometheus production", kind: "alertmanager", ...sevs })).json();
+const enqueue = (data) => adminCtx.request.post(`${base}/v2/enqueue`, { data: { routing_key: pd.secret, ...data } });
+await enqueue({ event_action: "trigger", dedup_key: "pg-disk", payload: { summary: "pg-primary-2 WAL volume 97% full", source: "pg-primary-2", severity: "critical", component: "postgres" } });
+const firstGroup = (await (await api(adminCtx, "get_alert_inbox", {})).json()).groups[0].id;
+await api(adminCtx, "attach_alert", { group: String(firstGroup), number: "1" });
+await adminCtx.request.post(`${base}/v2/change/enqueue`, { data: { routing_key: pd.secret, payload: { summary: "Deployed backup-agent v4.2 (new credentials)", source: "ci" }, links: [{ href: "https://ci.example.com/runs/4312" }] } });
+await enqueue({ event_action: "trigger", dedup_key: "checkout-p99", payload: { summary: "Checkout p99 latency above 2 s", source: "checkout-api", severity: "error", custom_details: { p99_ms: 2450, region: "eu-west-1" } } });
+await enqueue({ event_action: "trigger", dedup_key: "login-errors", payload: { summary: "Login error rate 4%", source: "auth", severity: "warning" } });
+const amAlert = (fp) => ({ status: "firing", labels: { alertname: "HighMemory", instance: fp, severity: "warning" }, annotations: { summary: `Memory above 90% on ${fp}` }, startsAt: new Date(Date.now() - 25 * 60_000).toISOString(), endsAt: "0001-01-01T00:00:00Z", fingerprint: fp });
+await adminCtx.request.post(`${base}/hooks/alertmanager/${am.id}`, {
+  headers: { authorization: `Bearer ${am.secret}` },
+  data: { version: "4", groupKey: "{}:{alertname=\"HighMemory\"}", status: "firing", receiver: "calmroom", groupLabels: { alertname: "HighMemory" }, commonLabels: { alertname: "HighMemory", severity: "warning", job: "node" }, commonAnnotations: { summary: "Memory above 90% on 3 workers" }, externalURL: "http://alertmanager:9093", alerts: ["worker-1", "worker-2", "worker-3"].map(amAlert) },
+});
+await shot(adminCtx, "/alerts", "alerts");
+await shot(adminCtx, "/admin/integrations", "admin-integrations");
 await shot(calCtx, "/incidents/1", "war-room");
 await shot(vicCtx, "/incidents/1", "channel");
 await shot(adminCtx, "/admin/status", "admin-status");

@@ -142,7 +142,7 @@ fn AddIntegrationForm(add: ServerAction<AddIntegration>) -> impl IntoView {
                         <FieldMessage error field="kind" />
                     </div>
                 </div>
-                <fieldset class="form-row">
+                <fieldset class="form-row severity-map">
                     <legend>"Severity: what the sender says, and what it becomes here"</legend>
                     {severity_selects("new".to_owned(), SeverityMap::default())}
                 </fieldset>
@@ -235,17 +235,24 @@ fn IntegrationList(
                                     }}
                                     {i.rotated_at.map(|at| format!(" · secret rotated {}", at.format("%-d %b %Y")))}
                                 </p>
+                                <p class="hint">
+                                    "Sends to " <code>{match i.kind {
+                                        IntegrationKind::PagerDuty => "/v2/enqueue (changes: /v2/change/enqueue)".to_owned(),
+                                        IntegrationKind::Alertmanager => format!("/hooks/alertmanager/{id}"),
+                                    }}</code>
+                                </p>
                                 <ActionForm action=update>
                                     <input type="hidden" name="id" value=id />
-                                    <div class="form-row">
+                                    <fieldset class="form-row severity-map">
+                                        <legend class="sr-only">"Severity"</legend>
                                         {severity_selects(format!("edit-{id}"), i.severity_map)}
-                                        <div class="field field-check">
+                                    </fieldset>
+                                    <div class="integration-controls">
+                                        <div class="field-check">
                                             <input id=format!("paused-{id}") type="checkbox" name="paused" value="on" checked=i.paused />
-                                            <label for=format!("paused-{id}")>"Paused (events are refused)"</label>
+                                            <label for=format!("paused-{id}")>"Paused (its events are refused)"</label>
                                         </div>
-                                        <div class="field field-action">
-                                            <button type="submit">"Save"</button>
-                                        </div>
+                                        <button type="submit">"Save"</button>
                                     </div>
                                 </ActionForm>
                                 <ActionForm action=rotate attr:class="inline-form">

@@ -124,10 +124,16 @@ fn AlertCard(
                 {format!("{} · {} · ", group.integration, group.source)}
                 <span title=clock(started)>
                     {move || {
-                        if group.state == AlertState::Acknowledged {
-                            format!("acknowledged, firing for {}", elapsed_text(started, now.get()))
+                        let now = now.get();
+                        let since = if (now - started).num_minutes() < 1 {
+                            "firing for under a minute".to_owned()
                         } else {
-                            format!("firing for {}", elapsed_text(started, now.get()))
+                            format!("firing for {}", elapsed_text(started, now))
+                        };
+                        if group.state == AlertState::Acknowledged {
+                            format!("acknowledged, {since}")
+                        } else {
+                            since
                         }
                     }}
                 </span>
@@ -146,7 +152,7 @@ fn AlertCard(
                         </ul>
                     }
                 })}
-            {link.map(|href| view! { <p><a href=href rel="noopener noreferrer" target="_blank">"Open in the sender"</a></p> })}
+            {link.map(|href| view! { <p class="alert-link"><a href=href rel="noopener noreferrer" target="_blank">"Open in the sender"</a></p> })}
             <div class="alert-actions">
                 <button
                     type="button"
