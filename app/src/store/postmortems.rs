@@ -194,6 +194,16 @@ pub async fn start(
         }
         lines.push((d.decided_at, line));
     }
+    // When each attached alert started firing: detection, measured by the sender.
+    for alert in super::alerts::attached(db, room.incident.id.0).await? {
+        lines.push((
+            alert.started_at,
+            format!(
+                "Alert fired: \"{}\" from {} ({})",
+                alert.summary, alert.source, alert.integration
+            ),
+        ));
+    }
     for entry in room.timeline.iter().filter(|e| e.is_event) {
         let kind = entry.event_kind.as_deref().unwrap_or_default();
         if crate::domain::timeline::belongs_in_postmortem(kind) {

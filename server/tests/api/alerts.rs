@@ -378,6 +378,35 @@ async fn declaring_from_an_alert_attaches_it_and_its_resolution_reaches_the_time
         assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.body);
         let room = war_room(&server, &admin).await;
         assert_eq!(room["changes"][0]["summary"], "Deployed checkout v2.3.1");
+
+        // The postmortem draft says when the alert fired and when it resolved.
+        let version = room["version"].to_string();
+        let resolved = server
+            .call(
+                "change_status",
+                Some(&admin),
+                &[
+                    ("number", "1"),
+                    ("version", &version),
+                    ("status", "resolved"),
+                    ("severity", "sev1"),
+                ],
+            )
+            .await;
+        assert_eq!(resolved.status, StatusCode::OK, "{}", resolved.body);
+        let started = server
+            .call("start_postmortem", Some(&admin), &[("number", "1")])
+            .await;
+        assert_eq!(started.status, StatusCode::OK, "{}", started.body);
+        let draft = server
+            .call("get_postmortem", Some(&admin), &[("number", "1")])
+            .await;
+        let lines = json(&draft)["Document"]["lines"].to_string();
+        assert!(
+            lines.contains("Alert fired: \\\"Checkout error rate above 5%\\\" from checkout-api"),
+            "{lines}"
+        );
+        assert!(lines.contains("resolved"), "{lines}");
     }
 }
 
