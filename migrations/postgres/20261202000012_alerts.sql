@@ -10,6 +10,8 @@ CREATE TABLE integrations (
     -- Our severity for critical, error, warning, info: "sev1,sev2,sev3,sev4".
     severity_map TEXT NOT NULL,
     paused BOOLEAN NOT NULL DEFAULT FALSE,
+    -- Declare an incident for a new group this bad or worse (NULL: never).
+    auto_declare TEXT CHECK (auto_declare IN ('sev1', 'sev2', 'sev3', 'sev4')),
     created_by BIGINT NOT NULL REFERENCES users (id),
     created_at TIMESTAMPTZ NOT NULL,
     rotated_at TIMESTAMPTZ,

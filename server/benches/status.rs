@@ -127,6 +127,7 @@ async fn main() {
                 bridge_url: "",
                 restricted: false,
                 alert: None,
+                by_integration: None,
             },
             ada,
             chrono::Utc::now(),

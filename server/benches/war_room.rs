@@ -135,6 +135,7 @@ async fn seed(db: &Db) -> i64 {
             bridge_url: "",
             restricted: false,
             alert: None,
+            by_integration: None,
         },
         ada,
         chrono::Utc::now(),

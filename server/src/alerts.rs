@@ -216,25 +216,55 @@ async fn enqueue(State(state): State<ServerState>, request: Request) -> Response
         Ok(integration) => integration,
         Err(response) => return response,
     };
-    match announced(
-        &state,
-        store::record_event(&state.app.db, &integration, &event, now),
+    match record(&state, &integration, &event, now).await {
+        Ok(_) => accepted(&event.dedup_key),
+        Err(response) => response,
+    }
+}
+
+/// Stores one event, then, when it opened a group of an integration that
+/// declares automatically, declares the incident (a second operation: should
+/// it fail, the group waits in the inbox and the event stays accepted).
+async fn record(
+    state: &ServerState,
+    integration: &Integration,
+    event: &app::domain::alerts::AlertEvent,
+    now: chrono::DateTime<Utc>,
+) -> Result<Recorded, Response> {
+    let recorded = announced(
+        state,
+        store::record_event(&state.app.db, integration, event, now),
     )
     .await
+    .map_err(server_error)?;
+    if let Recorded::Group {
+        id,
+        changed: true,
+        opened,
+    } = recorded
     {
-        Ok(recorded) => {
-            if let Recorded::Group { id, changed: true } = recorded {
-                tracing::info!(
-                    integration = integration.id,
-                    group = id,
-                    action = event.action.as_str(),
-                    "alert event"
-                );
+        tracing::info!(
+            integration = integration.id,
+            group = id,
+            action = event.action.as_str(),
+            "alert event"
+        );
+        if opened && integration.auto_declare.is_some() {
+            match announced(
+                state,
+                store::declare_automatically(&state.app.db, integration, id, now),
+            )
+            .await
+            {
+                Ok(Some(number)) => {
+                    tracing::info!(number, group = id, "incident declared from an alert")
+                }
+                Ok(None) => {}
+                Err(e) => tracing::error!(error = %e, group = id, "declaring from an alert failed"),
             }
-            accepted(&event.dedup_key)
         }
-        Err(e) => server_error(e),
     }
+    Ok(recorded)
 }
 
 fn accepted(dedup_key: &str) -> Response {
@@ -350,12 +380,7 @@ async fn alertmanager(
         Ok(event) => event,
         Err(errors) => return invalid(errors),
     };
-    match announced(
-        &state,
-        store::record_event(&state.app.db, &integration, &event, now),
-    )
-    .await
-    {
+    match record(&state, &integration, &event, now).await {
         Ok(recorded) => {
             let group = match recorded {
                 Recorded::Group { id, .. } => Some(id),
@@ -367,6 +392,6 @@ async fn alertmanager(
             )
                 .into_response()
         }
-        Err(e) => server_error(e),
+        Err(response) => response,
     }
 }

@@ -26,6 +26,8 @@ pub struct IntegrationView {
     pub kind: IntegrationKind,
     pub severity_map: SeverityMap,
     pub paused: bool,
+    /// Declares an incident for each new group this bad or worse.
+    pub auto_declare: Option<crate::domain::incidents::Severity>,
     pub created_at: DateTime<Utc>,
     pub rotated_at: Option<DateTime<Utc>>,
     pub last_event_at: Option<DateTime<Utc>>,
@@ -82,6 +84,15 @@ fn severity_map(
     })
 }
 
+/// "" for never, else the severity from which to declare automatically.
+#[cfg(feature = "ssr")]
+fn auto_declare(raw: Option<String>) -> Result<Option<Severity>, ApiError> {
+    match raw.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(raw) => Ok(Some(Severity::parse("auto_declare", raw)?)),
+    }
+}
+
 #[cfg(feature = "ssr")]
 fn alert_refused(e: AlertChangeError) -> ApiError {
     match e {
@@ -110,6 +121,7 @@ pub async fn list_integrations() -> Result<Vec<IntegrationView>, ApiError> {
                 kind: i.kind,
                 severity_map: i.severity_map,
                 paused: i.paused,
+                auto_declare: i.auto_declare,
                 created_at: i.created_at,
                 rotated_at: i.rotated_at,
                 last_event_at: i.last_event_at,
@@ -128,19 +140,24 @@ pub async fn add_integration(
     error: String,
     warning: String,
     info: String,
+    /// "" (never) or the severity from which to declare automatically.
+    auto_declare: Option<String>,
 ) -> Result<NewSecret, ApiError> {
     respond(async move {
         let state = state()?;
         let user = require_admin(&state).await?;
         let name = integration_name("name", &name)?;
         let kind = IntegrationKind::parse("kind", &kind)?;
-        let map = severity_map(&critical, &error, &warning, &info)?;
+        let settings = store::alerts::IntegrationSettings {
+            severity_map: severity_map(&critical, &error, &warning, &info)?,
+            auto_declare: self::auto_declare(auto_declare)?,
+        };
         let secret = new_secret();
         let id = store::alerts::add_integration(
             &state.db,
             &name,
             kind,
-            map,
+            settings,
             &secret_hash(&secret),
             user.id,
             Utc::now(),
@@ -176,13 +193,17 @@ pub async fn update_integration(
     error: String,
     warning: String,
     info: String,
+    auto_declare: Option<String>,
 ) -> Result<(), ApiError> {
     respond(async move {
         let state = state()?;
         require_admin(&state).await?;
-        let map = severity_map(&critical, &error, &warning, &info)?;
+        let settings = store::alerts::IntegrationSettings {
+            severity_map: severity_map(&critical, &error, &warning, &info)?,
+            auto_declare: self::auto_declare(auto_declare)?,
+        };
         let paused = paused.is_some_and(|p| !p.is_empty());
-        if !store::alerts::update_integration(&state.db, id, paused, map).await? {
+        if !store::alerts::update_integration(&state.db, id, paused, settings).await? {
             return Err(ApiError::NotFound);
         }
         Ok(())

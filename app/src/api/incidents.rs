@@ -317,6 +317,7 @@ pub async fn declare_incident(
             bridge_url: "",
             restricted: restricted.is_some_and(|r| !r.is_empty()),
             alert,
+            by_integration: None,
         };
         let declaring = store::incidents::declare(&state.db, &declaration, user.id, Utc::now());
         // The store notes the new incident's number for the change log.

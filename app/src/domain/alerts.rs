@@ -821,6 +821,24 @@ pub struct AlertGroup {
     pub incident: Option<i64>,
 }
 
+impl AlertGroup {
+    /// What the alert says about impact: a first draft of the impact field.
+    pub fn impact_text(&self) -> String {
+        let mut text = format!(
+            "{} (from {}, source {}",
+            self.summary, self.integration, self.source
+        );
+        if self.alerts > 1 {
+            text.push_str(&format!(
+                ", {} of {} alerts firing",
+                self.firing, self.alerts
+            ));
+        }
+        text.push(')');
+        text.chars().take(2000).collect()
+    }
+}
+
 /// A change event shown as a suspect in war rooms.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecentChange {

@@ -24,6 +24,12 @@ pub enum Happened {
         number: i64,
         severity: Severity,
     },
+    /// Declared automatically by an integration from a new alert group.
+    DeclaredFromAlert {
+        integration: String,
+        number: i64,
+        severity: Severity,
+    },
     DeclaredRestricted,
     Restricted {
         by: String,
@@ -207,7 +213,7 @@ impl Happened {
     pub fn kind(&self) -> &'static str {
         use Happened::*;
         match self {
-            Declared { .. } => "declared",
+            Declared { .. } | DeclaredFromAlert { .. } => "declared",
             DeclaredRestricted | Restricted { .. } => "restricted",
             RoleHandedOver { .. } => "role_handed_over",
             RoleTaken { .. } => "role_taken",
@@ -257,6 +263,15 @@ impl Happened {
                 severity,
             } => format!(
                 "{by} declared {} ({}); {by} is Incident Commander",
+                display_number(*number),
+                severity.label()
+            ),
+            DeclaredFromAlert {
+                integration,
+                number,
+                severity,
+            } => format!(
+                "{integration} declared {} ({}) from an alert; nobody is Incident Commander yet",
                 display_number(*number),
                 severity.label()
             ),

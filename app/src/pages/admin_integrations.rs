@@ -99,6 +99,28 @@ fn severity_selects(prefix: String, map: SeverityMap) -> impl IntoView {
         .collect_view()
 }
 
+/// Whether new alert groups become incidents on their own, and from which severity.
+fn auto_declare_select(id: String, chosen: Option<Severity>) -> impl IntoView {
+    let label = |s: Severity| match s {
+        Severity::Sev1 => "Sev1 alerts",
+        Severity::Sev2 => "Sev2 and Sev1 alerts",
+        Severity::Sev3 => "Sev3 and worse",
+        Severity::Sev4 => "Every alert",
+    };
+    view! {
+        <div class="field field-narrow">
+            <label for=id.clone()>"Declare an incident automatically for"</label>
+            <select id=id name="auto_declare">
+                <option value="" selected=chosen.is_none()>"No alert: they wait in the inbox"</option>
+                {Severity::ALL
+                    .into_iter()
+                    .map(|s| view! { <option value=s.as_str() selected=chosen == Some(s)>{label(s)}</option> })
+                    .collect_view()}
+            </select>
+        </div>
+    }
+}
+
 #[component]
 fn AddIntegrationForm(add: ServerAction<AddIntegration>) -> impl IntoView {
     let error = Signal::derive(move || add.value().get().and_then(Result::err));
@@ -146,6 +168,7 @@ fn AddIntegrationForm(add: ServerAction<AddIntegration>) -> impl IntoView {
                     <legend>"Severity: what the sender says, and what it becomes here"</legend>
                     {severity_selects("new".to_owned(), SeverityMap::default())}
                 </fieldset>
+                <div class="form-row">{auto_declare_select("new-auto".to_owned(), None)}</div>
                 <FormMessage error />
                 <button type="submit" class="button-primary" disabled=move || pending.get()>
                     "Connect"
@@ -248,6 +271,7 @@ fn IntegrationList(
                                         {severity_selects(format!("edit-{id}"), i.severity_map)}
                                     </fieldset>
                                     <div class="integration-controls">
+                                        {auto_declare_select(format!("auto-{id}"), i.auto_declare)}
                                         <div class="field-check">
                                             <input id=format!("paused-{id}") type="checkbox" name="paused" value="on" checked=i.paused />
                                             <label for=format!("paused-{id}")>"Paused (its events are refused)"</label>

@@ -164,7 +164,10 @@ pub(crate) fn DeclareForm(#[prop(optional)] from: Option<AlertGroup>) -> impl In
         .as_ref()
         .map(|g| g.summary.chars().take(200).collect())
         .unwrap_or_default();
-    let impact = from.as_ref().map(alert_impact).unwrap_or_default();
+    let impact = from
+        .as_ref()
+        .map(AlertGroup::impact_text)
+        .unwrap_or_default();
     let alert = from.as_ref().map(|g| g.id.to_string());
     view! {
         <section class="panel declare" aria-labelledby="declare-heading">
@@ -209,20 +212,4 @@ pub(crate) fn DeclareForm(#[prop(optional)] from: Option<AlertGroup>) -> impl In
             </ActionForm>
         </section>
     }
-}
-
-/// What an alert says about impact, as a first draft of the impact field.
-fn alert_impact(group: &AlertGroup) -> String {
-    let mut text = format!(
-        "{} (from {}, source {}",
-        group.summary, group.integration, group.source
-    );
-    if group.alerts > 1 {
-        text.push_str(&format!(
-            ", {} of {} alerts firing",
-            group.firing, group.alerts
-        ));
-    }
-    text.push(')');
-    text.chars().take(2000).collect()
 }

@@ -26,6 +26,10 @@ pub struct Integration {
     pub kind: IntegrationKind,
     pub severity_map: SeverityMap,
     pub paused: bool,
+    /// Declare an incident for each new group this bad or worse.
+    pub auto_declare: Option<Severity>,
+    /// The admin who connected it: the declarer of record of what it declares.
+    pub created_by: UserId,
     pub created_at: DateTime<Utc>,
     pub rotated_at: Option<DateTime<Utc>>,
     /// The last event any of its groups received.
@@ -40,6 +44,8 @@ type IntegrationRow = (
     String,
     String,
     bool,
+    Option<String>,
+    i64,
     DateTime<Utc>,
     Option<DateTime<Utc>>,
     Option<DateTime<Utc>>,
@@ -47,11 +53,18 @@ type IntegrationRow = (
 );
 
 const INTEGRATION_COLUMNS: &str =
-    "i.id, i.name, i.kind, i.severity_map, i.paused, i.created_at, i.rotated_at, \
+    "i.id, i.name, i.kind, i.severity_map, i.paused, i.auto_declare, i.created_by, i.created_at, i.rotated_at, \
      (SELECT MAX(g.last_event_at) FROM alert_groups g WHERE g.integration_id = i.id), \
      (SELECT COUNT(*) FROM alert_groups g WHERE g.integration_id = i.id AND g.state <> 'resolved')";
 
 fn decode_integration(row: IntegrationRow) -> Result<Integration, StoreError> {
+    let auto_declare = match row.5.as_deref() {
+        None => None,
+        Some(raw) => Some(
+            Severity::parse("auto_declare", raw)
+                .map_err(|_| StoreError::Corrupt(format!("auto_declare {raw:?}")))?,
+        ),
+    };
     Ok(Integration {
         kind: IntegrationKind::parse("kind", &row.2)
             .map_err(|_| StoreError::Corrupt(format!("integration kind {:?}", row.2)))?,
@@ -60,10 +73,12 @@ fn decode_integration(row: IntegrationRow) -> Result<Integration, StoreError> {
         id: row.0,
         name: row.1,
         paused: row.4,
-        created_at: row.5,
-        rotated_at: row.6,
-        last_event_at: row.7,
-        open_groups: row.8,
+        auto_declare,
+        created_by: UserId(row.6),
+        created_at: row.7,
+        rotated_at: row.8,
+        last_event_at: row.9,
+        open_groups: row.10,
     })
 }
 
@@ -104,12 +119,19 @@ pub async fn integration(db: &Db, id: i64) -> Result<Option<Integration>, StoreE
     row.map(decode_integration).transpose()
 }
 
+/// What an admin chooses for an integration beside its name and kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IntegrationSettings {
+    pub severity_map: SeverityMap,
+    pub auto_declare: Option<Severity>,
+}
+
 /// Adds an integration; answers its id.
 pub async fn add_integration(
     db: &Db,
     name: &str,
     kind: IntegrationKind,
-    severity_map: SeverityMap,
+    settings: IntegrationSettings,
     secret_hash: &str,
     by: UserId,
     now: DateTime<Utc>,
@@ -117,12 +139,13 @@ pub async fn add_integration(
     let mut tx = db.begin().await?;
     let id: i64 = tx
         .scalar(
-            sql("INSERT INTO integrations (name, kind, secret_hash, severity_map, paused, created_by, created_at) \
-                 VALUES ($1, $2, $3, $4, FALSE, $5, $6) RETURNING id")
+            sql("INSERT INTO integrations (name, kind, secret_hash, severity_map, auto_declare, paused, created_by, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, FALSE, $6, $7) RETURNING id")
             .bind(name)
             .bind(kind.as_str())
             .bind(secret_hash)
-            .bind(severity_map.to_stored())
+            .bind(settings.severity_map.to_stored())
+            .bind(settings.auto_declare.map(Severity::as_str))
             .bind(by.0)
             .bind(now),
         )
@@ -151,20 +174,21 @@ pub async fn rotate_secret(
     Ok(changed == 1)
 }
 
-/// Pauses or resumes an integration, and sets its severity map; false when
+/// Pauses or resumes an integration and sets what it may do; false when
 /// there is no such integration.
 pub async fn update_integration(
     db: &Db,
     id: i64,
     paused: bool,
-    severity_map: SeverityMap,
+    settings: IntegrationSettings,
 ) -> Result<bool, StoreError> {
     let mut tx = db.begin().await?;
     let changed = tx
         .execute(
-            sql("UPDATE integrations SET paused = $1, severity_map = $2 WHERE id = $3")
+            sql("UPDATE integrations SET paused = $1, severity_map = $2, auto_declare = $3 WHERE id = $4")
                 .bind(paused)
-                .bind(severity_map.to_stored())
+                .bind(settings.severity_map.to_stored())
+                .bind(settings.auto_declare.map(Severity::as_str))
                 .bind(id),
         )
         .await?;
@@ -175,8 +199,13 @@ pub async fn update_integration(
 /// What one event did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Recorded {
-    /// Into this group; `changed` when people can see a difference.
-    Group { id: i64, changed: bool },
+    /// Into this group; `changed` when people can see a difference,
+    /// `opened` when the event opened it.
+    Group {
+        id: i64,
+        changed: bool,
+        opened: bool,
+    },
     /// An acknowledge or resolve for a key with no open group: dropped, as
     /// PagerDuty does.
     Dropped,
@@ -257,7 +286,11 @@ async fn trigger(
                 .await?;
         }
     }
-    Ok(Recorded::Group { id, changed })
+    Ok(Recorded::Group {
+        id,
+        changed,
+        opened: events == 1,
+    })
 }
 
 async fn acknowledge(
@@ -286,7 +319,11 @@ async fn acknowledge(
         super::incidents::records_incident(tx, crate::domain::incidents::IncidentId(incident))
             .await?;
     }
-    Ok(Recorded::Group { id, changed: true })
+    Ok(Recorded::Group {
+        id,
+        changed: true,
+        opened: false,
+    })
 }
 
 async fn resolve(
@@ -336,7 +373,58 @@ async fn resolve(
         )
         .await?;
     }
-    Ok(Recorded::Group { id, changed: true })
+    Ok(Recorded::Group {
+        id,
+        changed: true,
+        opened: false,
+    })
+}
+
+/// Declares an incident for group `group`, just opened by `integration`,
+/// when the integration declares automatically at the group's severity (Sev1
+/// is the worst: a threshold of Sev2 takes Sev1 and Sev2). Nobody becomes IC;
+/// the integration's owner is the declarer of record. Answers the number.
+pub async fn declare_automatically(
+    db: &Db,
+    integration: &Integration,
+    group: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, StoreError> {
+    use super::incidents::{declare, Declaration, IncidentChangeError};
+    use crate::domain::incidents::IncidentTitle;
+    let Some(threshold) = integration.auto_declare else {
+        return Ok(None);
+    };
+    let Some(found) = self::group(db, group).await? else {
+        return Ok(None);
+    };
+    if found.severity > threshold || found.incident.is_some() {
+        return Ok(None);
+    }
+    let title = IncidentTitle::parse(
+        "title",
+        &found.summary.chars().take(200).collect::<String>(),
+    )
+    .or_else(|_| IncidentTitle::parse("title", &format!("Alert from {}", integration.name)))
+    .map_err(|e| StoreError::Corrupt(e.message))?;
+    let impact = found.impact_text();
+    let declaration = Declaration {
+        title: &title,
+        severity: found.severity,
+        impact: &impact,
+        best_guess: "",
+        bridge_url: "",
+        restricted: false,
+        alert: Some(group),
+        by_integration: Some(&integration.name),
+    };
+    match declare(db, &declaration, integration.created_by, now).await {
+        Ok(incident) => Ok(Some(incident.number)),
+        // Attached or dismissed by a person in the meantime.
+        Err(IncidentChangeError::Invalid(_)) => Ok(None),
+        Err(IncidentChangeError::Store(e)) => Err(e),
+        Err(other) => Err(StoreError::Corrupt(other.to_string())),
+    }
 }
 
 /// An automatic timeline entry, written by a person or (`None`) by a sender.
@@ -546,12 +634,14 @@ impl From<sqlx::Error> for AlertChangeError {
 }
 
 /// Ties group `group` to incident id `incident` inside `tx` (declare uses it
-/// too), and writes the timeline entry. A group is attached once.
+/// too), and writes the timeline entry, naming `by` or, for an automatic
+/// declaration, the integration. A group is attached once.
 pub(crate) async fn attach_in(
     tx: &mut Tx,
     group: i64,
     incident: i64,
     by: UserId,
+    by_integration: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(), AlertChangeError> {
     let claimed: Option<(String, String, DateTime<Utc>)> = tx
@@ -582,11 +672,14 @@ pub(crate) async fn attach_in(
             Some((None, _)) => AlertChangeError::Dismissed,
         });
     };
-    let name = super::incidents::name_of(tx, by.0).await?;
+    let name = match by_integration {
+        Some(integration) => integration.to_owned(),
+        None => super::incidents::name_of(tx, by.0).await?,
+    };
     timeline_event(
         tx,
         incident,
-        Some(by.0),
+        by_integration.is_none().then_some(by.0),
         now,
         Happened::AlertAttached {
             by: name,
@@ -616,7 +709,7 @@ pub async fn attach(
     let Some(incident) = incident else {
         return Err(AlertChangeError::NotFound);
     };
-    attach_in(&mut tx, group, incident, by, now).await?;
+    attach_in(&mut tx, group, incident, by, None, now).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -668,12 +761,20 @@ mod tests {
     use crate::store::testing::{fresh_databases, person};
 
     async fn pagerduty(db: &Db) -> Integration {
+        declaring_from(db, None).await
+    }
+
+    /// A PagerDuty integration that declares from `auto_declare` or worse.
+    async fn declaring_from(db: &Db, auto_declare: Option<Severity>) -> Integration {
         let admin = person(db, "Ada", OrgRole::Admin).await;
         let id = add_integration(
             db,
             "Uptime",
             IntegrationKind::PagerDuty,
-            SeverityMap::default(),
+            IntegrationSettings {
+                severity_map: SeverityMap::default(),
+                auto_declare,
+            },
             "hash",
             admin,
             Utc::now(),
@@ -783,6 +884,73 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[tokio::test]
+    async fn an_integration_declares_for_new_groups_at_its_severity_and_nobody_becomes_ic() {
+        use crate::domain::roles::IncidentRole;
+        for db in fresh_databases().await {
+            let uptime = declaring_from(&db, Some(Severity::Sev2)).await;
+            let mut warning = event(AlertAction::Trigger, "disk");
+            warning.severity = SenderSeverity::Warning;
+            let Recorded::Group {
+                id, opened: true, ..
+            } = record_event(&db, &uptime, &warning, Utc::now())
+                .await
+                .expect("recorded")
+            else {
+                panic!("a new group");
+            };
+            let declared = declare_automatically(&db, &uptime, id, Utc::now())
+                .await
+                .expect("asked");
+            assert_eq!(declared, None, "Sev3 is below the Sev2 threshold");
+
+            let Recorded::Group { id, .. } = record_event(
+                &db,
+                &uptime,
+                &event(AlertAction::Trigger, "api"),
+                Utc::now(),
+            )
+            .await
+            .expect("recorded") else {
+                panic!("a new group");
+            };
+            let number = declare_automatically(&db, &uptime, id, Utc::now())
+                .await
+                .expect("declared")
+                .expect("Sev2 reaches the threshold");
+            let incident = super::super::incidents::find_by_number(&db, number)
+                .await
+                .expect("read")
+                .expect("found");
+            assert_eq!(incident.severity, Severity::Sev2);
+            assert_eq!(incident.title, "API down");
+            let ic =
+                super::super::incidents::holder(&db, incident.id, IncidentRole::IncidentCommander)
+                    .await
+                    .expect("read");
+            assert_eq!(
+                ic,
+                None,
+                "{}: an automatic declaration makes nobody IC",
+                db.backend()
+            );
+            let attached = attached(&db, incident.id.0).await.expect("attached");
+            assert_eq!(attached.len(), 1);
+            // Asking again (a second replica, a retry) declares nothing more.
+            assert_eq!(
+                declare_automatically(&db, &uptime, id, Utc::now())
+                    .await
+                    .expect("asked"),
+                None
+            );
+            assert_eq!(
+                inbox(&db).await.expect("inbox").len(),
+                1,
+                "the Sev3 group still waits"
+            );
         }
     }
 

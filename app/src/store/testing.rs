@@ -114,6 +114,7 @@ pub async fn declared(
             bridge_url: "",
             restricted: false,
             alert: None,
+            by_integration: None,
         },
         by,
         chrono::Utc::now(),

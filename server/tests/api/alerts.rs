@@ -506,3 +506,56 @@ async fn a_sender_past_its_rate_gets_429_with_retry_after_and_its_accepted_event
         assert_eq!(events, 10, "every accepted event is counted");
     }
 }
+
+#[tokio::test]
+async fn an_integration_set_to_declare_opens_an_incident_with_the_ic_role_open() {
+    for server in servers().await {
+        let admin = server.set_up().await;
+        let reply = server
+            .call(
+                "add_integration",
+                Some(&admin),
+                &[
+                    ("name", "Uptime probes"),
+                    ("kind", "pagerduty"),
+                    ("critical", "sev1"),
+                    ("error", "sev2"),
+                    ("warning", "sev3"),
+                    ("info", "sev4"),
+                    ("auto_declare", "sev1"),
+                ],
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        let key = json(&reply)["secret"].as_str().expect("secret").to_owned();
+        // A warning stays in the inbox; a critical alert becomes INC-1 at once.
+        let mut warning = trigger(&key, "disk");
+        warning["payload"]["severity"] = json!("warning");
+        assert_eq!(enqueue(&server, warning).await.status, StatusCode::ACCEPTED);
+        assert_eq!(
+            enqueue(&server, trigger(&key, "checkout")).await.status,
+            StatusCode::ACCEPTED
+        );
+        // Repeats of the declared group declare nothing more.
+        enqueue(&server, trigger(&key, "checkout")).await;
+        let groups = inbox(&server, &admin).await;
+        assert_eq!(groups.len(), 1, "{}: {groups:?}", server.db.backend());
+        assert_eq!(groups[0]["severity"], "Sev3");
+        let room = war_room(&server, &admin).await;
+        assert_eq!(room["title"], "Checkout error rate above 5%");
+        assert_eq!(room["severity"], "Sev1");
+        assert_eq!(room["alerts"].as_array().map(Vec::len), Some(1));
+        let timeline = room["timeline"].to_string();
+        assert!(
+            timeline.contains("Uptime probes declared INC-1 (Sev1) from an alert"),
+            "{timeline}"
+        );
+        let ic = room["roles"]
+            .as_array()
+            .and_then(|roles| roles.iter().find(|r| r["role"] == "IncidentCommander"))
+            .map(|r| r["holder"].clone());
+        assert_eq!(ic, Some(serde_json::Value::Null), "nobody is IC yet");
+        let cards = server.call("list_incidents", Some(&admin), &[]).await;
+        assert_eq!(json(&cards).as_array().map(Vec::len), Some(1));
+    }
+}

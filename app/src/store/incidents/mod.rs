@@ -245,6 +245,9 @@ pub struct Declaration<'a> {
     pub restricted: bool,
     /// An alert group to attach in the same transaction.
     pub alert: Option<i64>,
+    /// Declared by this integration, not by a person: nobody becomes IC
+    /// (the role shows as an open gap) and `by` is the integration's owner.
+    pub by_integration: Option<&'a str>,
 }
 
 /// The display name of a user, inside a transaction.
@@ -488,23 +491,32 @@ pub async fn declare(
             ).await?;
             let incident = Incident::try_from(row)?;
             tx.records(Subject::Incident(incident.number));
-            tx.execute(sql("INSERT INTO role_assignments (incident_id, role, user_id, assigned_by, assigned_at) \
-                 VALUES ($1, 'ic', $2, $2, $3)",).bind(incident.id.0).bind(by.0).bind(now)).await?;
+            if declaration.by_integration.is_none() {
+                tx.execute(sql("INSERT INTO role_assignments (incident_id, role, user_id, assigned_by, assigned_at) \
+                     VALUES ($1, 'ic', $2, $2, $3)",).bind(incident.id.0).bind(by.0).bind(now)).await?;
+            }
             tick(&mut tx, incident.id.0, RhythmItem::Declared, by.0, now).await?;
             if !declaration.impact.is_empty() && !declaration.best_guess.is_empty() {
                 tick(&mut tx, incident.id.0, RhythmItem::InitialStatusPosted, by.0, now).await?;
             }
-            let name = name_of(&mut tx, by.0).await?;
-            event(&mut tx,
-                incident.id.0,
-                by.0,
-                now,
-                Happened::Declared { by: name, number: incident.number, severity: declaration.severity }).await?;
+            let declared = match declaration.by_integration {
+                Some(integration) => Happened::DeclaredFromAlert {
+                    integration: integration.to_owned(),
+                    number: incident.number,
+                    severity: declaration.severity,
+                },
+                None => Happened::Declared {
+                    by: name_of(&mut tx, by.0).await?,
+                    number: incident.number,
+                    severity: declaration.severity,
+                },
+            };
+            event(&mut tx, incident.id.0, by.0, now, declared).await?;
             if declaration.restricted {
                 event(&mut tx, incident.id.0, by.0, now, Happened::DeclaredRestricted).await?;
             }
             if let Some(group) = declaration.alert {
-                super::alerts::attach_in(&mut tx, group, incident.id.0, by, now)
+                super::alerts::attach_in(&mut tx, group, incident.id.0, by, declaration.by_integration, now)
                     .await
                     .map_err(|e| match e {
                         super::alerts::AlertChangeError::Store(e) => IncidentChangeError::Store(e),
