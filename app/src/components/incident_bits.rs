@@ -1,7 +1,7 @@
 //! Small pieces shown wherever incidents appear: severity and status badges, times.
 
 use crate::domain::incidents::{IncidentStatus, Severity};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 use leptos::prelude::*;
 
 #[component]
@@ -22,14 +22,31 @@ pub fn StatusBadge(status: IncidentStatus) -> impl IntoView {
     }
 }
 
+// Times are written by hand, not with chrono's `format`: its strftime
+// machinery would otherwise ride in the war room's bundle for three patterns.
+
 /// "14:05 UTC".
 pub fn clock(at: DateTime<Utc>) -> String {
-    at.format("%H:%M UTC").to_string()
+    format!("{:02}:{:02} UTC", at.hour(), at.minute())
 }
 
 /// "14:05:09".
 pub fn clock_seconds(at: DateTime<Utc>) -> String {
-    at.format("%H:%M:%S").to_string()
+    format!("{:02}:{:02}:{:02}", at.hour(), at.minute(), at.second())
+}
+
+/// "Fri 4 Dec".
+pub fn day(on: NaiveDate) -> String {
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{} {} {}",
+        DAYS[on.weekday().num_days_from_monday() as usize],
+        on.day(),
+        MONTHS[on.month0() as usize]
+    )
 }
 
 /// The current time, ticking every second in the browser (fixed on the server).
@@ -58,5 +75,23 @@ pub fn use_incident_number() -> impl Fn() -> i64 + Copy + Send + Sync + 'static 
             .get("number")
             .and_then(|n| n.parse::<i64>().ok())
             .unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hand_written_times_match_chronos_patterns() {
+        let at = DateTime::parse_from_rfc3339("2026-12-04T07:05:09Z")
+            .map(|t| t.with_timezone(&Utc))
+            .expect("time");
+        assert_eq!(clock(at), at.format("%H:%M UTC").to_string());
+        assert_eq!(clock_seconds(at), at.format("%H:%M:%S").to_string());
+        for offset in 0..14 {
+            let on = at.date_naive() + chrono::Duration::days(offset * 29);
+            assert_eq!(day(on), on.format("%a %-d %b").to_string());
+        }
     }
 }

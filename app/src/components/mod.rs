@@ -7,7 +7,7 @@ mod live;
 
 pub use form::{FieldMessage, FormMessage};
 pub use incident_bits::{
-    clock, clock_seconds, use_incident_number, use_now, SeverityBadge, StatusBadge,
+    clock, clock_seconds, day, use_incident_number, use_now, SeverityBadge, StatusBadge,
 };
 pub use layout::SignedInLayout;
 pub use live::{provide_live, use_live, Live};

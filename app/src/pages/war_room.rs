@@ -229,7 +229,7 @@ fn Header(view: WarRoomView, now: ReadSignal<DateTime<Utc>>, actions: Actions) -
                 {resolved.is_some()
                     .then(|| view! { <a class="button-link" href=format!("/incidents/{number}/postmortem")>"Postmortem"</a> })}
                 {view.postmortem_due_on
-                    .map(|due| view! { <span class="hint">{format!("postmortem due {}", due.format("%a %-d %b"))}</span> })}
+                    .map(|due| view! { <span class="hint">{format!("postmortem due {}", crate::components::day(due))}</span> })}
             </div>
             {view.resolution_due.then(|| view! {
                 <p class="notice notice-warn resolution-due" role="alert" data-testid="resolution-due">
