@@ -21,7 +21,8 @@ cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; wait 2>/dev/
 trap cleanup EXIT
 
 cat >"$work/events.lua" <<'LUA'
--- One event in 100 opens a new group; the other 99 repeat an open one.
+-- About one event in 100 asks for a new group; the rest repeat an open one
+-- (the share that really opened groups is printed from the inbox).
 local n = 0
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
@@ -68,7 +69,8 @@ run() {
   local groups
   groups="$(curl -sf -X POST -b "$jar" "$base/api/get_alert_inbox" | python3 -c 'import json,sys; g=json.load(sys.stdin)["groups"]; print(len(g), sum(x["events"] for x in g))')"
   echo "$name: /healthz $health req/s; events with 99 % duplicates $events/s (ratio to /healthz $(python3 -c "print(round($events / $health, 3))"))"
-  echo "$name: RSS at start $start_rss MB, after $total events $(rss_mb "$server_pid") MB; inbox: groups, events counted = $groups (first 200 groups listed)"
+  echo "$name: RSS at start $start_rss MB, after $total events $(rss_mb "$server_pid") MB"
+  echo "$name: inbox after the run: open groups, events they counted = $groups (at most 200 groups are listed)"
   kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
 }
 
