@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, clippy on the server and browser builds, unit, store
 # and server tests on SQLite and PostgreSQL, then Playwright journeys in headless Chromium
-# on the debug build and a hydration check of every page on the release build.
+# and the real alert senders (Prometheus Alertmanager, PyPI's pagerduty client) on the
+# debug build, and a hydration check of every page on the release build.
 source "$(dirname "$0")/lib.sh"
 cd "$CALMROOM_ROOT"
 install_build_tools
