@@ -364,10 +364,10 @@ async fn resolve(
     if let Some(incident) = incident {
         super::incidents::records_incident(tx, crate::domain::incidents::IncidentId(incident))
             .await?;
-        timeline_event(
+        super::incidents::event(
             tx,
             incident,
-            None,
+            None::<i64>,
             now,
             Happened::AlertResolved { summary, source },
         )
@@ -425,27 +425,6 @@ pub async fn declare_automatically(
         Err(IncidentChangeError::Store(e)) => Err(e),
         Err(other) => Err(StoreError::Corrupt(other.to_string())),
     }
-}
-
-/// An automatic timeline entry, written by a person or (`None`) by a sender.
-async fn timeline_event(
-    tx: &mut Tx,
-    incident: i64,
-    author: Option<i64>,
-    at: DateTime<Utc>,
-    happened: Happened,
-) -> Result<(), sqlx::Error> {
-    tx.execute(
-        sql("INSERT INTO timeline_entries (incident_id, at, author_id, kind, event_kind, body, by_scribe) \
-             VALUES ($1, $2, $3, 'event', $4, $5, FALSE)")
-        .bind(incident)
-        .bind(at)
-        .bind(author)
-        .bind(happened.kind())
-        .bind(happened.text()),
-    )
-    .await?;
-    Ok(())
 }
 
 /// Keeps a change event.
@@ -676,7 +655,7 @@ pub(crate) async fn attach_in(
         Some(integration) => integration.to_owned(),
         None => super::incidents::name_of(tx, by.0).await?,
     };
-    timeline_event(
+    super::incidents::event(
         tx,
         incident,
         by_integration.is_none().then_some(by.0),

@@ -256,11 +256,12 @@ pub(crate) async fn name_of(tx: &mut Tx, user: i64) -> Result<String, sqlx::Erro
         .await
 }
 
-/// Writes an automatic timeline entry, inside a transaction.
+/// Writes an automatic timeline entry, inside a transaction. The author is a
+/// user id, or `None` for an entry a sender wrote (an alert resolving).
 pub(crate) async fn event(
     tx: &mut Tx,
     incident: i64,
-    author: i64,
+    author: impl Into<crate::store::tx::Arg>,
     at: DateTime<Utc>,
     happened: Happened,
 ) -> Result<(), sqlx::Error> {
