@@ -2,8 +2,11 @@ import { expect, type APIRequestContext, type Page } from "@playwright/test";
 
 export const admin = { name: "Ada Admin", email: "ada@example.com", password: "calm under pressure" };
 
+/// Waits for the browser to take over the page. A fresh browser fetches and
+/// compiles the debug bundle (megabytes) first: on a busy 2-core machine that
+/// alone has taken more than the default 10 s.
 export async function hydrated(page: Page) {
-  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true", { timeout: 30_000 });
 }
 
 export async function signIn(page: Page, email: string, password: string) {
