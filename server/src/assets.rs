@@ -302,12 +302,23 @@ impl Asset {
                 self.raw.clone(),
                 self.hash.clone(),
                 self.content_type,
-                Effort::Smallest,
+                PACK_EFFORT,
                 self.built_br.clone(),
             )
         });
     }
 }
+
+/// How hard the site's files are compressed at start. A debug build's bundle
+/// is tens of MB with no brotli copy from the build: at quality 11 each
+/// server spent minutes of a core on it, and the browser journeys (three
+/// servers on two cores) timed out waiting. Release bundles come with their
+/// brotli copies (`--precompress`) and are packed at the smallest.
+const PACK_EFFORT: Effort = if cfg!(debug_assertions) {
+    Effort::Quick
+} else {
+    Effort::Smallest
+};
 
 /// The brotli and gzip copies of `raw`, each kept only if smaller; none for
 /// small bodies and for types that are compressed already.
