@@ -239,14 +239,18 @@ pub async fn get_alert_inbox() -> Result<InboxView, ApiError> {
     .await
 }
 
-/// One alert group, for the declare form it fills in.
+/// One alert group still in the inbox, for the declare form it fills in.
 #[server(endpoint = "get_alert_group")]
 pub async fn get_alert_group(id: i64) -> Result<AlertGroup, ApiError> {
     respond(async move {
         let state = state()?;
         require_writer(&state).await?;
+        // An attached group is read through its incident's war room, which
+        // asks the access rule; here it is not found, so a restricted
+        // incident's number never leaks.
         store::alerts::group(&state.db, id)
             .await?
+            .filter(|g| g.incident.is_none())
             .ok_or(ApiError::NotFound)
     })
     .await
