@@ -3,6 +3,7 @@
 pub mod alerts;
 pub mod allocator;
 pub mod assets;
+pub mod chat;
 pub mod config;
 pub mod postmortems;
 pub mod public;

@@ -2,6 +2,8 @@
 //! our JSON signed with HMAC-SHA256. Runs beside the server, so a slow or
 //! failing receiver never holds up publishing; failures are retried with backoff.
 
+use crate::chat;
+use app::domain::status::public_status_label;
 use app::domain::updates::Audience;
 use app::domain::webhooks::{is_public_address, is_retryable, retry_delay_seconds, WebhookKind};
 use app::live::Events;
@@ -35,10 +37,9 @@ pub fn signature(secret: &str, body: &[u8]) -> String {
     format!("sha256={hex}")
 }
 
-fn slack_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+/// "14:05 UTC, 26 Nov 2026".
+fn stamp(at: DateTime<Utc>) -> String {
+    at.format("%H:%M UTC, %-d %b %Y").to_string()
 }
 
 /// The body sent for one delivery.
@@ -51,22 +52,27 @@ pub fn payload(d: &DueDelivery) -> Vec<u8> {
     } else {
         format!("INC-{} {}", d.incident_number, d.incident_title)
     };
+    let published = stamp(update.published_at);
+    let next_update = update.next_update_at.map(stamp);
+    let message = chat::Message {
+        update_id: update.id,
+        headline: &headline,
+        body: &update.body,
+        kind: update.kind.label(),
+        status: public_status_label(&update.public_status),
+        published_at: &update
+            .published_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        published: &published,
+        next_update: next_update.as_deref(),
+        resolved: update.public_status == "resolved",
+    };
     let body = match d.webhook.kind {
-        WebhookKind::Slack => json!({
-            // Escaped like the blocks: `<!channel>` or a disguised link in an
-            // update must not ping everyone or point elsewhere in the fallback.
-            "text": slack_escape(&format!("{headline}\n{}", update.body)),
-            "blocks": [
-                { "type": "header", "text": { "type": "plain_text", "text": headline.chars().take(150).collect::<String>() } },
-                { "type": "section", "text": { "type": "mrkdwn", "text": slack_escape(&update.body) } },
-                { "type": "context", "elements": [ { "type": "mrkdwn", "text": format!(
-                    "{} · {} · {}",
-                    update.kind.label(),
-                    update.public_status,
-                    update.published_at.format("%H:%M UTC")
-                ) } ] },
-            ],
-        }),
+        WebhookKind::Slack => chat::slack(&message),
+        WebhookKind::Teams => chat::teams(&message),
+        WebhookKind::Mattermost => chat::mattermost(&message),
+        WebhookKind::Discord => chat::discord(&message),
+        WebhookKind::GoogleChat => chat::google_chat(&message),
         WebhookKind::Json => json!({
             "event": "update.published",
             "delivery_id": d.id.to_string(),
@@ -272,6 +278,7 @@ mod tests {
                 all_updates: true,
                 active: true,
                 created_at: at,
+                components: Vec::new(),
             },
             update: PublishedUpdate {
                 id: 3,
@@ -314,6 +321,36 @@ mod tests {
             body["blocks"][1]["text"]["text"],
             "Some payments fail &lt;sometimes&gt; &amp; retry works."
         );
+    }
+
+    /// Each chat platform's body for one update, against the file under
+    /// `server/tests/golden/`. `CALMROOM_BLESS=1` writes the files anew; read
+    /// the diff before committing it.
+    #[test]
+    fn every_chat_platform_gets_the_body_in_its_golden_file() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+        for kind in WebhookKind::ALL {
+            if kind == WebhookKind::Json {
+                continue;
+            }
+            let mut d = delivery(kind, TemplateKind::CustomerFacing);
+            d.update.next_update_at = Some(d.update.published_at + Duration::minutes(30));
+            let body: serde_json::Value = serde_json::from_slice(&payload(&d)).expect("json");
+            let pretty = format!("{}\n", serde_json::to_string_pretty(&body).expect("json"));
+            let file = dir.join(format!("{}.json", kind.as_str()));
+            if std::env::var_os("CALMROOM_BLESS").is_some() {
+                std::fs::create_dir_all(&dir).expect("golden dir");
+                std::fs::write(&file, &pretty).expect("write golden");
+            }
+            let golden = std::fs::read_to_string(&file).expect("golden file");
+            assert_eq!(
+                pretty,
+                golden,
+                "{} differs from {}",
+                kind.as_str(),
+                file.display()
+            );
+        }
     }
 
     #[test]

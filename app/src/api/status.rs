@@ -69,6 +69,8 @@ pub struct WebhookView {
     pub secret: String,
     pub all_updates: bool,
     pub active: bool,
+    /// Names of the components it follows; empty: every update.
+    pub components: Vec<String>,
     pub deliveries: Vec<DeliveryView>,
 }
 
@@ -139,6 +141,7 @@ pub async fn get_status_admin() -> Result<StatusAdminView, ApiError> {
                 secret: hook.secret,
                 all_updates: hook.all_updates,
                 active: hook.active,
+                components: hook.components,
                 deliveries,
             });
         }
@@ -297,6 +300,7 @@ pub async fn add_webhook(
     kind: String,
     url: String,
     all_updates: Option<String>,
+    components: Option<BTreeMap<String, i64>>,
 ) -> Result<i64, ApiError> {
     respond(async move {
         use rand::RngCore;
@@ -305,6 +309,13 @@ pub async fn add_webhook(
         let name = component_name("name", &name)?;
         let kind = WebhookKind::parse("kind", &kind)?;
         let url = target_url("url", &url)?;
+        let components: Vec<i64> = components.unwrap_or_default().into_values().collect();
+        if components.len() > 200 {
+            return Err(ApiError::invalid(
+                "components",
+                "Choose at most 200 components.",
+            ));
+        }
         let mut bytes = [0u8; 24];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
         let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
@@ -316,11 +327,19 @@ pub async fn add_webhook(
                 url: &url,
                 secret: &secret,
                 all_updates: all_updates.is_some(),
+                components: &components,
             },
             user.id,
             Utc::now(),
         )
-        .await?;
+        .await
+        .map_err(|e| match e {
+            store::webhooks::AddWebhookError::UnknownComponent => ApiError::invalid(
+                "components",
+                "One of the chosen components no longer exists; reload the page.",
+            ),
+            store::webhooks::AddWebhookError::Store(e) => e.into(),
+        })?;
         Ok(id)
     })
     .await

@@ -13,5 +13,6 @@ pub mod status;
 pub mod throttle;
 pub mod timeline;
 pub mod updates;
+pub mod uptime;
 pub mod users;
 pub mod webhooks;

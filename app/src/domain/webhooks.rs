@@ -11,29 +11,54 @@ pub enum WebhookKind {
     Slack,
     /// Our own JSON body, signed with HMAC-SHA256.
     Json,
+    /// A Microsoft Teams Workflows webhook: an Adaptive Card.
+    Teams,
+    /// A Mattermost incoming webhook: Markdown `text`.
+    Mattermost,
+    /// A Discord webhook: an embed, with every mention turned off.
+    Discord,
+    /// A Google Chat space webhook: a card (`cardsV2`).
+    GoogleChat,
 }
 
 impl WebhookKind {
+    /// Every kind, in the order an admin is offered them.
+    pub const ALL: [WebhookKind; 6] = [
+        WebhookKind::Slack,
+        WebhookKind::Teams,
+        WebhookKind::Mattermost,
+        WebhookKind::Discord,
+        WebhookKind::GoogleChat,
+        WebhookKind::Json,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             WebhookKind::Slack => "slack",
             WebhookKind::Json => "json",
+            WebhookKind::Teams => "teams",
+            WebhookKind::Mattermost => "mattermost",
+            WebhookKind::Discord => "discord",
+            WebhookKind::GoogleChat => "google_chat",
         }
     }
 
     pub fn label(self) -> &'static str {
         match self {
-            WebhookKind::Slack => "Slack-compatible",
+            WebhookKind::Slack => "Slack",
             WebhookKind::Json => "JSON (signed)",
+            WebhookKind::Teams => "Microsoft Teams (Workflows)",
+            WebhookKind::Mattermost => "Mattermost",
+            WebhookKind::Discord => "Discord",
+            WebhookKind::GoogleChat => "Google Chat",
         }
     }
 
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, FieldError> {
-        match raw {
-            "slack" => Ok(WebhookKind::Slack),
-            "json" => Ok(WebhookKind::Json),
-            _ => Err(FieldError::new(field, "Choose Slack-compatible or JSON.")),
-        }
+        WebhookKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == raw)
+            .ok_or_else(|| FieldError::new(field, "Choose one of the listed kinds."))
     }
 }
 
@@ -125,6 +150,15 @@ mod tests {
         assert!(is_retryable(Some(429)));
         assert!(!is_retryable(Some(404)));
         assert!(!is_retryable(Some(400)));
+    }
+
+    #[test]
+    fn every_kind_reads_back_from_its_stored_name_and_nothing_else_does() {
+        for kind in WebhookKind::ALL {
+            assert_eq!(WebhookKind::parse("kind", kind.as_str()), Ok(kind));
+        }
+        assert!(WebhookKind::parse("kind", "msteams").is_err());
+        assert!(WebhookKind::parse("kind", "").is_err());
     }
 
     #[test]

@@ -217,7 +217,7 @@ fn Webhooks(
         <section class="panel" aria-labelledby="webhooks-heading">
             <h2 id="webhooks-heading">"Webhooks"</h2>
             <p class="hint">
-                "Each published update is POSTed to every active webhook: customer-facing updates always, internal ones where chosen. JSON bodies carry "
+                "Each published update is POSTed to every active webhook: customer-facing updates always, internal ones where chosen; a webhook that follows components hears only of incidents affecting one of them. Chat webhooks get the update in their platform's own format and never mention anyone. JSON bodies carry "
                 <code>"X-Calmroom-Signature: sha256=…"</code>
                 ", the HMAC-SHA256 of the body with the secret. Failures are retried with backoff and never hold up publishing."
             </p>
@@ -230,6 +230,7 @@ fn Webhooks(
                             <p>
                                 <strong>{w.name.clone()}</strong>
                                 {format!(" · {} · {} · {}", w.kind.label(), if w.all_updates { "all updates" } else { "customer-facing only" }, if w.active { "active" } else { "off" })}
+                                {(!w.components.is_empty()).then(|| format!(" · follows {}", w.components.join(", ")))}
                                 <button type="button" class="button-link" on:click=move |_| { toggle.dispatch(SetWebhookActive { id, active: !active }); }>
                                     {if active { "Turn off" } else { "Turn on" }}
                                 </button>
@@ -258,15 +259,29 @@ fn Webhooks(
                 <div class="inline-fields">
                     <label>"Name" <input name="name" required /></label>
                     <label>"Kind"
+                        // Options one by one: an iterator of options inside a select
+                        // did not hydrate (docs/developing.md).
                         <select name="kind">
-                            <option value="slack">"Slack-compatible"</option>
+                            <option value="slack">"Slack"</option>
+                            <option value="teams">"Microsoft Teams (Workflows)"</option>
+                            <option value="mattermost">"Mattermost"</option>
+                            <option value="discord">"Discord"</option>
+                            <option value="google_chat">"Google Chat"</option>
                             <option value="json">"JSON (signed)"</option>
                         </select>
                     </label>
                 </div>
                 <FieldMessage error field="name" />
+                <FieldMessage error field="kind" />
                 <label>"URL" <input name="url" type="url" required /></label>
                 <FieldMessage error field="url" />
+                <fieldset class="checks">
+                    <legend>"Only incidents affecting (none chosen: every update)"</legend>
+                    {view.components.iter().map(|c| view! {
+                        <label class="choice"><input type="checkbox" name=format!("components[c{}]", c.id) value=c.id />{c.name.clone()}</label>
+                    }).collect_view()}
+                </fieldset>
+                <FieldMessage error field="components" />
                 <label class="choice"><input type="checkbox" name="all_updates" value="yes" />"Internal updates too"</label>
                 <FormMessage error />
                 <button type="submit" class="button-primary">"Add webhook"</button>

@@ -95,6 +95,7 @@ pub async fn add_component(
             .bind(position)
             .bind(now),
     ).await?;
+    log_component_statuses(&mut tx, now).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -126,6 +127,7 @@ pub async fn update_component(
             .bind(id),
         )
         .await?;
+    log_component_statuses(&mut tx, now).await?;
     tx.commit().await?;
     Ok(changed == 1)
 }
@@ -230,8 +232,96 @@ pub async fn set_incident_component(
             .await?;
         }
     }
+    log_component_statuses(&mut tx, now).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Logs every component whose status customers see changed: the worse of
+/// its base status and what unresolved incidents give it (maintenance
+/// windows keep their own times). Every write that can change that calls this
+/// in its own transaction, after its change; the lock row keeps two replicas
+/// from logging what they read before the other's commit.
+pub(crate) async fn log_component_statuses(
+    tx: &mut super::tx::Tx,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    tx.execute(sql(
+        "UPDATE app_locks SET n = n + 1 WHERE name = 'component_status'",
+    ))
+    .await?;
+    let bases: Vec<(i64, String)> = tx
+        .fetch_all(sql(
+            "SELECT id, status FROM components WHERE archived = FALSE",
+        ))
+        .await?;
+    let links: Vec<(i64, String)> = tx
+        .fetch_all(sql(
+            "SELECT c.component_id, c.status FROM incident_components c \
+             JOIN incidents i ON i.id = c.incident_id WHERE i.status <> 'resolved'",
+        ))
+        .await?;
+    let logged: Vec<(i64, String)> = tx
+        .fetch_all(sql(
+            "SELECT l.component_id, l.status FROM component_status_log l \
+             WHERE l.id = (SELECT MAX(m.id) FROM component_status_log m WHERE m.component_id = l.component_id)",
+        ))
+        .await?;
+    let parse = |raw: &str| {
+        ComponentStatus::parse("status", raw)
+            .map_err(|_| StoreError::Corrupt(format!("component status {raw:?}")))
+    };
+    for (component, base) in &bases {
+        let mut shown = parse(base)?;
+        for (linked, status) in &links {
+            if linked == component {
+                shown = shown.worst(parse(status)?);
+            }
+        }
+        let last = logged
+            .iter()
+            .find(|(c, _)| c == component)
+            .map(|(_, s)| s.as_str());
+        if last != Some(shown.as_str()) {
+            tx.execute(
+                sql("INSERT INTO component_status_log (component_id, status, at) VALUES ($1, $2, $3)")
+                    .bind(*component)
+                    .bind(shown.as_str())
+                    .bind(now),
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Each component's logged status changes since `since` (and the one in
+/// force at `since`), oldest first.
+pub async fn status_history(
+    db: &Db,
+    since: DateTime<Utc>,
+) -> Result<Vec<(i64, crate::domain::uptime::StatusChange)>, StoreError> {
+    let rows: Vec<(i64, String, DateTime<Utc>)> = read!(db, pool => {
+        sqlx::query_as(
+            "SELECT l.component_id, l.status, l.at FROM component_status_log l \
+             WHERE l.at >= $1 OR l.id = (SELECT MAX(m.id) FROM component_status_log m \
+                 WHERE m.component_id = l.component_id AND m.at < $1) \
+             ORDER BY l.component_id, l.at, l.id",
+        )
+        .bind(since)
+        .fetch_all(pool)
+        .await?
+    });
+    rows.into_iter()
+        .map(|(component, status, at)| {
+            let status = ComponentStatus::parse("status", &status)
+                .map_err(|_| StoreError::Corrupt(format!("component status {status:?}")))?;
+            Ok((
+                component,
+                crate::domain::uptime::StatusChange { at, status },
+            ))
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -388,9 +478,19 @@ pub struct PublicSnapshot {
     pub incidents: Vec<PublicIncident>,
     /// Not cancelled, ending within the history window or later; soonest first.
     pub maintenances: Vec<Maintenance>,
+    /// Per component id, the last [`HISTORY_DAYS`] UTC days, oldest first.
+    pub uptime: Vec<(i64, Vec<crate::domain::uptime::DayUptime>)>,
 }
 
 impl PublicSnapshot {
+    /// The days of one component, oldest first (empty when unknown).
+    pub fn uptime_of(&self, component: i64) -> &[crate::domain::uptime::DayUptime] {
+        self.uptime
+            .iter()
+            .find(|(c, _)| *c == component)
+            .map_or(&[], |(_, days)| days.as_slice())
+    }
+
     /// The page-wide indicator: the worst component, or the impact of an unresolved incident.
     pub fn indicator(&self) -> crate::domain::status::Indicator {
         let statuses: Vec<ComponentStatus> = self.components.iter().map(|c| c.status).collect();
@@ -510,11 +610,33 @@ pub async fn public_snapshot(db: &Db, now: DateTime<Utc>) -> Result<PublicSnapsh
             Ok(component)
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
+    let history = status_history(db, since).await?;
+    let uptime = components
+        .iter()
+        .map(|component| {
+            let changes: Vec<_> = history
+                .iter()
+                .filter(|(c, _)| *c == component.id)
+                .map(|(_, change)| *change)
+                .collect();
+            let windows: Vec<_> = maintenances
+                .iter()
+                .filter(|m| m.components.contains(&component.id))
+                .map(|m| (m.starts_at, m.ends_at))
+                .collect();
+            let days = u32::try_from(HISTORY_DAYS).unwrap_or(90);
+            (
+                component.id,
+                crate::domain::uptime::daily(&changes, &windows, days, now),
+            )
+        })
+        .collect();
     Ok(PublicSnapshot {
         taken_at: now,
         components,
         incidents: public,
         maintenances,
+        uptime,
     })
 }
 
@@ -531,6 +653,125 @@ mod tests {
             name,
             group_name: "",
             description: "",
+        }
+    }
+
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text)
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_else(|e| panic!("{text}: {e}"))
+    }
+
+    #[tokio::test]
+    async fn uptime_follows_incidents_across_midnight_and_a_month_end_and_leaves_maintenance_out() {
+        for db in fresh_databases().await {
+            let ic = person(&db, "Ivy", OrgRole::Responder).await;
+            let api = add_component(&db, &fields("API"), at("2026-11-30T22:00:00Z"))
+                .await
+                .expect("api");
+            let incident = declared(&db, ic, Severity::Sev2).await;
+            set_incident_component(
+                &db,
+                incident.id,
+                api,
+                Some(ComponentStatus::PartialOutage),
+                ic,
+                at("2026-11-30T23:30:00Z"),
+            )
+            .await
+            .expect("mark");
+            // Marking it again with the same status logs nothing new.
+            set_incident_component(
+                &db,
+                incident.id,
+                api,
+                Some(ComponentStatus::PartialOutage),
+                ic,
+                at("2026-11-30T23:40:00Z"),
+            )
+            .await
+            .expect("mark again");
+            crate::store::incidents::change_status(
+                &db,
+                incident.id,
+                incident.version,
+                IncidentStatus::Resolved,
+                Severity::Sev2,
+                ic,
+                at("2026-12-01T00:30:00Z"),
+            )
+            .await
+            .expect("resolve");
+            // Planned work: down by hand inside a window, which does not count.
+            schedule_maintenance(
+                &db,
+                "Upgrade",
+                "",
+                (at("2026-12-01T02:00:00Z"), at("2026-12-01T03:00:00Z")),
+                &[api],
+                ic,
+                at("2026-11-30T12:00:00Z"),
+            )
+            .await
+            .expect("maintenance");
+            update_component(
+                &db,
+                api,
+                &fields("API"),
+                ComponentStatus::MajorOutage,
+                1,
+                at("2026-12-01T02:10:00Z"),
+            )
+            .await
+            .expect("down");
+            update_component(
+                &db,
+                api,
+                &fields("API"),
+                ComponentStatus::Operational,
+                1,
+                at("2026-12-01T02:50:00Z"),
+            )
+            .await
+            .expect("back up");
+
+            let history = status_history(&db, at("2026-09-01T00:00:00Z"))
+                .await
+                .expect("history");
+            let statuses: Vec<ComponentStatus> =
+                history.iter().map(|(_, change)| change.status).collect();
+            assert_eq!(
+                statuses,
+                [
+                    ComponentStatus::Operational,
+                    ComponentStatus::PartialOutage,
+                    ComponentStatus::Operational,
+                    ComponentStatus::MajorOutage,
+                    ComponentStatus::Operational,
+                ],
+                "{}",
+                db.backend()
+            );
+
+            let snapshot = public_snapshot(&db, at("2026-12-01T12:00:00Z"))
+                .await
+                .expect("snapshot");
+            let days = snapshot.uptime_of(api);
+            assert_eq!(days.len(), 90);
+            let nov30 = days[days.len() - 2];
+            assert_eq!(nov30.date.to_string(), "2026-11-30");
+            assert_eq!(nov30.worst, Some(ComponentStatus::PartialOutage));
+            assert_eq!(nov30.observed_ms, 2 * 3_600_000, "it exists from 22:00");
+            assert_eq!(nov30.operational_ms, 90 * 60_000);
+            let dec1 = days[days.len() - 1];
+            assert_eq!(dec1.worst, Some(ComponentStatus::PartialOutage));
+            assert_eq!(dec1.maintenance_ms, 3_600_000);
+            assert_eq!(
+                dec1.observed_ms - dec1.operational_ms,
+                30 * 60_000,
+                "the outage inside the window is not downtime"
+            );
+            assert_eq!(days[0].worst, None, "before the component existed");
         }
     }
 

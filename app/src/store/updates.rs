@@ -226,13 +226,19 @@ pub async fn publish(
     event(&mut tx, id.0, by.0, now, entry).await?;
     tx.execute(
         sql("INSERT INTO webhook_deliveries (webhook_id, update_id, state, attempts, next_attempt_at, created_at) \
-             SELECT id, $1, 'pending', 0, $2, $2 FROM webhooks \
-             WHERE active = TRUE AND ($3 = 'customer' OR (audience = 'all' AND NOT $4))")
+             SELECT w.id, $1, 'pending', 0, $2, $2 FROM webhooks w \
+             WHERE w.active = TRUE AND ($3 = 'customer' OR (w.audience = 'all' AND NOT $4)) \
+             AND (NOT EXISTS (SELECT 1 FROM webhook_components wc WHERE wc.webhook_id = w.id) \
+                  OR EXISTS (SELECT 1 FROM webhook_components wc \
+                             JOIN incident_components ic ON ic.component_id = wc.component_id \
+                             WHERE wc.webhook_id = w.id AND ic.incident_id = $5))")
         .bind(update_id)
         .bind(now)
         .bind(audience)
         // Internal updates of a restricted incident stay inside it: no company-wide channel.
-        .bind(incident.restricted),
+        .bind(incident.restricted)
+        // A webhook following components hears of incidents that affect one of them.
+        .bind(id.0),
     )
     .await?;
     let row: UpdateRow = tx

@@ -18,6 +18,8 @@ pub struct Webhook {
     pub all_updates: bool,
     pub active: bool,
     pub created_at: DateTime<Utc>,
+    /// The components it follows; empty: every update.
+    pub components: Vec<String>,
 }
 
 type WebhookRow = (
@@ -45,16 +47,32 @@ fn decode(row: WebhookRow) -> Result<Webhook, StoreError> {
         all_updates: row.5 == "all",
         active: row.6,
         created_at: row.7,
+        components: Vec::new(),
     })
 }
 
 pub async fn webhooks(db: &Db) -> Result<Vec<Webhook>, StoreError> {
-    let rows: Vec<WebhookRow> = read!(db, pool => {
-        sqlx::query_as(&format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks w ORDER BY w.id"))
+    let (rows, followed): (Vec<WebhookRow>, Vec<(i64, String)>) = read!(db, pool => {
+        let rows = sqlx::query_as(&format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks w ORDER BY w.id"))
             .fetch_all(pool)
-            .await?
+            .await?;
+        let followed = sqlx::query_as(
+            "SELECT wc.webhook_id, c.name FROM webhook_components wc \
+             JOIN components c ON c.id = wc.component_id ORDER BY c.position, c.id",
+        )
+        .fetch_all(pool)
+        .await?;
+        (rows, followed)
     });
-    rows.into_iter().map(decode).collect()
+    let mut hooks: Vec<Webhook> = rows.into_iter().map(decode).collect::<Result<_, _>>()?;
+    for hook in &mut hooks {
+        hook.components = followed
+            .iter()
+            .filter(|(id, _)| *id == hook.id)
+            .map(|(_, name)| name.clone())
+            .collect();
+    }
+    Ok(hooks)
 }
 
 /// What an admin enters for a new webhook.
@@ -64,6 +82,23 @@ pub struct NewWebhook<'a> {
     pub url: &'a str,
     pub secret: &'a str,
     pub all_updates: bool,
+    /// Ids of the components to follow; empty: every update.
+    pub components: &'a [i64],
+}
+
+/// Why a webhook was not added.
+#[derive(Debug, thiserror::Error)]
+pub enum AddWebhookError {
+    #[error("no such component")]
+    UnknownComponent,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for AddWebhookError {
+    fn from(e: sqlx::Error) -> Self {
+        AddWebhookError::Store(e.into())
+    }
 }
 
 pub async fn add_webhook(
@@ -71,7 +106,7 @@ pub async fn add_webhook(
     new: &NewWebhook<'_>,
     by: UserId,
     now: DateTime<Utc>,
-) -> Result<i64, StoreError> {
+) -> Result<i64, AddWebhookError> {
     let mut tx = db.begin().await?;
     let id: i64 = tx
         .scalar(
@@ -86,6 +121,26 @@ pub async fn add_webhook(
             .bind(now),
         )
         .await?;
+    for component in new.components {
+        let live: i64 = tx
+            .scalar(
+                sql("SELECT COUNT(*) FROM components WHERE id = $1 AND archived = FALSE")
+                    .bind(component),
+            )
+            .await?;
+        if live == 0 {
+            return Err(AddWebhookError::UnknownComponent);
+        }
+        tx.execute(
+            sql(
+                "INSERT INTO webhook_components (webhook_id, component_id) VALUES ($1, $2) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(id)
+            .bind(component),
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(id)
 }

@@ -2,6 +2,7 @@
 //! JSON, all served from bytes rendered once per change (never a database
 //! query per request), and the outbound webhooks.
 
+mod badge;
 mod feeds;
 mod page;
 mod statuspage;
@@ -11,7 +12,7 @@ use app::live::Events;
 use app::store::status::PublicSnapshot;
 use app::store::{Db, StoreError};
 use axum::body::Bytes;
-use axum::extract::{FromRef, State};
+use axum::extract::{FromRef, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -49,6 +50,8 @@ pub struct Rendered {
     pub maintenances: Encoded,
     pub upcoming: Encoded,
     pub active: Encoded,
+    /// Per component id, its SVG badge.
+    pub badges: Vec<(i64, Encoded)>,
 }
 
 /// The public site: settings plus the rendered-bytes cache.
@@ -179,6 +182,14 @@ impl PublicSite {
             maintenances: pack(json.maintenances(), Kind::Maintenances),
             upcoming: pack(json.upcoming(), Kind::Upcoming),
             active: pack(json.active(), Kind::Active),
+            badges: snapshot
+                .components
+                .iter()
+                .map(|c| {
+                    let svg = badge::svg(c, snapshot.uptime_of(c.id));
+                    (c.id, pack(svg, Kind::Badge(c.id)))
+                })
+                .collect(),
         }
     }
 }
@@ -244,6 +255,21 @@ where
             "/api/v2/scheduled-maintenances/active.json",
             get(|s: State<PublicState>, m: Method, h: HeaderMap| serve(s, m, h, Kind::Active)),
         )
+        .route(
+            "/status/badge/{file}",
+            get(
+                |s: State<PublicState>,
+                 Path(file): Path<String>,
+                 m: Method,
+                 h: HeaderMap| async move {
+                    // `<component id>.svg`; anything else is not a badge.
+                    match file.strip_suffix(".svg").and_then(|id| id.parse().ok()) {
+                        Some(id) => serve(s, m, h, Kind::Badge(id)).await,
+                        None => StatusCode::NOT_FOUND.into_response(),
+                    }
+                },
+            ),
+        )
 }
 
 #[derive(Clone, Copy)]
@@ -259,6 +285,8 @@ enum Kind {
     Maintenances,
     Upcoming,
     Active,
+    /// The badge of the component with this id.
+    Badge(i64),
 }
 
 async fn serve(
@@ -291,6 +319,10 @@ async fn serve(
         Kind::Maintenances => &rendered.maintenances,
         Kind::Upcoming => &rendered.upcoming,
         Kind::Active => &rendered.active,
+        Kind::Badge(id) => match rendered.badges.iter().find(|(c, _)| *c == id) {
+            Some((_, badge)) => badge,
+            None => return (StatusCode::NOT_FOUND, "No such component.\n").into_response(),
+        },
     };
     let mut response = body.answer(&method, &headers, kind.content_type(), "public, max-age=10");
     let headers = response.headers_mut();
@@ -315,6 +347,7 @@ impl Kind {
             Kind::Html => "text/html; charset=utf-8",
             Kind::Atom => "application/atom+xml; charset=utf-8",
             Kind::Rss => "application/rss+xml; charset=utf-8",
+            Kind::Badge(_) => "image/svg+xml",
             _ => JSON,
         }
     }

@@ -2,7 +2,8 @@
 //! readable on a phone. Everything shown comes from customer-facing updates.
 
 use super::PublicSettings;
-use app::domain::status::{public_status_label, Impact, MaintenanceState};
+use app::domain::status::{public_status_label, ComponentStatus, Impact, MaintenanceState};
+use app::domain::uptime::{overall_basis_points, percent_label, DayUptime};
 use app::store::status::{Maintenance, PublicIncident, PublicSnapshot, HISTORY_DAYS};
 use chrono::{DateTime, Utc};
 use std::fmt::Write;
@@ -51,9 +52,60 @@ h2{font-size:1.1rem;margin:2rem 0 .6rem}h3{font-size:1rem;margin:0 0 .3rem}\
 .components li:first-child{border-top:0}.components .group{background:#f6f7f9;font-weight:600}\
 .s-operational{color:#2f7d4f}.s-degraded_performance{color:#a86b00}.s-partial_outage{color:#c2410c}\
 .s-major_outage{color:#b42318;font-weight:600}.s-under_maintenance{color:#2563a6}\
+.uptime{display:flex;flex-direction:column;gap:.25rem;padding-top:0!important;border-top:0!important}\
+.bars{display:flex;gap:1px;height:1.6rem}.bars span{flex:1;border-radius:1px;background:#d5dae0}\
+.bars .d-operational{background:#2f7d4f}.bars .d-degraded_performance{background:#d4a017}.bars .d-partial_outage{background:#c2410c}\
+.bars .d-major_outage{background:#b42318}.bars .d-under_maintenance{background:#2563a6}\
+.axis{display:flex;justify-content:space-between;color:#5b6673;font-size:.78rem}.narrow{display:none}\
+@media (max-width:40rem){.bars span:nth-child(-n+60){display:none}.wide{display:none}.narrow{display:inline}}\
 details summary{cursor:pointer}footer{margin-top:2.5rem;color:#5b6673;font-size:.88rem}a{color:#1d4ed8}\
 @media (prefers-color-scheme:dark){body{background:#111418;color:#e5e8eb}.card,.components{background:#1a1e23;border-color:#2c323a}\
-.card li,.components li{border-color:#2c323a}.components .group{background:#15191d}.meta,footer{color:#9aa4ae}a{color:#8ab4f8}}";
+.card li,.components li{border-color:#2c323a}.bars span{background:#3a414a}.axis{color:#9aa4ae}.components .group{background:#15191d}.meta,footer{color:#9aa4ae}a{color:#8ab4f8}}";
+
+/// One bar per UTC day, oldest first, each saying its figures in a tooltip;
+/// a phone shows the last 30.
+fn uptime_bars(days: &[DayUptime]) -> String {
+    let mut out = String::with_capacity(days.len() * 96 + 256);
+    let overall = percent_label(overall_basis_points(days));
+    let _ = write!(
+        out,
+        "<li class=\"uptime\"><div class=\"bars\" role=\"img\" aria-label=\"{overall} fully operational over {} days\">",
+        days.len()
+    );
+    for d in days {
+        let class = d.worst.map_or("none", ComponentStatus::as_str);
+        let mut title = format!("{}: ", d.date.format("%-d %b %Y"));
+        match d.worst {
+            None => title.push_str("no data"),
+            Some(worst) => {
+                if d.observed_ms > 0 {
+                    let _ = write!(title, "{} operational", percent_label(d.basis_points()));
+                    if worst != ComponentStatus::Operational {
+                        let _ = write!(title, " · worst: {}", worst.label());
+                    }
+                }
+                if d.maintenance_ms > 0 {
+                    if d.observed_ms > 0 {
+                        title.push_str(" · ");
+                    }
+                    let _ = write!(title, "{} min maintenance", d.maintenance_ms / 60_000);
+                }
+            }
+        }
+        let _ = write!(
+            out,
+            "<span class=\"d-{class}\" title=\"{}\"></span>",
+            esc(&title)
+        );
+    }
+    let _ = write!(
+        out,
+        "</div><div class=\"axis\"><span><span class=\"wide\">{} days ago</span><span class=\"narrow\">30 days ago</span></span>\
+         <span>{overall} uptime</span><span>Today (UTC)</span></div></li>",
+        days.len()
+    );
+    out
+}
 
 fn incident_card(incident: &PublicIncident, open: bool) -> String {
     let mut out = String::new();
@@ -156,6 +208,7 @@ pub fn render(snapshot: &PublicSnapshot, settings: &PublicSettings) -> String {
                 c.status.as_str(),
                 c.status.label()
             );
+            out.push_str(&uptime_bars(snapshot.uptime_of(c.id)));
         }
         out.push_str("</ul>");
     }

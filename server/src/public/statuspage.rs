@@ -4,6 +4,7 @@
 
 use super::{rfc3339, PublicSettings};
 use app::domain::status::{Impact, MaintenanceState};
+use app::domain::uptime::{overall_basis_points, DayUptime};
 use app::store::status::{Component, Maintenance, PublicIncident, PublicSnapshot};
 use serde_json::{json, Value};
 
@@ -11,6 +12,9 @@ pub struct Documents {
     page: Value,
     status: Value,
     components: Vec<Value>,
+    /// `components` with our `uptime` extension, for components.json only
+    /// (the summary stays the size tools expect).
+    components_with_uptime: Vec<Value>,
     incidents: Vec<Value>,
     unresolved: Vec<Value>,
     maintenances: Vec<Value>,
@@ -25,6 +29,27 @@ fn group_id(name: &str, groups: &[String]) -> Option<String> {
         .iter()
         .position(|g| g == name)
         .map(|i| format!("group-{}", i + 1))
+}
+
+/// A share in basis points as a JSON number with two decimals.
+fn percent(basis_points: Option<i64>) -> Value {
+    basis_points.map_or(Value::Null, |bp| {
+        Value::from(i32::try_from(bp).map_or(0.0, f64::from) / 100.0)
+    })
+}
+
+/// Our extension to a component: 90 days of uptime, oldest first.
+fn uptime_json(days: &[DayUptime]) -> Value {
+    json!({
+        "days": days.len(),
+        "percent": percent(overall_basis_points(days)),
+        "history": days.iter().map(|d| json!({
+            "date": d.date.to_string(),
+            "status": d.worst.map(|s| s.as_str()),
+            "percent": percent(d.basis_points()),
+            "maintenance_minutes": d.maintenance_ms / 60_000,
+        })).collect::<Vec<_>>(),
+    })
 }
 
 fn component_json(c: &Component, groups: &[String]) -> Value {
@@ -59,6 +84,15 @@ impl Documents {
             .iter()
             .map(|c| component_json(c, &groups))
             .collect();
+        let mut components_with_uptime: Vec<Value> = snapshot
+            .components
+            .iter()
+            .map(|c| {
+                let mut value = component_json(c, &groups);
+                value["uptime"] = uptime_json(snapshot.uptime_of(c.id));
+                value
+            })
+            .collect();
         for (i, group) in groups.iter().enumerate() {
             let members: Vec<&Component> = snapshot
                 .components
@@ -71,7 +105,7 @@ impl Documents {
                     s.worst(c.status)
                 });
             let first = members.first();
-            components.push(json!({
+            let group = json!({
                 "id": format!("group-{}", i + 1),
                 "name": group,
                 "status": status.as_str(),
@@ -86,7 +120,9 @@ impl Documents {
                 "group": true,
                 "only_show_if_degraded": false,
                 "components": members.iter().map(|c| c.id.to_string()).collect::<Vec<_>>(),
-            }));
+            });
+            components_with_uptime.push(group.clone());
+            components.push(group);
         }
         let component_by_id = |id: i64| {
             snapshot
@@ -175,6 +211,7 @@ impl Documents {
             }),
             status: json!({ "indicator": indicator.as_str(), "description": indicator.description() }),
             components,
+            components_with_uptime,
             incidents: snapshot
                 .incidents
                 .iter()
@@ -225,7 +262,10 @@ impl Documents {
     }
 
     pub fn components(&self) -> String {
-        self.document("components", Value::from(self.components.clone()))
+        self.document(
+            "components",
+            Value::from(self.components_with_uptime.clone()),
+        )
     }
 
     pub fn incidents(&self) -> String {

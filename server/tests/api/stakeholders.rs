@@ -554,3 +554,90 @@ async fn resolving_a_public_incident_prompts_a_prefilled_resolution_that_the_pub
         assert_eq!(war_room(&server, &ivy).await["resolution_due"], false);
     }
 }
+
+#[tokio::test]
+async fn each_component_shows_ninety_days_of_uptime_on_the_page_in_the_json_and_as_a_badge() {
+    for server in servers().await {
+        let (admin, _, cory) = incident_with_comms_lead(&server).await;
+        let add = server
+            .call(
+                "add_component",
+                Some(&admin),
+                &[
+                    ("name", "Payments <API>"),
+                    ("group_name", ""),
+                    ("description", ""),
+                ],
+            )
+            .await;
+        assert_eq!(add.status, StatusCode::OK, "{}", add.body);
+        let id = add.body.trim().to_owned();
+        let mark = server
+            .call(
+                "set_affected_component",
+                Some(&cory),
+                &[
+                    ("number", "1"),
+                    ("component_id", &id),
+                    ("status", "major_outage"),
+                ],
+            )
+            .await;
+        assert_eq!(mark.status, StatusCode::OK, "{}", mark.body);
+
+        let components = server
+            .public_once("/api/v2/components.json", |b| b.contains("major_outage"))
+            .await;
+        let components = json(&components);
+        let uptime = &components["components"][0]["uptime"];
+        assert_eq!(uptime["days"], 90);
+        let history = uptime["history"].as_array().cloned().unwrap_or_default();
+        assert_eq!(history.len(), 90);
+        let today = chrono::Utc::now().date_naive().to_string();
+        assert_eq!(history[89]["date"], today.as_str());
+        assert_eq!(history[89]["status"], "major_outage");
+        assert_eq!(history[0]["status"], serde_json::Value::Null, "no data yet");
+        let summary = server.get("/api/v2/summary.json", None).await;
+        assert!(
+            !summary.body.contains("\"uptime\""),
+            "the summary keeps the size tools expect"
+        );
+
+        let page = server.get("/status", None).await;
+        assert_eq!(
+            page.body.matches("<span class=\"d-").count(),
+            90,
+            "one bar per day"
+        );
+        assert!(page.body.contains("class=\"d-major_outage\""));
+        assert!(page.body.contains("Today (UTC)"));
+
+        let badge = server.get(&format!("/status/badge/{id}.svg"), None).await;
+        assert_eq!(badge.status, StatusCode::OK);
+        assert_eq!(
+            badge
+                .headers
+                .get("content-type")
+                .and_then(|v| v.to_str().ok()),
+            Some("image/svg+xml")
+        );
+        assert!(badge.body.starts_with("<svg"), "{}", badge.body);
+        assert!(badge.body.contains(">major outage<"), "{}", badge.body);
+        assert!(
+            badge.body.contains("Payments &lt;API&gt;"),
+            "{}",
+            badge.body
+        );
+        for missing in [
+            "/status/badge/999.svg",
+            "/status/badge/x.svg",
+            &format!("/status/badge/{id}.png"),
+        ] {
+            assert_eq!(
+                server.get(missing, None).await.status,
+                StatusCode::NOT_FOUND,
+                "{missing}"
+            );
+        }
+    }
+}

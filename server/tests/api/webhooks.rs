@@ -278,3 +278,207 @@ async fn webhooks_refuse_inside_addresses_never_follow_redirects_and_escape_slac
         );
     }
 }
+
+#[tokio::test]
+async fn each_chat_platform_receives_its_own_format_and_component_webhooks_hear_only_their_incidents(
+) {
+    use std::sync::{Arc, Mutex};
+    for server in servers().await {
+        let (admin, _, cory) = incident_with_comms_lead(&server).await;
+        // A receiver answering as each platform does (Teams 202, Discord 204),
+        // keeping (path, body) of everything it gets.
+        type Received = Arc<Mutex<Vec<(String, String)>>>;
+        let received: Received = Arc::default();
+        let receiver = {
+            let received = received.clone();
+            axum::Router::new().route(
+                "/{platform}",
+                axum::routing::post(
+                    move |axum::extract::Path(platform): axum::extract::Path<String>,
+                          body: String| {
+                        let received = received.clone();
+                        async move {
+                            let status = match platform.as_str() {
+                                "teams" => StatusCode::ACCEPTED,
+                                "discord" => StatusCode::NO_CONTENT,
+                                _ => StatusCode::OK,
+                            };
+                            if let Ok(mut list) = received.lock() {
+                                list.push((platform, body));
+                            }
+                            status
+                        }
+                    },
+                ),
+            )
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let address = listener.local_addr().expect("address");
+        tokio::spawn(async move { axum::serve(listener, receiver).await });
+
+        let mut component_ids = Vec::new();
+        for name in ["Payments API", "Dashboard"] {
+            let add = server
+                .call(
+                    "add_component",
+                    Some(&admin),
+                    &[("name", name), ("group_name", ""), ("description", "")],
+                )
+                .await;
+            assert_eq!(add.status, StatusCode::OK, "{}", add.body);
+            component_ids.push(add.body.trim().to_owned());
+        }
+        let (payments, dashboard) = (&component_ids[0], &component_ids[1]);
+        for kind in ["teams", "mattermost", "discord", "google_chat"] {
+            let add = server
+                .call(
+                    "add_webhook",
+                    Some(&admin),
+                    &[
+                        ("name", kind),
+                        ("kind", kind),
+                        ("url", &format!("http://{address}/{kind}")),
+                    ],
+                )
+                .await;
+            assert_eq!(add.status, StatusCode::OK, "{}", add.body);
+        }
+        let payments_key = format!("components[c{payments}]");
+        let dashboard_key = format!("components[c{dashboard}]");
+        for (name, key, id) in [
+            ("payments-team", &payments_key, payments),
+            ("dashboard-team", &dashboard_key, dashboard),
+        ] {
+            let add = server
+                .call(
+                    "add_webhook",
+                    Some(&admin),
+                    &[
+                        ("name", name),
+                        ("kind", "json"),
+                        ("url", &format!("http://{address}/{name}")),
+                        (key.as_str(), id.as_str()),
+                    ],
+                )
+                .await;
+            assert_eq!(add.status, StatusCode::OK, "{}", add.body);
+        }
+        let unknown = server
+            .call(
+                "add_webhook",
+                Some(&admin),
+                &[
+                    ("name", "ghost"),
+                    ("kind", "json"),
+                    ("url", "http://127.0.0.1:9/ghost"),
+                    ("components[c999]", "999"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            unknown.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            unknown.body
+        );
+        assert!(unknown.body.contains("components"), "{}", unknown.body);
+        let bad_kind = server
+            .call(
+                "add_webhook",
+                Some(&admin),
+                &[
+                    ("name", "x"),
+                    ("kind", "msteams"),
+                    ("url", "http://127.0.0.1:9/x"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            bad_kind.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            bad_kind.body
+        );
+        assert_eq!(
+            app::store::webhooks::webhooks(&server.db)
+                .await
+                .expect("hooks")
+                .len(),
+            6,
+            "refused webhooks are not half-written"
+        );
+
+        let mark = server
+            .call(
+                "set_affected_component",
+                Some(&cory),
+                &[
+                    ("number", "1"),
+                    ("component_id", payments),
+                    ("status", "partial_outage"),
+                ],
+            )
+            .await;
+        assert_eq!(mark.status, StatusCode::OK, "{}", mark.body);
+        let published = server
+            .publish(&cory, "customer", customer_update(), false)
+            .await;
+        assert!(
+            json(&published)["Published"].is_object(),
+            "{}",
+            published.body
+        );
+
+        let deliverer = server::webhooks::Deliverer::new(server.db.clone(), true).expect("client");
+        assert_eq!(
+            deliverer
+                .deliver_due(chrono::Utc::now())
+                .await
+                .expect("deliver"),
+            5,
+            "four chat webhooks and the payments team's, not the dashboard team's"
+        );
+        let got = received.lock().map(|l| l.clone()).unwrap_or_default();
+        let body_of = |platform: &str| -> serde_json::Value {
+            let (_, body) = got
+                .iter()
+                .find(|(p, _)| p == platform)
+                .unwrap_or_else(|| panic!("{platform} received nothing: {got:?}"));
+            serde_json::from_str(body).expect("json body")
+        };
+        assert_eq!(
+            body_of("teams")["attachments"][0]["content"]["type"],
+            "AdaptiveCard"
+        );
+        assert!(body_of("mattermost")["text"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("#### Card payments failing")));
+        assert_eq!(
+            body_of("discord")["embeds"][0]["title"],
+            "Card payments failing"
+        );
+        assert_eq!(
+            body_of("google_chat")["cardsV2"][0]["card"]["header"]["title"],
+            "Card payments failing"
+        );
+        assert_eq!(body_of("payments-team")["event"], "update.published");
+        assert!(!got.iter().any(|(p, _)| p == "dashboard-team"));
+        let hooks = app::store::webhooks::webhooks(&server.db)
+            .await
+            .expect("hooks");
+        for hook in hooks.iter().filter(|h| h.name != "dashboard-team") {
+            let log = app::store::webhooks::deliveries(&server.db, hook.id, 10)
+                .await
+                .expect("log");
+            assert_eq!(log.len(), 1, "{}", hook.name);
+            assert_eq!(log[0].state, "delivered", "{}: {:?}", hook.name, log[0]);
+        }
+        let payments_team = hooks.iter().find(|h| h.name == "payments-team");
+        assert_eq!(
+            payments_team.map(|h| h.components.clone()),
+            Some(vec!["Payments API".to_owned()])
+        );
+    }
+}

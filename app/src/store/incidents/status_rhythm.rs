@@ -46,6 +46,12 @@ pub async fn change_status(
             .bind(mitigated_at)
             .bind(postmortem_due_on),
     ).await?;
+    let resolution_changed =
+        (status == IncidentStatus::Resolved) != (incident.status == IncidentStatus::Resolved);
+    if resolution_changed {
+        // The components it affected stop (or start again) counting against uptime.
+        crate::store::status::log_component_statuses(&mut tx, now).await?;
+    }
     let name = name_of(&mut tx, actor.0).await?;
     if status != incident.status {
         event(
