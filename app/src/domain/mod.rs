@@ -10,6 +10,7 @@ pub mod postmortems;
 pub mod rhythm;
 pub mod roles;
 pub mod status;
+pub mod subscriptions;
 pub mod throttle;
 pub mod timeline;
 pub mod updates;

@@ -14,6 +14,7 @@ pub mod postmortems;
 pub mod sessions;
 pub mod sign_in_failures;
 pub mod status;
+pub mod subscriptions;
 pub mod testing;
 pub mod tx;
 pub mod updates;

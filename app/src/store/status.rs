@@ -414,6 +414,10 @@ pub async fn schedule_maintenance(
         )
         .await?;
     }
+    if window.1 > now {
+        // Subscribers following one of its components, or everything, hear of it.
+        super::subscriptions::queue_maintenance(&mut tx, id, "maintenance", now).await?;
+    }
     tx.commit().await?;
     Ok(id)
 }

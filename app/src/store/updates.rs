@@ -241,6 +241,9 @@ pub async fn publish(
         .bind(id.0),
     )
     .await?;
+    if publication.kind.audience() == Audience::Customer {
+        super::subscriptions::queue_update(&mut tx, update_id, id.0, now).await?;
+    }
     let row: UpdateRow = tx
         .fetch_one(sql(format!("{UPDATE_SELECT} WHERE u.id = $1")).bind(update_id))
         .await?;
