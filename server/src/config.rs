@@ -69,6 +69,16 @@ pub const VARIABLES: &[Variable] = &[
         meaning: "true lets webhooks reach loopback and private addresses (a chat server inside)",
     },
     Variable {
+        name: "CALMROOM_SMTP_URL",
+        default: "(unset: no e-mail subscriptions)",
+        meaning: "mail server for status subscriptions: smtp://host:25 (plain, a local relay), smtp://user:pass@host:587?tls=required (STARTTLS) or smtps://user:pass@host:465",
+    },
+    Variable {
+        name: "CALMROOM_MAIL_FROM",
+        default: "status@<host of CALMROOM_BASE_URL>",
+        meaning: "sender of subscription mail, as an address or \"Name <address>\"",
+    },
+    Variable {
         name: "CALMROOM_ADMIN_EMAIL",
         default: "(unset)",
         meaning:
@@ -111,6 +121,10 @@ pub struct Config {
     pub webhook_private_targets: bool,
     /// Alert events per second per integration on this replica.
     pub alert_events_per_second: u32,
+    /// Subscription mail goes out through this server (`CALMROOM_SMTP_URL`).
+    pub smtp_url: Option<String>,
+    /// The sender of subscription mail.
+    pub mail_from: lettre::message::Mailbox,
 }
 
 /// A variable with a value the server cannot use.
@@ -277,6 +291,41 @@ impl Config {
             }
         };
 
+        let smtp_url = match get("CALMROOM_SMTP_URL") {
+            None => None,
+            Some(url) => {
+                use lettre::{AsyncSmtpTransport, Tokio1Executor};
+                if let Err(e) = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.trim()) {
+                    return Err(error(
+                        "CALMROOM_SMTP_URL",
+                        format!("is not a usable smtp:// or smtps:// URL: {e}"),
+                    ));
+                }
+                Some(url.trim().to_owned())
+            }
+        };
+        let host = base_url
+            .split_once("://")
+            .map_or("localhost", |(_, rest)| rest)
+            .split(['/', ':'])
+            .next()
+            .filter(|h| !h.is_empty())
+            .unwrap_or("localhost");
+        let mail_from: lettre::message::Mailbox = match get("CALMROOM_MAIL_FROM") {
+            Some(raw) => raw.trim().parse().map_err(|_| {
+                error(
+                    "CALMROOM_MAIL_FROM",
+                    format!(
+                        "{raw:?} is not an address such as \"Acme status <status@example.com>\""
+                    ),
+                )
+            })?,
+            None => format!("status@{host}")
+                .parse()
+                .or_else(|_| "status@localhost".parse())
+                .map_err(|_| error("CALMROOM_MAIL_FROM", "set it: no default address fits"))?,
+        };
+
         let postgres = database_url.starts_with("postgres");
         let listen_database_url = match get("CALMROOM_LISTEN_DATABASE_URL") {
             Some(_) if !postgres => {
@@ -309,6 +358,8 @@ impl Config {
             trusted_proxies,
             webhook_private_targets,
             alert_events_per_second,
+            smtp_url,
+            mail_from,
         })
     }
 

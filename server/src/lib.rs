@@ -5,6 +5,7 @@ pub mod allocator;
 pub mod assets;
 pub mod chat;
 pub mod config;
+pub mod mail;
 pub mod postmortems;
 pub mod public;
 pub mod webhooks;
@@ -55,6 +56,7 @@ impl FromRef<ServerState> for public::PublicState {
             db: state.app.db.clone(),
             events: state.app.events.clone(),
             site: state.public.clone(),
+            trusted_proxies: state.app.trusted_proxies.clone(),
         }
     }
 }

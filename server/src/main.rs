@@ -117,6 +117,22 @@ async fn run(config: Config) -> Result<(), String> {
         Ok(deliverer) => deliverer.spawn(events.clone()),
         Err(e) => return Err(format!("cannot start the webhook sender: {e}")),
     }
+    if let Some(smtp_url) = &config.smtp_url {
+        match server::mail::Mailer::new(
+            db.clone(),
+            smtp_url,
+            config.mail_from.clone(),
+            &config.base_url,
+            &config.status_title,
+        ) {
+            Ok(mailer) => mailer.spawn(events.clone()),
+            Err(e) => {
+                return Err(format!(
+                    "cannot start the mail sender (CALMROOM_SMTP_URL): {e}"
+                ))
+            }
+        }
+    }
     // Reading, hashing and checking the bundle's copies is blocking work.
     let site_root = std::path::PathBuf::from(&*leptos_options.site_root);
     let assets = tokio::task::spawn_blocking(move || server::assets::Assets::load(&site_root))
@@ -139,6 +155,7 @@ async fn run(config: Config) -> Result<(), String> {
         public: server::public::PublicSite::new(server::public::PublicSettings {
             title: config.status_title.clone(),
             base_url: config.base_url.clone(),
+            subscriptions: config.smtp_url.is_some(),
         }),
     };
     state

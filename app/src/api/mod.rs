@@ -29,4 +29,4 @@ pub use error::ApiError;
 #[cfg(feature = "ssr")]
 pub use passwords::{bootstrap_admin, warm_up as warm_up_passwords};
 #[cfg(feature = "ssr")]
-pub use session::{session_user, user_of_record, AppState};
+pub use session::{forwarded_client, session_user, user_of_record, AppState};

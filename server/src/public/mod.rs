@@ -6,6 +6,7 @@ mod badge;
 mod feeds;
 mod page;
 mod statuspage;
+mod subscribe;
 
 use crate::assets::{Effort, Encoded};
 use app::live::Events;
@@ -29,6 +30,8 @@ pub struct PublicSettings {
     pub title: String,
     /// Absolute URL of this instance, for links in feeds and JSON.
     pub base_url: String,
+    /// Mail can be sent: the page offers e-mail subscriptions.
+    pub subscriptions: bool,
 }
 
 /// Rebuild at least this often, so maintenance windows start and end on time.
@@ -77,6 +80,10 @@ impl PublicSite {
             current: Arc::new(RwLock::new(None)),
             rebuilding: Arc::new(Mutex::new(())),
         }
+    }
+
+    pub fn settings(&self) -> &PublicSettings {
+        &self.settings
     }
 
     fn current(&self) -> Option<Arc<Rendered>> {
@@ -200,6 +207,8 @@ pub struct PublicState {
     pub db: Db,
     pub events: Events,
     pub site: PublicSite,
+    /// Proxies whose `X-Forwarded-For` is believed (sign-up throttling).
+    pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
 }
 
 /// The public routes. No session, no cookies; the JSON is readable from any origin.
@@ -255,6 +264,7 @@ where
             "/api/v2/scheduled-maintenances/active.json",
             get(|s: State<PublicState>, m: Method, h: HeaderMap| serve(s, m, h, Kind::Active)),
         )
+        .merge(subscribe::routes())
         .route(
             "/status/badge/{file}",
             get(
@@ -335,7 +345,7 @@ async fn serve(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
             "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; \
-             base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+             base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
         ),
     );
     response

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use std::fmt::Write;
 
 /// Escapes text for HTML element content and quoted attributes.
-fn esc(text: &str) -> String {
+pub(super) fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -58,6 +58,11 @@ h2{font-size:1.1rem;margin:2rem 0 .6rem}h3{font-size:1rem;margin:0 0 .3rem}\
 .bars .d-major_outage{background:#b42318}.bars .d-under_maintenance{background:#2563a6}\
 .axis{display:flex;justify-content:space-between;color:#5b6673;font-size:.78rem}.narrow{display:none}\
 @media (max-width:40rem){.bars span:nth-child(-n+60){display:none}.wide{display:none}.narrow{display:inline}}\
+.subscribe form,.card form{display:flex;flex-direction:column;gap:.6rem}.subscribe label{font-weight:600}\
+input[type=email]{font:inherit;padding:.5rem .6rem;border:1px solid #b8c0c8;border-radius:6px;max-width:24rem}\
+fieldset{border:1px solid #e1e5ea;border-radius:6px;padding:.4rem .8rem}fieldset label{display:block;font-weight:400}\
+button{font:inherit;padding:.5rem 1rem;border-radius:6px;border:0;background:#1d4ed8;color:#fff;cursor:pointer;align-self:flex-start}\
+button.quiet{background:#e5e8eb;color:#1f2933}.error{color:#b42318;font-weight:600}.notice{color:#2f7d4f;font-weight:600}\
 details summary{cursor:pointer}footer{margin-top:2.5rem;color:#5b6673;font-size:.88rem}a{color:#1d4ed8}\
 @media (prefers-color-scheme:dark){body{background:#111418;color:#e5e8eb}.card,.components{background:#1a1e23;border-color:#2c323a}\
 .card li,.components li{border-color:#2c323a}.bars span{background:#3a414a}.axis{color:#9aa4ae}.components .group{background:#15191d}.meta,footer{color:#9aa4ae}a{color:#8ab4f8}}";
@@ -151,6 +156,68 @@ fn maintenance_card(m: &Maintenance, state: MaintenanceState) -> String {
     )
 }
 
+/// A small page in the status page's style (the subscription screens).
+pub(super) fn document(page_title: &str, heading: &str, inner: &str) -> String {
+    format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <meta name=\"referrer\" content=\"no-referrer\">\
+         <title>{heading} · {title}</title><style>{STYLE}</style></head><body><main>\
+         <p class=\"meta\"><a href=\"/status\">{title}</a></p><h1>{heading}</h1>{inner}</main></body></html>",
+        title = esc(page_title),
+        heading = esc(heading),
+    )
+}
+
+/// The sign-up form: an address, and the components to follow (none ticked:
+/// everything). `error` is shown at the address field.
+pub(super) fn subscribe_form(
+    components: &[(i64, String)],
+    email: &str,
+    error: Option<&str>,
+) -> String {
+    let mut out = String::from(
+        "<section class=\"card subscribe\" id=\"subscribe\"><h2>Get updates by e-mail</h2>\
+         <form method=\"post\" action=\"/status/subscribe\">\
+         <label for=\"subscribe-email\">E-mail address</label>",
+    );
+    let _ = write!(
+        out,
+        "<input id=\"subscribe-email\" name=\"email\" type=\"email\" required maxlength=\"254\" \
+         autocomplete=\"email\" value=\"{}\"{}>",
+        esc(email),
+        if error.is_some() {
+            " aria-invalid=\"true\" aria-describedby=\"subscribe-error\""
+        } else {
+            ""
+        }
+    );
+    if let Some(error) = error {
+        let _ = write!(
+            out,
+            "<p class=\"error\" id=\"subscribe-error\">{}</p>",
+            esc(error)
+        );
+    }
+    if !components.is_empty() {
+        out.push_str("<fieldset><legend>Only these components (none ticked: everything)</legend>");
+        for (id, name) in components {
+            let _ = write!(
+                out,
+                "<label><input type=\"checkbox\" name=\"component\" value=\"{id}\"> {}</label>",
+                esc(name)
+            );
+        }
+        out.push_str("</fieldset>");
+    }
+    out.push_str(
+        "<button type=\"submit\">Subscribe</button>\
+         <p class=\"meta\">We send a confirmation first; nothing else arrives until you follow its link. Every mail has a one-click unsubscribe.</p>\
+         </form></section>",
+    );
+    out
+}
+
 pub fn render(snapshot: &PublicSnapshot, settings: &PublicSettings) -> String {
     let now = snapshot.taken_at;
     let indicator = snapshot.indicator();
@@ -231,6 +298,14 @@ pub fn render(snapshot: &PublicSnapshot, settings: &PublicSettings) -> String {
         .filter(|m| m.state(now) == MaintenanceState::Completed)
     {
         out.push_str(&maintenance_card(m, MaintenanceState::Completed));
+    }
+    if settings.subscriptions {
+        let components: Vec<(i64, String)> = snapshot
+            .components
+            .iter()
+            .map(|c| (c.id, c.name.clone()))
+            .collect();
+        out.push_str(&subscribe_form(&components, "", None));
     }
     out.push_str(
         "<footer>Follow this page: <a href=\"/status/history.atom\">Atom</a> · \

@@ -23,6 +23,7 @@ mod http;
 mod live;
 mod postmortems;
 mod stakeholders;
+mod subscriptions;
 mod war_room;
 mod webhooks;
 
@@ -97,6 +98,7 @@ async fn server_on_site_with(
         public: server::public::PublicSite::new(server::public::PublicSettings {
             title: "Example status".to_owned(),
             base_url: "http://status.test".to_owned(),
+            subscriptions: true,
         }),
     };
     state
