@@ -162,6 +162,7 @@ async fn main() {
     let public = server::public::PublicSite::new(server::public::PublicSettings {
         title: "Example status".to_owned(),
         base_url: "http://127.0.0.1".to_owned(),
+        subscriptions: false,
     });
     // Static files the size of the rendered page and JSON, in the site the
     // router serves from memory.

@@ -208,6 +208,7 @@ async fn serve(db: &Db) -> (SocketAddr, Plain) {
         public: server::public::PublicSite::new(server::public::PublicSettings {
             title: "Example status".to_owned(),
             base_url: "http://status.test".to_owned(),
+            subscriptions: false,
         }),
     };
     let app = router(

@@ -165,7 +165,8 @@ pub struct Subscription {
 
 /// The subscription `token` manages, if any.
 pub async fn subscription(db: &Db, token: &str) -> Result<Option<Subscription>, StoreError> {
-    let (found, components): (Option<(i64, String, String, bool)>, Vec<(i64, i64)>) = read!(db, pool => {
+    type Found = Option<(i64, String, String, bool)>;
+    let (found, components): (Found, Vec<(i64, i64)>) = read!(db, pool => {
         let found = sqlx::query_as(
             "SELECT id, email, state, all_components FROM subscribers WHERE token = $1",
         )
@@ -512,7 +513,8 @@ pub struct MailSummary {
 
 pub async fn summary(db: &Db) -> Result<MailSummary, StoreError> {
     type Counts = Vec<(String, i64)>;
-    let (people, mail, failures): (Counts, Counts, Vec<(String, String, String, DateTime<Utc>)>) = read!(db, pool => {
+    type Failures = Vec<(String, String, String, DateTime<Utc>)>;
+    let (people, mail, failures): (Counts, Counts, Failures) = read!(db, pool => {
         let people = sqlx::query_as("SELECT state, COUNT(*) FROM subscribers GROUP BY state")
             .fetch_all(pool)
             .await?;
