@@ -80,6 +80,19 @@ pub struct StatusAdminView {
     pub components: Vec<ComponentView>,
     pub maintenances: Vec<MaintenanceView>,
     pub webhooks: Vec<WebhookView>,
+    pub mail: MailView,
+}
+
+/// E-mail subscribers and their outbox, as admins see them.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct MailView {
+    pub confirmed: i64,
+    pub pending: i64,
+    pub queued: i64,
+    pub sent: i64,
+    pub failed: i64,
+    /// The newest failed or retried mails: address, kind, error, when queued.
+    pub failures: Vec<(String, String, String, DateTime<Utc>)>,
 }
 
 /// A template with the version an edit must have seen.
@@ -159,6 +172,17 @@ pub async fn get_status_admin() -> Result<StatusAdminView, ApiError> {
                 .collect(),
             maintenances,
             webhooks,
+            mail: {
+                let m = store::subscriptions::summary(&state.db).await?;
+                MailView {
+                    confirmed: m.confirmed,
+                    pending: m.pending,
+                    queued: m.queued,
+                    sent: m.sent,
+                    failed: m.failed,
+                    failures: m.failures,
+                }
+            },
         })
     })
     .await

@@ -1,9 +1,10 @@
-//! Admin: the public page's components and maintenance windows, outbound
-//! webhooks with their delivery log, and the update templates.
+//! Admin: the public page's components and maintenance windows, e-mail
+//! subscribers and their mail, outbound webhooks with their delivery log, and
+//! the update templates.
 
 use crate::api::status::{
     get_status_admin, get_templates, AddComponent, AddWebhook, ArchiveComponent, CancelMaintenance,
-    ComponentView, SaveTemplate, ScheduleMaintenance, SetWebhookActive, StatusAdminView,
+    ComponentView, MailView, SaveTemplate, ScheduleMaintenance, SetWebhookActive, StatusAdminView,
     TemplateView, UpdateComponent,
 };
 use crate::api::ApiError;
@@ -85,6 +86,7 @@ pub fn AdminStatusPage() -> impl IntoView {
                         <FormMessage error=row_error />
                         <Components view=view.clone() add add_error update archive />
                         <Maintenances view=view.clone() schedule schedule_error cancel />
+                        <Subscribers mail=view.mail.clone() />
                         <Webhooks view add_hook add_hook_error toggle />
                     }
                     .into_any(),
@@ -200,6 +202,34 @@ fn Maintenances(
                 <FormMessage error />
                 <button type="submit" class="button-primary">"Schedule"</button>
             </ActionForm>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn Subscribers(mail: MailView) -> AnyView {
+    view! {
+        <section class="panel" aria-labelledby="subscribers-heading">
+            <h2 id="subscribers-heading">"E-mail subscribers"</h2>
+            <p class="hint">
+                "Readers sign up on the public page when CALMROOM_SMTP_URL is set, confirm by mail, and get customer-facing updates and maintenance notices for what they follow. Mail is retried with backoff; every mail has a one-click unsubscribe."
+            </p>
+            <p data-testid="mail-counts">
+                {format!(
+                    "{} confirmed · {} awaiting confirmation · mail: {} queued, {} sent, {} failed",
+                    mail.confirmed, mail.pending, mail.queued, mail.sent, mail.failed
+                )}
+            </p>
+            {(!mail.failures.is_empty()).then(|| view! {
+                <ul class="deliveries">
+                    {mail.failures.into_iter().map(|(address, kind, error, at)| view! {
+                        <li class="delivery delivery-failed">
+                            {format!("{address} · {kind} · queued {} · {error}", clock(at))}
+                        </li>
+                    }).collect_view()}
+                </ul>
+            })}
         </section>
     }
     .into_any()
