@@ -79,16 +79,17 @@ install_e2e_tools() {
   fi
 }
 
-# The real alert senders end2end/senders/run.sh drives: Debian's Prometheus
-# Alertmanager (with amtool) and PyPI's pagerduty client, in a venv of its own.
+# The real senders and servers end2end/senders/ drives: Debian's Prometheus
+# Alertmanager (with amtool), PyPI's pagerduty client and PyPI's aiosmtpd
+# (a real SMTP server for the subscription mail), in a venv of their own.
 install_alert_senders() {
   command -v prometheus-alertmanager >/dev/null && command -v amtool >/dev/null \
     || apt_install prometheus-alertmanager
   local venv="$CALMROOM_ROOT/target/senders-venv"
-  if ! "$venv/bin/python" -c 'import pagerduty' 2>/dev/null; then
-    say "installing the pagerduty client (PyPI) for the sender test"
+  if ! "$venv/bin/python" -c 'import pagerduty, aiosmtpd' 2>/dev/null; then
+    say "installing the pagerduty client and the aiosmtpd mail server (PyPI) for the sender tests"
     python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check pagerduty==7.2.0
+    "$venv/bin/pip" install -q --disable-pip-version-check pagerduty==7.2.0 aiosmtpd==1.4.6
   fi
 }
 

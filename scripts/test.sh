@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, clippy on the server and browser builds, unit, store
 # and server tests on SQLite and PostgreSQL, then Playwright journeys in headless Chromium
-# and the real alert senders (Prometheus Alertmanager, PyPI's pagerduty client) on the
-# debug build, and a hydration check of every page on the release build.
+# the real alert senders (Prometheus Alertmanager, PyPI's pagerduty client) and
+# subscription mail through a real SMTP server (PyPI's aiosmtpd) on the debug build, and a hydration check of every page on the release build.
 source "$(dirname "$0")/lib.sh"
 cd "$CALMROOM_ROOT"
 install_build_tools
@@ -33,6 +33,8 @@ say "Playwright journeys in headless Chromium"
 
 say "real alert senders: Prometheus Alertmanager and the pagerduty client"
 bash end2end/senders/run.sh
+say "subscription mail through a real SMTP server (aiosmtpd)"
+target/senders-venv/bin/python end2end/senders/mail.py target/debug/server target/site
 
 # What people get from scripts/run.sh: every page must hydrate in the release
 # build too (wasm-opt and wasm-release settings can break what debug shows working).
