@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, clippy on the server and browser builds, unit, store
-# and server tests on SQLite and PostgreSQL, then Playwright journeys in headless Chromium
-# the real alert senders (Prometheus Alertmanager, PyPI's pagerduty client) and
-# subscription mail through a real SMTP server (PyPI's aiosmtpd) on the debug build, and a hydration check of every page on the release build.
+# and server tests on SQLite and PostgreSQL; on the debug build, Playwright journeys in
+# headless Chromium, the real alert senders (Prometheus Alertmanager, PyPI's pagerduty
+# client) and subscription mail through a real SMTP server (PyPI's aiosmtpd); and a
+# hydration check of every page on the release build.
 source "$(dirname "$0")/lib.sh"
 cd "$CALMROOM_ROOT"
 install_build_tools
