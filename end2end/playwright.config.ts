@@ -9,6 +9,7 @@ import * as path from "node:path";
 const port = process.env.CALMROOM_E2E_PORT ?? "3107";
 const baseURL = `http://127.0.0.1:${port}`;
 const profile = process.env.CALMROOM_E2E_PROFILE ?? "debug";
+const smtpPort = process.env.CALMROOM_E2E_SMTP_PORT ?? "2527";
 
 // The config is loaded by the runner and by each worker; only the runner starts the server.
 process.env.CALMROOM_E2E_DATA_DIR ??= fs.mkdtempSync(path.join(os.tmpdir(), "calmroom-e2e-"));
@@ -84,7 +85,20 @@ export default defineConfig({
       CALMROOM_DATA_DIR: process.env.CALMROOM_E2E_DATA_DIR,
       CALMROOM_LOG: "warn",
       LEPTOS_SITE_ROOT: "target/site",
+      CALMROOM_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+      CALMROOM_MAIL_FROM: "Example status <status@example.com>",
     },
+    },
+    // A real SMTP server (PyPI's aiosmtpd, installed by the test command) that
+    // keeps every mail in a Maildir the subscription journey reads.
+    {
+      command: `target/senders-venv/bin/python -m aiosmtpd -n -l 127.0.0.1:${smtpPort} -c aiosmtpd.handlers.Mailbox ${path.join(process.env.CALMROOM_E2E_DATA_DIR ?? os.tmpdir(), "maildir")}`,
+      cwd: "..",
+      port: Number(smtpPort),
+      reuseExistingServer: false,
+      timeout: 30_000,
+      stdout: "pipe",
+      stderr: "pipe",
     },
     ...replicas,
   ],
