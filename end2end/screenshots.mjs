@@ -21,6 +21,7 @@ await api(adminCtx, "assign_role", { number: "1", role: "comms_lead", user_id: S
 await api(adminCtx, "add_hypothesis", { number: "1", statement: "WAL archiving stalled after the backup job", owner_id: String(cal.user.id) });
 await api(adminCtx, "schedule_maintenance", { title: "Database upgrade", description: "Short read-only periods are possible.", starts_at: "2026-12-01T22:00", ends_at: "2026-12-01T23:30", "components[c1]": "1" });
 await api(adminCtx, "add_webhook", { name: "Ops channel", kind: "slack", url: "https://hooks.example.com/services/T0/B0/x" });
+await api(adminCtx, "add_webhook", { name: "Payments team (Teams)", kind: "teams", url: "https://example.webhook.office.com/workflows/x", "components[c2]": "2" });
 const calCtx = await browser.newContext({ viewport: { width: 1440, height: 900 } });
 await api(calCtx, "sign_in", { email: "cal@example.com", password: cal.initial_password });
 await json(calCtx, "publish_update", { number: 1, kind: "initial_internal", values: { severity: "Sev2", impact: "Card payments fail for about 20% of checkouts", status: "Investigating", known: "WAL volume on pg-primary-2 is full", next_steps: "Free space, then fail over if needed" }, confirm: false });
@@ -88,6 +89,33 @@ await shot(adminCtx, "/action-items", "action-items");
 await shot(adminCtx, "/insights", "insights");
 await shot(adminCtx, "/", "dashboard");
 await shot(anon, "/status", "public");
+// E-mail subscription screens, when the server sends mail to an aiosmtpd
+// Maildir named by MAILDIR (python -m aiosmtpd -n -l 127.0.0.1:2599 -c aiosmtpd.handlers.Mailbox DIR).
+if (process.env.MAILDIR && (!only || only.includes("subscription"))) {
+  const fs = await import("node:fs");
+  for (const [w, h, tag] of [[1440, 900, "laptop"], [390, 844, "phone"]]) {
+    const page = await (await browser.newContext({ viewport: { width: w, height: h } })).newPage();
+    const reader = `reader-${tag}@example.com`;
+    await page.goto(`${base}/status`);
+    await page.getByLabel("E-mail address").fill(reader);
+    await page.getByLabel("Payments").check();
+    await page.getByRole("button", { name: "Subscribe" }).click();
+    await page.screenshot({ path: `${out}/subscribe-sent-${tag}.png`, fullPage: true });
+    let link = null;
+    for (let i = 0; i < 100 && !link; i++) {
+      await page.waitForTimeout(200);
+      const dir = `${process.env.MAILDIR}/new`;
+      const mails = fs.existsSync(dir) ? fs.readdirSync(dir).map((f) => fs.readFileSync(`${dir}/${f}`, "utf8")).filter((t) => t.includes(`To: ${reader}`)) : [];
+      const text = (mails.pop() ?? "").replace(/=\r?\n/g, "").replace(/=3D/g, "=");
+      link = text.match(/\/status\/subscription\/confirm\?token=[0-9a-f]{64}/)?.[0] ?? null;
+    }
+    await page.goto(base + link);
+    await page.screenshot({ path: `${out}/subscribe-confirm-${tag}.png`, fullPage: true });
+    await page.getByRole("button", { name: "Confirm" }).click();
+    await page.getByRole("link", { name: "Choose what you follow" }).click();
+    await page.screenshot({ path: `${out}/subscription-${tag}.png`, fullPage: true });
+  }
+}
 // The leadership layer: a second incident with a Tech Lead asking for authorisation,
 // a blocker, an observer, and a leader who is a viewer by org role.
 const tia = await (await api(adminCtx, "create_user", { name: "Tia Tech", email: "tia@example.com", org_role: "responder" })).json();

@@ -161,7 +161,7 @@ pub(super) fn document(page_title: &str, heading: &str, inner: &str) -> String {
     format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <meta name=\"referrer\" content=\"no-referrer\">\
+         <meta name=\"referrer\" content=\"same-origin\">\
          <title>{heading} · {title}</title><style>{STYLE}</style></head><body><main>\
          <p class=\"meta\"><a href=\"/status\">{title}</a></p><h1>{heading}</h1>{inner}</main></body></html>",
         title = esc(page_title),

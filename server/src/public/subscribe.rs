@@ -39,7 +39,10 @@ where
         .route("/status/unsubscribe", get(leave_page).post(leave))
 }
 
-/// A subscription screen: never cached, never sending the token onwards.
+/// A subscription screen: never cached, and the token in its address never
+/// sent to another site. The referrer policy is `same-origin`, not
+/// `no-referrer`: with that, browsers send `Origin: null` with the page's own
+/// forms, and the cross-site guard refuses them.
 fn page(state: &PublicState, status: StatusCode, heading: &str, inner: &str) -> Response {
     let title = &state.site.settings().title;
     let mut response = (status, document(title, heading, inner)).into_response();
@@ -51,7 +54,7 @@ fn page(state: &PublicState, status: StatusCode, heading: &str, inner: &str) -> 
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     headers.insert(
         header::CONTENT_SECURITY_POLICY,

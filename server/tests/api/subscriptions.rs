@@ -122,7 +122,7 @@ async fn a_reader_subscribes_confirms_chooses_components_and_leaves_in_one_click
                 .headers
                 .get("referrer-policy")
                 .and_then(|v| v.to_str().ok()),
-            Some("no-referrer")
+            Some("same-origin")
         );
         let before = server
             .get(&format!("/status/subscription?token={manage}"), None)
