@@ -4,8 +4,10 @@
 use crate::api::postmortems::{
     get_postmortem, AddActionItem, ConfirmActionItem, ExcludeLine, MoveActionItem,
     PostmortemScreen, PostmortemView, PreviewMarkdown, PublishPostmortem, PublishPostmortemOutcome,
+    PublishPostmortemSummary,
     ReassignActionItem, RecordMeeting, SavePostmortem, SendForReview, StartPostmortem,
 };
+use crate::api::updates::PublishOutcome;
 use crate::api::ApiError;
 use crate::components::{
     clock, use_incident_number, use_live, FieldMessage, FormMessage, SeverityBadge,
@@ -524,6 +526,7 @@ fn Checklist(
                     {(!view.overridden.is_empty()).then(|| view! {
                         <p class="hint">{format!("Published past: {}.", view.overridden.join("; "))}</p>
                     })}
+                    <PublicSummary number summaries=view.public_summaries.clone() steward />
                 }.into_any(),
                 _ if steward => view! {
                     <div class="pm-steps">
@@ -561,6 +564,60 @@ fn Checklist(
                 _ => view! { <p class="hint">"The incident's commander or an admin sends it for review and publishes it."</p> }.into_any(),
             }}
         </section>
+    }
+    .into_any()
+}
+
+/// The customer-facing summary of a published postmortem: what the status
+/// page says once it is published, and, for the IC or an admin, the form to
+/// publish one (checked by the same guard as customer-facing updates).
+#[component]
+fn PublicSummary(number: i64, summaries: Vec<(DateTime<Utc>, String)>, steward: bool) -> AnyView {
+    let publish = ServerAction::<PublishPostmortemSummary>::new();
+    let text = RwSignal::new(String::new());
+    let warnings = move || match publish.value().get() {
+        Some(Ok(PublishOutcome::NeedsConfirmation { warnings })) => warnings,
+        _ => Vec::new(),
+    };
+    let error = Signal::derive(move || publish.value().get().and_then(Result::err));
+    let send = move |confirm: bool| {
+        publish.dispatch(PublishPostmortemSummary {
+            number,
+            text: text.get_untracked(),
+            confirm,
+        });
+    };
+    view! {
+        <div class="pm-public" data-testid="pm-public-summary">
+            <h3>"On the status page"</h3>
+            {summaries.is_empty().then(|| view! { <p class="hint">"No public summary yet. Customers see the incident's updates only."</p> })}
+            {summaries.into_iter().map(|(at, body)| view! {
+                <blockquote class="pm-public-text">
+                    <p class="hint">{format!("Published {}", stamp(at))}</p>
+                    <p class="wrap">{body}</p>
+                </blockquote>
+            }).collect_view()}
+            {steward.then(|| view! {
+                <label for="pm-public-text">"Summary for customers"</label>
+                <textarea id="pm-public-text" rows="5" maxlength="4000"
+                    placeholder="What happened, how it affected you, and what we are changing so it does not happen again."
+                    prop:value=move || text.get()
+                    on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+                <FieldMessage error field="text" />
+                <FormMessage error />
+                {move || {
+                    let warnings = warnings();
+                    (!warnings.is_empty()).then(|| view! {
+                        <div class="notice-warn" role="alert">
+                            <p><strong>"Not published."</strong>" Customers would read:"</p>
+                            <ul>{warnings.iter().map(|w| view! { <li>{w.message.clone()}</li> }).collect_view()}</ul>
+                            <button type="button" class="button-danger" on:click=move |_| send(true)>"Publish anyway"</button>
+                        </div>
+                    })
+                }}
+                <button type="button" class="button-primary" on:click=move |_| send(false)>"Publish on the status page"</button>
+            })}
+        </div>
     }
     .into_any()
 }

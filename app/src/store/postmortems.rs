@@ -823,6 +823,62 @@ pub async fn publish(
     Ok(())
 }
 
+/// Publishes the customer-facing summary of a published postmortem, by its
+/// IC or an admin: an update with the public status `postmortem`, which the
+/// public page, feeds and JSON show with the incident, and which webhooks,
+/// chat and mail subscribers get like any customer-facing update.
+pub async fn publish_public_summary(
+    db: &Db,
+    id: IncidentId,
+    title: &str,
+    body: &str,
+    overridden: &[String],
+    by: Steward,
+    now: DateTime<Utc>,
+) -> Result<super::updates::PublishedUpdate, IncidentChangeError> {
+    let mut tx = db.begin().await?;
+    let (_, status) = postmortem_for_change(&mut tx, id, false).await?;
+    if status != PostmortemStatus::Published {
+        return Err(IncidentChangeError::Invalid(
+            "Publish the postmortem first; its public summary follows.",
+        ));
+    }
+    require_steward(&mut tx, id, by).await?;
+    let incident = incident_for_change(&mut tx, id, false).await?;
+    let kind = crate::domain::updates::TemplateKind::CustomerFacing;
+    let update_id = super::updates::insert(
+        &mut tx,
+        &super::updates::Row {
+            incident: id,
+            kind,
+            title,
+            body,
+            public_status: "postmortem",
+            next_update_at: None,
+            overridden,
+        },
+        by.user,
+        now,
+    )
+    .await?;
+    let name = name_of(&mut tx, by.user.0).await?;
+    let entry = Happened::UpdatePublished {
+        by: name,
+        kind,
+        overridden: overridden.to_vec(),
+    };
+    event(&mut tx, id.0, by.user.0, now, entry).await?;
+    super::updates::send_out(&mut tx, update_id, &incident, kind.audience(), now).await?;
+    let row = tx
+        .fetch_one(
+            sql(format!("{} WHERE u.id = $1", super::updates::UPDATE_SELECT)).bind(update_id),
+        )
+        .await?;
+    let update = super::updates::decode_update(row)?;
+    tx.commit().await?;
+    Ok(update)
+}
+
 /// A resolved incident whose prevention work is not all verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AtRisk {

@@ -467,8 +467,9 @@ pub struct PublicIncident {
 }
 
 impl PublicIncident {
+    /// Neither resolved nor past it (a postmortem summary follows resolution).
     pub fn is_unresolved(&self) -> bool {
-        self.status != "resolved"
+        !matches!(self.status.as_str(), "resolved" | "postmortem")
     }
 }
 
@@ -571,7 +572,13 @@ pub async fn public_snapshot(db: &Db, now: DateTime<Utc>) -> Result<PublicSnapsh
         public.push(PublicIncident {
             number: incident.number,
             name: newest.2.clone(),
-            resolved_at: (status == "resolved").then_some(newest.5),
+            resolved_at: matches!(status.as_str(), "resolved" | "postmortem")
+                .then(|| {
+                    // The latest resolution (newest first), not the summary after it.
+                    mine.iter()
+                        .find(|u| u.4 == "resolved")
+                        .map_or(newest.5, |u| u.5)
+                }),
             status,
             severity: incident.severity,
             created_at: oldest.5,

@@ -7,7 +7,7 @@ use super::incidents::{
     event, incident_for_change, name_of, records_incident, require_speaker, tick, Incident,
     IncidentChangeError,
 };
-use super::tx::sql;
+use super::tx::{sql, Tx};
 use super::{read, Db, StoreError};
 use crate::domain::incidents::IncidentId;
 use crate::domain::rhythm::RhythmItem;
@@ -181,6 +181,80 @@ pub struct Publication<'a> {
     pub overridden: &'a [String],
 }
 
+/// One update as stored.
+pub(crate) struct Row<'a> {
+    pub incident: IncidentId,
+    pub kind: TemplateKind,
+    pub title: &'a str,
+    pub body: &'a str,
+    /// The public status word it gives the incident.
+    pub public_status: &'a str,
+    pub next_update_at: Option<DateTime<Utc>>,
+    pub overridden: &'a [String],
+}
+
+/// Stores an update; returns its id.
+pub(crate) async fn insert(
+    tx: &mut Tx,
+    row: &Row<'_>,
+    by: UserId,
+    now: DateTime<Utc>,
+) -> Result<i64, sqlx::Error> {
+    let audience = match row.kind.audience() {
+        Audience::Internal => "internal",
+        Audience::Customer => "customer",
+    };
+    tx.scalar(
+        sql("INSERT INTO stakeholder_updates (incident_id, kind, audience, title, body, public_status, \
+         published_by, published_at, next_update_at, overridden) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id")
+        .bind(row.incident.0)
+        .bind(row.kind.as_str())
+        .bind(audience)
+        .bind(row.title)
+        .bind(row.body)
+        .bind(row.public_status)
+        .bind(by.0)
+        .bind(now)
+        .bind(row.next_update_at)
+        .bind(row.overridden.join("\n")),
+    )
+    .await
+}
+
+/// Queues an update for the webhooks and mail subscribers who should hear of
+/// it, in the publishing transaction.
+pub(crate) async fn send_out(
+    tx: &mut Tx,
+    update_id: i64,
+    incident: &Incident,
+    audience: Audience,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let customer = audience == Audience::Customer;
+    tx.execute(
+        sql("INSERT INTO webhook_deliveries (webhook_id, update_id, state, attempts, next_attempt_at, created_at) \
+             SELECT w.id, $1, 'pending', 0, $2, $2 FROM webhooks w \
+             WHERE w.active = TRUE AND ($3 OR (w.audience = 'all' AND NOT $4)) \
+             AND (NOT EXISTS (SELECT 1 FROM webhook_components wc WHERE wc.webhook_id = w.id) \
+                  OR EXISTS (SELECT 1 FROM webhook_components wc \
+                             JOIN incident_components ic ON ic.component_id = wc.component_id \
+                             WHERE wc.webhook_id = w.id AND ic.incident_id = $5))")
+        .bind(update_id)
+        .bind(now)
+        .bind(customer)
+        // Internal updates of a restricted incident stay inside it: no company-wide channel.
+        .bind(incident.restricted)
+        // A webhook following components hears of incidents that affect one of them.
+        .bind(incident.id.0),
+    )
+    .await?;
+    if customer {
+        super::subscriptions::queue_update(tx, update_id, incident.id.0, now).await?;
+    }
+    Ok(())
+}
+
 /// Publishes an update as `by`, who must be allowed to speak for the incident.
 /// Returns the update and the incident it belongs to.
 pub async fn publish(
@@ -197,25 +271,21 @@ pub async fn publish(
         .status
         .is_active()
         .then(|| now + Duration::minutes(incident.update_cadence_minutes));
-    let audience = match publication.kind.audience() {
-        Audience::Internal => "internal",
-        Audience::Customer => "customer",
-    };
-    let update_id: i64 = tx.scalar(
-        sql("INSERT INTO stakeholder_updates (incident_id, kind, audience, title, body, public_status, \
-         published_by, published_at, next_update_at, overridden) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id")
-            .bind(id.0)
-            .bind(publication.kind.as_str())
-            .bind(audience)
-            .bind(publication.title)
-            .bind(publication.body)
-            .bind(crate::domain::status::public_status(incident.status))
-            .bind(by.0)
-            .bind(now)
-            .bind(next_update_at)
-            .bind(publication.overridden.join("\n")),
-    ).await?;
+    let update_id = insert(
+        &mut tx,
+        &Row {
+            incident: id,
+            kind: publication.kind,
+            title: publication.title,
+            body: publication.body,
+            public_status: crate::domain::status::public_status(incident.status),
+            next_update_at,
+            overridden: publication.overridden,
+        },
+        by,
+        now,
+    )
+    .await?;
     tick(&mut tx, id.0, RhythmItem::FirstStakeholderUpdate, by.0, now).await?;
     let name = name_of(&mut tx, by.0).await?;
     let entry = crate::domain::timeline::Happened::UpdatePublished {
@@ -224,26 +294,7 @@ pub async fn publish(
         overridden: publication.overridden.to_vec(),
     };
     event(&mut tx, id.0, by.0, now, entry).await?;
-    tx.execute(
-        sql("INSERT INTO webhook_deliveries (webhook_id, update_id, state, attempts, next_attempt_at, created_at) \
-             SELECT w.id, $1, 'pending', 0, $2, $2 FROM webhooks w \
-             WHERE w.active = TRUE AND ($3 = 'customer' OR (w.audience = 'all' AND NOT $4)) \
-             AND (NOT EXISTS (SELECT 1 FROM webhook_components wc WHERE wc.webhook_id = w.id) \
-                  OR EXISTS (SELECT 1 FROM webhook_components wc \
-                             JOIN incident_components ic ON ic.component_id = wc.component_id \
-                             WHERE wc.webhook_id = w.id AND ic.incident_id = $5))")
-        .bind(update_id)
-        .bind(now)
-        .bind(audience)
-        // Internal updates of a restricted incident stay inside it: no company-wide channel.
-        .bind(incident.restricted)
-        // A webhook following components hears of incidents that affect one of them.
-        .bind(id.0),
-    )
-    .await?;
-    if publication.kind.audience() == Audience::Customer {
-        super::subscriptions::queue_update(&mut tx, update_id, id.0, now).await?;
-    }
+    send_out(&mut tx, update_id, &incident, publication.kind.audience(), now).await?;
     let row: UpdateRow = tx
         .fetch_one(sql(format!("{UPDATE_SELECT} WHERE u.id = $1")).bind(update_id))
         .await?;

@@ -216,3 +216,83 @@ pub async fn publish_postmortem(
     }))
     .await
 }
+
+/// Longest public summary of a postmortem.
+pub const MAX_PUBLIC_SUMMARY_CHARS: usize = 4000;
+
+/// Publishes a customer-facing summary of a published postmortem on the
+/// status page (and to webhooks, chat and subscribers), under the incident's
+/// public title. The guard reads it like any customer-facing update: with
+/// warnings and without `confirm`, nothing goes out.
+#[server(endpoint = "publish_postmortem_summary")]
+pub async fn publish_postmortem_summary(
+    number: i64,
+    text: String,
+    confirm: bool,
+) -> Result<crate::api::updates::PublishOutcome, ApiError> {
+    use crate::api::updates::PublishOutcome;
+    use crate::domain::updates::{check, GuardContext, TemplateKind};
+    respond(recorded(&[Subject::Incident(number)], async move {
+        let state = state()?;
+        let user = require_writer(&state).await?;
+        let id = incident_id(&state, &user, number).await?;
+        let by = steward(&state, &user, id).await?;
+        if !by.is_admin {
+            return Err(ApiError::Forbidden(
+                crate::domain::roles::RoleRefusal::OnlyIcStewardsPostmortem
+                    .message()
+                    .to_owned(),
+            ));
+        }
+        let text = bounded_text(
+            "text",
+            &text,
+            MAX_PUBLIC_SUMMARY_CHARS,
+            Some("Write what customers should know: what happened, the impact, what changes."),
+        )?;
+        let updates = store::updates::for_incident(&state.db, id).await?;
+        let Some(title) = updates
+            .iter()
+            .find(|u| u.kind == TemplateKind::CustomerFacing)
+            .map(|u| u.title.clone())
+        else {
+            return Err(ApiError::invalid(
+                "text",
+                "This incident never reached the status page; there is no public incident to summarise.",
+            ));
+        };
+        let names: Vec<String> = store::users::list(&state.db)
+            .await?
+            .into_iter()
+            .map(|u| u.name)
+            .collect();
+        let values = BTreeMap::from([("summary".to_owned(), text.clone())]);
+        let warnings = check(
+            TemplateKind::CustomerFacing,
+            &values,
+            &GuardContext {
+                // A postmortem promises nothing about restoration.
+                validated_fix_in_progress: true,
+                user_names: &names,
+                open_hypotheses: &[],
+            },
+        );
+        if !warnings.is_empty() && !confirm {
+            return Ok(PublishOutcome::NeedsConfirmation { warnings });
+        }
+        let overridden: Vec<String> = warnings.into_iter().map(|w| w.message).collect();
+        let update = store::postmortems::publish_public_summary(
+            &state.db,
+            id,
+            &title,
+            &text,
+            &overridden,
+            by,
+            Utc::now(),
+        )
+        .await
+        .map_err(refused)?;
+        Ok(PublishOutcome::Published { id: update.id })
+    }))
+    .await
+}

@@ -104,6 +104,8 @@ pub struct PostmortemView {
     pub meeting_at: Option<DateTime<Utc>>,
     pub attendees: String,
     pub version: i64,
+    /// Customer-facing summaries published on the status page, oldest first.
+    pub public_summaries: Vec<(DateTime<Utc>, String)>,
 }
 
 impl PostmortemView {
@@ -304,6 +306,17 @@ pub async fn load(
         meeting_at: pm.meeting_at,
         attendees: pm.attendees,
         version: pm.version,
+        public_summaries: {
+            let mut summaries: Vec<(DateTime<Utc>, String)> =
+                store::updates::for_incident(&state.db, pm.incident.id)
+                    .await?
+                    .into_iter()
+                    .filter(|u| u.public_status == "postmortem")
+                    .map(|u| (u.published_at, u.body))
+                    .collect();
+            summaries.reverse();
+            summaries
+        },
     })))
 }
 
