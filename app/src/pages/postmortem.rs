@@ -4,8 +4,8 @@
 use crate::api::postmortems::{
     get_postmortem, AddActionItem, ConfirmActionItem, ExcludeLine, MoveActionItem,
     PostmortemScreen, PostmortemView, PreviewMarkdown, PublishPostmortem, PublishPostmortemOutcome,
-    PublishPostmortemSummary,
-    ReassignActionItem, RecordMeeting, SavePostmortem, SendForReview, StartPostmortem,
+    PublishPostmortemSummary, ReassignActionItem, RecordMeeting, SavePostmortem, SendForReview,
+    StartPostmortem,
 };
 use crate::api::updates::PublishOutcome;
 use crate::api::ApiError;

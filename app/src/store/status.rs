@@ -572,13 +572,12 @@ pub async fn public_snapshot(db: &Db, now: DateTime<Utc>) -> Result<PublicSnapsh
         public.push(PublicIncident {
             number: incident.number,
             name: newest.2.clone(),
-            resolved_at: matches!(status.as_str(), "resolved" | "postmortem")
-                .then(|| {
-                    // The latest resolution (newest first), not the summary after it.
-                    mine.iter()
-                        .find(|u| u.4 == "resolved")
-                        .map_or(newest.5, |u| u.5)
-                }),
+            resolved_at: matches!(status.as_str(), "resolved" | "postmortem").then(|| {
+                // The latest resolution (newest first), not the summary after it.
+                mine.iter()
+                    .find(|u| u.4 == "resolved")
+                    .map_or(newest.5, |u| u.5)
+            }),
             status,
             severity: incident.severity,
             created_at: oldest.5,

@@ -294,7 +294,14 @@ pub async fn publish(
         overridden: publication.overridden.to_vec(),
     };
     event(&mut tx, id.0, by.0, now, entry).await?;
-    send_out(&mut tx, update_id, &incident, publication.kind.audience(), now).await?;
+    send_out(
+        &mut tx,
+        update_id,
+        &incident,
+        publication.kind.audience(),
+        now,
+    )
+    .await?;
     let row: UpdateRow = tx
         .fetch_one(sql(format!("{UPDATE_SELECT} WHERE u.id = $1")).bind(update_id))
         .await?;

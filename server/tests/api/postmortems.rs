@@ -367,8 +367,14 @@ async fn a_published_postmortem_gets_a_public_summary_that_the_status_page_shows
 ) {
     for server in servers().await {
         let (_, ivy, _, otto, _) = resolved_incident(&server).await;
-        let published = server.publish(&ivy, "customer", customer_update(), true).await;
-        assert!(json(&published)["Published"].is_object(), "{}", published.body);
+        let published = server
+            .publish(&ivy, "customer", customer_update(), true)
+            .await;
+        assert!(
+            json(&published)["Published"].is_object(),
+            "{}",
+            published.body
+        );
         let summary = |cookie: &str, text: &str, confirm: &str| {
             let (cookie, text, confirm) = (cookie.to_owned(), text.to_owned(), confirm.to_owned());
             let server = &server;
@@ -382,13 +388,21 @@ async fn a_published_postmortem_gets_a_public_summary_that_the_status_page_shows
                     .await
             }
         };
-        let started = server.call("start_postmortem", Some(&ivy), &[("number", "1")]).await;
+        let started = server
+            .call("start_postmortem", Some(&ivy), &[("number", "1")])
+            .await;
         assert_eq!(started.status, StatusCode::OK, "{}", started.body);
         let early = summary(&ivy, "Card payments failed for 40 minutes.", "false").await;
-        assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", early.body);
-        assert!(early.body.contains("Publish the postmortem first"), "{}", early.body);
+        assert_eq!(early.status, StatusCode::CONFLICT, "{}", early.body);
+        assert!(
+            early.body.contains("Publish the postmortem first"),
+            "{}",
+            early.body
+        );
 
-        let draft = server.call("get_postmortem", Some(&ivy), &[("number", "1")]).await;
+        let draft = server
+            .call("get_postmortem", Some(&ivy), &[("number", "1")])
+            .await;
         let version = postmortem_version(&draft);
         let done = server
             .call(
@@ -404,24 +418,45 @@ async fn a_published_postmortem_gets_a_public_summary_that_the_status_page_shows
         let empty = summary(&ivy, "  ", "true").await;
         assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(empty.body.contains("\"text\""), "{}", empty.body);
-        let warned = summary(&ivy, "Ivy rolled back release 4.2 on db-7.internal.", "false").await;
+        let warned = summary(
+            &ivy,
+            "Ivy rolled back release 4.2 on db-7.internal.",
+            "false",
+        )
+        .await;
         let warnings = json(&warned)["NeedsConfirmation"]["warnings"].to_string();
         assert!(warnings.contains("Ivy"), "{warnings}");
         let text = "For 40 minutes some card payments failed after a release. We rolled it back and now check every release against payment errors before it reaches everyone.";
         let out = summary(&ivy, text, "false").await;
         assert!(json(&out)["Published"].is_object(), "{}", out.body);
 
-        let page = server.public_once("/status", |b| b.contains("now check every release")).await;
-        assert!(page.body.contains("now check every release"), "{}", page.body);
-        assert!(!page.body.contains("Current incidents"), "a summary does not reopen it");
+        let page = server
+            .public_once("/status", |b| b.contains("now check every release"))
+            .await;
+        assert!(
+            page.body.contains("now check every release"),
+            "{}",
+            page.body
+        );
+        assert!(
+            !page.body.contains("Current incidents"),
+            "a summary does not reopen it"
+        );
         let incidents = json(&server.get("/api/v2/incidents.json", None).await);
         let incident = &incidents["incidents"][0];
         assert_eq!(incident["status"], "postmortem");
-        assert_eq!(incident["name"], "Card payments failing", "the public title stays");
+        assert_eq!(
+            incident["name"], "Card payments failing",
+            "the public title stays"
+        );
         assert!(incident["resolved_at"].is_string());
         let unresolved = json(&server.get("/api/v2/incidents/unresolved.json", None).await);
         assert_eq!(unresolved["incidents"].as_array().map(Vec::len), Some(0));
-        let doc = json(&server.call("get_postmortem", Some(&ivy), &[("number", "1")]).await);
+        let doc = json(
+            &server
+                .call("get_postmortem", Some(&ivy), &[("number", "1")])
+                .await,
+        );
         assert_eq!(doc["Document"]["public_summaries"][0][1], text);
         let atom = server.get("/status/history.atom", None).await;
         assert!(atom.body.contains("now check every release"));
