@@ -61,6 +61,35 @@ test("a resolved incident gets a postmortem whose prevention item is tracked unt
   await ic.getByRole("button", { name: "Publish", exact: true }).click();
   await expect(ic.getByTestId("pm-status")).toHaveText("Published");
 
+  // The incident reached the status page; the IC publishes a summary for
+  // customers there, checked like any customer-facing update.
+  const customer = await ic.request.post("/api/publish_update", {
+    data: {
+      number,
+      kind: "customer",
+      values: { issue: "Search returned no results", impact: "Searches found nothing for 25 minutes.", mitigation: "We undid the change." },
+      confirm: true,
+    },
+  });
+  expect(customer.status()).toBe(200);
+  const summary = ic.getByTestId("pm-public-summary");
+  await summary.getByLabel("Summary for customers").fill(`${pat.name} rolled back the config push.`);
+  await summary.getByRole("button", { name: "Publish on the status page" }).click();
+  await expect(summary.getByRole("alert")).toContainText(pat.name);
+  const text = "For 25 minutes searches found nothing after a configuration change. Changes now reach a small share of traffic first.";
+  await summary.getByLabel("Summary for customers").fill(text);
+  await summary.getByRole("button", { name: "Publish on the status page" }).click();
+  await expect(summary.locator(".pm-public-text")).toContainText("small share of traffic first");
+  const visitor = await browser.newPage();
+  await expect
+    .poll(async () => {
+      await visitor.goto("/status");
+      return (await visitor.locator("body").textContent()) ?? "";
+    })
+    .toContain("small share of traffic first");
+  await expect(visitor.locator("body")).toContainText("Postmortem");
+  await visitor.close();
+
   // Pat finds the item in their list; the incident is at recurrence risk.
   await signIn(owner, pat.email, patPassword);
   await expect(owner.getByTestId("my-items")).toContainText("Stage config pushes through a canary");

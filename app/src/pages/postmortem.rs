@@ -36,6 +36,14 @@ struct Edits {
     previews: RwSignal<BTreeMap<String, String>>,
 }
 
+/// The public summary being written, owned by the page so that a live
+/// refetch (which builds the document anew) keeps the text and the warnings.
+#[derive(Clone, Copy)]
+struct SummaryDraft {
+    action: ServerAction<PublishPostmortemSummary>,
+    text: RwSignal<String>,
+}
+
 /// The postmortem page.
 #[component]
 pub fn PostmortemPage() -> impl IntoView {
@@ -51,6 +59,15 @@ pub fn PostmortemPage() -> impl IntoView {
     let review = ServerAction::<SendForReview>::new();
     let publish = ServerAction::<PublishPostmortem>::new();
     let preview = ServerAction::<PreviewMarkdown>::new();
+    let draft = SummaryDraft {
+        action: ServerAction::<PublishPostmortemSummary>::new(),
+        text: RwSignal::new(String::new()),
+    };
+    Effect::new(move |_| {
+        if let Some(Ok(PublishOutcome::Published { .. })) = draft.action.value().get() {
+            draft.text.set(String::new());
+        }
+    });
     let edits = Edits {
         values: RwSignal::new(BTreeMap::new()),
         previews: RwSignal::new(BTreeMap::new()),
@@ -81,7 +98,8 @@ pub fn PostmortemPage() -> impl IntoView {
                     + add.version().get()
                     + step.version().get()
                     + review.version().get()
-                    + publish.version().get(),
+                    + publish.version().get()
+                    + draft.action.version().get(),
             )
         },
         |(number, _, _)| get_postmortem(number),
@@ -152,7 +170,7 @@ pub fn PostmortemPage() -> impl IntoView {
                                         <Items view=view.clone() add step add_error step_error />
                                     </div>
                                     <div class="pm-side">
-                                        <Checklist view=view.clone() review publish failing />
+                                        <Checklist view=view.clone() review publish failing draft />
                                     </div>
                                 </div>
                             </div>
@@ -492,6 +510,7 @@ fn Checklist(
     review: ServerAction<SendForReview>,
     publish: ServerAction<PublishPostmortem>,
     failing: Signal<Vec<crate::domain::postmortems::Check>>,
+    draft: SummaryDraft,
 ) -> AnyView {
     let number = view.number;
     let version = view.version;
@@ -526,7 +545,7 @@ fn Checklist(
                     {(!view.overridden.is_empty()).then(|| view! {
                         <p class="hint">{format!("Published past: {}.", view.overridden.join("; "))}</p>
                     })}
-                    <PublicSummary number summaries=view.public_summaries.clone() steward />
+                    <PublicSummary number summaries=view.public_summaries.clone() steward draft />
                 }.into_any(),
                 _ if steward => view! {
                     <div class="pm-steps">
@@ -572,9 +591,13 @@ fn Checklist(
 /// page says once it is published, and, for the IC or an admin, the form to
 /// publish one (checked by the same guard as customer-facing updates).
 #[component]
-fn PublicSummary(number: i64, summaries: Vec<(DateTime<Utc>, String)>, steward: bool) -> AnyView {
-    let publish = ServerAction::<PublishPostmortemSummary>::new();
-    let text = RwSignal::new(String::new());
+fn PublicSummary(
+    number: i64,
+    summaries: Vec<(DateTime<Utc>, String)>,
+    steward: bool,
+    draft: SummaryDraft,
+) -> AnyView {
+    let (publish, text) = (draft.action, draft.text);
     let warnings = move || match publish.value().get() {
         Some(Ok(PublishOutcome::NeedsConfirmation { warnings })) => warnings,
         _ => Vec::new(),
