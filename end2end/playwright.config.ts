@@ -9,9 +9,6 @@ import * as path from "node:path";
 const port = process.env.CALMROOM_E2E_PORT ?? "3107";
 const baseURL = `http://127.0.0.1:${port}`;
 const profile = process.env.CALMROOM_E2E_PROFILE ?? "debug";
-// The binary to run; the test command runs the debug server with the release
-// bundle for its hydration check.
-const server = process.env.CALMROOM_E2E_SERVER ?? `target/${profile}/server`;
 const smtpPort = process.env.CALMROOM_E2E_SMTP_PORT ?? "2527";
 
 // The config is loaded by the runner and by each worker; only the runner starts the server.
@@ -31,8 +28,8 @@ const replicas = pgUrl
   ? replicaPorts.map((replicaPort, i) => ({
       command:
         i === 0
-          ? server
-          : `bash -c 'until curl -sf http://127.0.0.1:${replicaPorts[0]}/healthz >/dev/null; do sleep 0.2; done; exec ${server}'`,
+          ? `target/${profile}/server`
+          : `bash -c 'until curl -sf http://127.0.0.1:${replicaPorts[0]}/healthz >/dev/null; do sleep 0.2; done; exec target/${profile}/server'`,
       cwd: "..",
       url: `http://127.0.0.1:${replicaPort}/healthz`,
       reuseExistingServer: false,
@@ -76,7 +73,7 @@ export default defineConfig({
   },
   webServer: [
     {
-    command: server,
+    command: `target/${profile}/server`,
     cwd: "..",
     url: `${baseURL}/healthz`,
     reuseExistingServer: false,

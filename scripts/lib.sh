@@ -64,15 +64,6 @@ build_release() {
   RUSTFLAGS="$CALMROOM_RELEASE_RUSTFLAGS" cargo leptos build --release --split --precompress
 }
 
-# Only the browser half of build_release, into the same site folder: what the
-# test command checks for hydration (the release wasm, wasm-opt and the
-# wasm-release profile are what can break it; the server's HTML is the same
-# in a debug build). Building the release server too cost the test command
-# about ten minutes on a cold 2-core machine.
-build_release_bundle() {
-  RUSTFLAGS="$CALMROOM_RELEASE_RUSTFLAGS" cargo leptos build --release --split --precompress --frontend-only
-}
-
 # The debug build the browser journeys run. --split is not optional: a split
 # point is a wasm import that only the splitter resolves.
 build_debug() {

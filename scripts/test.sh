@@ -3,7 +3,7 @@
 # and server tests on SQLite and PostgreSQL; on the debug build, Playwright journeys in
 # headless Chromium, the real alert senders (Prometheus Alertmanager, PyPI's pagerduty
 # client) and subscription mail through a real SMTP server (PyPI's aiosmtpd); and a
-# hydration check of every page with the release browser bundle.
+# hydration check of every page on the release build.
 source "$(dirname "$0")/lib.sh"
 cd "$CALMROOM_ROOT"
 install_build_tools
@@ -37,11 +37,10 @@ bash end2end/senders/run.sh
 say "subscription mail through a real SMTP server (aiosmtpd)"
 target/senders-venv/bin/python end2end/senders/mail.py target/debug/server target/site
 
-# What people get from scripts/run.sh: every page must hydrate with the release
-# bundle too (wasm-opt and wasm-release settings can break what debug shows
-# working). The debug server serves it: its pages are the same HTML.
-say "building the release browser bundle"
-build_release_bundle
-say "every page hydrates with the release bundle"
-(cd end2end && CALMROOM_E2E_SERVER=target/debug/server npx playwright test hydration.spec.ts)
+# What people get from scripts/run.sh: every page must hydrate in the release
+# build too (wasm-opt and wasm-release settings can break what debug shows working).
+say "building the release app"
+build_release
+say "every page hydrates in the release build"
+(cd end2end && CALMROOM_E2E_PROFILE=release npx playwright test hydration.spec.ts)
 say "all tests passed"

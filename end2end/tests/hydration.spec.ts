@@ -1,9 +1,9 @@
 import { test, expect, type Page } from "@playwright/test";
 import { admin, ensureAdmin, hydrated, signIn } from "./people";
 
-// Every page hydrates without a page error, with whichever bundle the server
-// serves (the test command runs this file with the debug and the release
-// bundle), and the browser bundle comes in a folder named after the build that
+// Every page hydrates without a page error, in whichever build the server was
+// made with (the test command runs this file against the debug and the release
+// build), and the browser bundle comes in a folder named after the build that
 // browsers may keep for a year. Rarely used screens (app/src/pages/on_demand.rs)
 // are split out of the bundle: the war room loads one wasm, and a split-out
 // screen loads its own part once it is shown.
