@@ -29,7 +29,7 @@ CREATE TABLE mail_outbox (
     update_id BIGINT REFERENCES stakeholder_updates (id),
     maintenance_id BIGINT REFERENCES maintenances (id),
     state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'failed', 'dropped')),
-    attempts INTEGER NOT NULL DEFAULT 0,
+    attempts BIGINT NOT NULL DEFAULT 0,
     next_attempt_at TIMESTAMPTZ NOT NULL,
     last_error TEXT NOT NULL DEFAULT '',
     created_at TIMESTAMPTZ NOT NULL,

@@ -582,18 +582,24 @@ mod tests {
         token.expect("a pending subscriber has a confirmation token")
     }
 
+    /// Components API and Web, added at `now`.
+    async fn api_and_web(db: &Db, now: DateTime<Utc>) -> (i64, i64) {
+        let fields = |name| ComponentFields {
+            name,
+            group_name: "",
+            description: "",
+        };
+        let api = add_component(db, &fields("API"), now).await.expect("api");
+        let web = add_component(db, &fields("Web"), now).await.expect("web");
+        (api, web)
+    }
+
     #[tokio::test]
     async fn only_confirmed_subscribers_get_updates_of_what_they_follow_until_they_leave() {
         for db in fresh_databases().await {
             let now = Utc::now();
             let ic = person(&db, "Ivy", OrgRole::Responder).await;
-            let fields = |name| ComponentFields {
-                name,
-                group_name: "",
-                description: "",
-            };
-            let api = add_component(&db, &fields("API"), now).await.expect("api");
-            let web = add_component(&db, &fields("Web"), now).await.expect("web");
+            let (api, web) = api_and_web(&db, now).await;
 
             subscribe(&db, &address("ann@example.com"), &[api], now)
                 .await
@@ -715,6 +721,75 @@ mod tests {
                 .count();
             assert_eq!(to_ann, 1, "nothing more after leaving");
             assert!(!unsubscribe(&db, "forged", now).await.expect("forged"));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_maintenance_notice_reaches_followers_of_its_components_and_its_reminder_is_queued_once(
+    ) {
+        for db in fresh_databases().await {
+            let now = Utc::now();
+            let admin = person(&db, "Ada", OrgRole::Admin).await;
+            let (api, web) = api_and_web(&db, now).await;
+            for (email, follows) in [
+                ("ann@example.com", vec![api]),
+                ("bob@example.com", vec![web]),
+            ] {
+                subscribe(&db, &address(email), &follows, now)
+                    .await
+                    .expect("subscribe");
+                let token = confirm_token(&db, email).await;
+                confirm(&db, &token, now).await.expect("confirm");
+            }
+            let starts = now + Duration::minutes(90);
+            crate::store::status::schedule_maintenance(
+                &db,
+                "Database upgrade",
+                "",
+                (starts, starts + Duration::hours(1)),
+                &[api],
+                admin,
+                now,
+            )
+            .await
+            .expect("schedule");
+            let notices = |kind: &'static str| {
+                let db = db.clone();
+                async move {
+                    outbox(&db)
+                        .await
+                        .into_iter()
+                        .filter(|(_, k, _)| k == kind)
+                        .map(|(email, _, _)| email)
+                        .collect::<Vec<_>>()
+                }
+            };
+            assert_eq!(
+                notices("maintenance").await,
+                ["ann@example.com"],
+                "{}",
+                db.backend()
+            );
+
+            let hour = Duration::hours(1);
+            assert_eq!(queue_reminders(&db, now, hour).await.expect("too early"), 0);
+            let soon = starts - Duration::minutes(30);
+            assert_eq!(queue_reminders(&db, soon, hour).await.expect("remind"), 1);
+            assert_eq!(
+                queue_reminders(&db, soon, hour).await.expect("again"),
+                0,
+                "once"
+            );
+            assert_eq!(notices("reminder").await, ["ann@example.com"]);
+
+            // The worker's view of the queue: the reminder reads as one.
+            let due = claim_due(&db, soon, soon + Duration::minutes(2), 20)
+                .await
+                .expect("claim");
+            assert!(due.iter().any(|m| matches!(
+                &m.content,
+                MailContent::Maintenance { reminder: true, title, .. } if title == "Database upgrade"
+            )));
         }
     }
 }

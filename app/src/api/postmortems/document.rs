@@ -193,14 +193,7 @@ pub async fn publish_postmortem(
         let state = state()?;
         let user = require_writer(&state).await?;
         let id = incident_id(&state, &user, number).await?;
-        let by = steward(&state, &user, id).await?;
-        if !by.is_admin {
-            return Err(ApiError::Forbidden(
-                crate::domain::roles::RoleRefusal::OnlyIcStewardsPostmortem
-                    .message()
-                    .to_owned(),
-            ));
-        }
+        let by = require_steward(&state, &user, id).await?;
         let PostmortemScreen::Document(view) = load(&state, &user, number).await? else {
             return Err(ApiError::NotFound);
         };
@@ -236,14 +229,7 @@ pub async fn publish_postmortem_summary(
         let state = state()?;
         let user = require_writer(&state).await?;
         let id = incident_id(&state, &user, number).await?;
-        let by = steward(&state, &user, id).await?;
-        if !by.is_admin {
-            return Err(ApiError::Forbidden(
-                crate::domain::roles::RoleRefusal::OnlyIcStewardsPostmortem
-                    .message()
-                    .to_owned(),
-            ));
-        }
+        let by = require_steward(&state, &user, id).await?;
         let text = bounded_text(
             "text",
             &text,

@@ -189,6 +189,24 @@ async fn steward(
     })
 }
 
+/// `user` as the incident's steward (its IC, or an admin); refused otherwise.
+#[cfg(feature = "ssr")]
+async fn require_steward(
+    state: &AppState,
+    user: &User,
+    id: crate::domain::incidents::IncidentId,
+) -> Result<Steward, ApiError> {
+    let by = steward(state, user, id).await?;
+    if !by.is_admin {
+        return Err(ApiError::Forbidden(
+            crate::domain::roles::RoleRefusal::OnlyIcStewardsPostmortem
+                .message()
+                .to_owned(),
+        ));
+    }
+    Ok(by)
+}
+
 /// The postmortem screen as `user` may see it: viewers read published ones only.
 #[cfg(feature = "ssr")]
 pub async fn load(
