@@ -617,7 +617,7 @@ fn PublicSummary(
             {summaries.into_iter().map(|(at, body)| view! {
                 <blockquote class="pm-public-text">
                     <p class="hint">{format!("Published {}", stamp(at))}</p>
-                    <p class="wrap">{body}</p>
+                    <p>{body}</p>
                 </blockquote>
             }).collect_view()}
             {steward.then(|| view! {

@@ -56,9 +56,10 @@ h2{font-size:1.1rem;margin:2rem 0 .6rem}h3{font-size:1rem;margin:0 0 .3rem}\
 .bars{display:flex;gap:1px;height:1.6rem}.bars span{flex:1;border-radius:1px;background:#d5dae0}\
 .bars .d-operational{background:#2f7d4f}.bars .d-degraded_performance{background:#d4a017}.bars .d-partial_outage{background:#c2410c}\
 .bars .d-major_outage{background:#b42318}.bars .d-under_maintenance{background:#2563a6}\
-.axis{display:flex;justify-content:space-between;color:#5b6673;font-size:.78rem}.narrow{display:none}\
+.axis{display:flex;justify-content:space-between;gap:.5rem;color:#5b6673;font-size:.78rem;white-space:nowrap}.narrow{display:none}\
 @media (max-width:40rem){.bars span:nth-child(-n+60){display:none}.wide{display:none}.narrow{display:inline}}\
-.subscribe form,.card form{display:flex;flex-direction:column;gap:.6rem}.subscribe label{font-weight:600}\
+.subscribe form,.card form{display:flex;flex-direction:column;gap:.6rem}.subscribe h2{margin-top:0}\
+label[for=subscribe-email]{font-weight:600}legend{padding:0 .3rem;color:#5b6673;font-size:.92rem}\
 input[type=email]{font:inherit;padding:.5rem .6rem;border:1px solid #b8c0c8;border-radius:6px;max-width:24rem}\
 fieldset{border:1px solid #e1e5ea;border-radius:6px;padding:.4rem .8rem}fieldset label{display:block;font-weight:400}\
 button{font:inherit;padding:.5rem 1rem;border-radius:6px;border:0;background:#1d4ed8;color:#fff;cursor:pointer;align-self:flex-start}\
@@ -106,7 +107,8 @@ fn uptime_bars(days: &[DayUptime]) -> String {
     let _ = write!(
         out,
         "</div><div class=\"axis\"><span><span class=\"wide\">{} days ago</span><span class=\"narrow\">30 days ago</span></span>\
-         <span>{overall} uptime</span><span>Today (UTC)</span></div></li>",
+         <span>{overall} uptime, {} days</span><span>Today</span></div></li>",
+        days.len(),
         days.len()
     );
     out
@@ -200,7 +202,7 @@ pub(super) fn subscribe_form(
         );
     }
     if !components.is_empty() {
-        out.push_str("<fieldset><legend>Only these components (none ticked: everything)</legend>");
+        out.push_str("<fieldset><legend>Components (leave all unticked for everything)</legend>");
         for (id, name) in components {
             let _ = write!(
                 out,

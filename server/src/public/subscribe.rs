@@ -307,7 +307,7 @@ fn manage_body(token: &str, s: &Subscription, listed: &[(i64, String)], saved: b
     let _ = write!(
         out,
         "<form method=\"post\" action=\"/status/subscription\" class=\"card\">{}\
-         <fieldset><legend>Components you follow (none ticked: everything)</legend>",
+         <fieldset><legend>Components you follow (all unticked: everything)</legend>",
         hidden_token(token)
     );
     for (id, name) in listed {

@@ -610,7 +610,7 @@ async fn each_component_shows_ninety_days_of_uptime_on_the_page_in_the_json_and_
             "one bar per day"
         );
         assert!(page.body.contains("class=\"d-major_outage\""));
-        assert!(page.body.contains("Today (UTC)"));
+        assert!(page.body.contains("uptime, 90 days"));
 
         let badge = server.get(&format!("/status/badge/{id}.svg"), None).await;
         assert_eq!(badge.status, StatusCode::OK);
