@@ -993,6 +993,12 @@ fn matrix() -> Vec<Row> {
             Resolved,
             "number={n}&version=0&confirm=false",
         ),
+        row(
+            "publish_postmortem_summary",
+            Command,
+            Resolved,
+            "number={n}&text=&confirm=false",
+        ),
         json_row(
             "publish_update",
             Speak,
