@@ -4,6 +4,7 @@
 
 use crate::chat;
 use app::domain::status::public_status_label;
+use app::domain::subscriptions::stamp;
 use app::domain::updates::Audience;
 use app::domain::webhooks::{is_public_address, is_retryable, retry_delay_seconds, WebhookKind};
 use app::live::Events;
@@ -35,11 +36,6 @@ pub fn signature(secret: &str, body: &[u8]) -> String {
     let digest = mac.finalize().into_bytes();
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     format!("sha256={hex}")
-}
-
-/// "14:05 UTC, 26 Nov 2026".
-fn stamp(at: DateTime<Utc>) -> String {
-    at.format("%H:%M UTC, %-d %b %Y").to_string()
 }
 
 /// The body sent for one delivery.

@@ -1,17 +1,10 @@
 //! A small SVG badge per component for READMEs and wikis: its name, and its
 //! uptime over the history window in the colour of its status now.
 
+use super::page::esc;
 use app::domain::status::ComponentStatus;
 use app::domain::uptime::{overall_basis_points, percent_label, DayUptime};
 use app::store::status::Component;
-
-/// Escapes text for SVG (XML) content and attributes.
-fn esc(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
 
 /// Rough width of `text` at 11 px in a sans-serif face.
 fn width(text: &str) -> usize {
