@@ -23,6 +23,11 @@ use pages::on_demand;
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     content_security_policy();
+    // The zone times are shown in, decided once per page and carried to the
+    // browser so hydration starts from the same text.
+    let zone = api::zones::starting_zone();
+    let rules = serde_json::to_string(&zone).unwrap_or_default();
+    provide_context(api::zones::Zone(RwSignal::new(zone)));
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -31,6 +36,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <meta name=api::zones::META content=rules />
                 <AutoReload options />
                 <Bundle />
                 <MetaTags />
@@ -129,6 +135,9 @@ pub struct Auth {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    if use_context::<api::zones::Zone>().is_none() {
+        provide_context(api::zones::Zone(RwSignal::new(api::zones::starting_zone())));
+    }
     let sign_in = ServerAction::<SignIn>::new();
     let sign_out = ServerAction::<SignOut>::new();
     let setup = ServerAction::<CreateFirstAdmin>::new();

@@ -29,6 +29,8 @@ pub struct CurrentUser {
     pub can_lead: bool,
     /// An admin reset the password: choosing a new one comes before anything else.
     pub must_change_password: bool,
+    /// The zone they chose to read times in; `None` until they choose (UTC).
+    pub time_zone: Option<String>,
 }
 
 impl CurrentUser {
@@ -64,6 +66,7 @@ impl From<store::users::User> for CurrentUser {
             org_role: user.org_role,
             can_lead: user.can_lead,
             must_change_password: user.must_change_password,
+            time_zone: user.time_zone,
         }
     }
 }
@@ -74,6 +77,10 @@ pub async fn get_auth_state() -> Result<AuthState, ApiError> {
         let state = state()?;
         let user = signed_in_user(&state).await?;
         let needs_setup = user.is_none() && store::users::count(&state.db).await? == 0;
+        if let Some(user) = &user {
+            // Chosen on another device: this one's pages follow from the next load.
+            super::zones::remember(user.time_zone.as_deref());
+        }
         Ok(AuthState {
             needs_setup,
             user: user.map(CurrentUser::from),
@@ -230,6 +237,7 @@ pub async fn change_password(current: String, new: String) -> Result<(), ApiErro
 pub async fn sign_out() -> Result<(), ApiError> {
     respond(async {
         end_session(&session().await?).await?;
+        super::zones::remember(None);
         leptos_axum::redirect("/sign-in");
         Ok(())
     })

@@ -975,7 +975,7 @@ pub struct MilestoneView {
     pub corrected_at: Option<DateTime<Utc>>,
 }
 
-/// Corrects a milestone time (UTC); only the IC or an admin. The stamp stays on record.
+/// Corrects a milestone time (typed in the caller's zone); only the IC or an admin. The stamp stays on record.
 #[server(endpoint = "correct_milestone")]
 pub async fn correct_milestone(number: i64, milestone: String, at: String) -> Result<(), ApiError> {
     respond(change(number, move |state, user, id| async move {
@@ -988,7 +988,8 @@ pub async fn correct_milestone(number: i64, milestone: String, at: String) -> Re
         let milestone = Milestone::parse(&milestone)
             .ok_or_else(|| ApiError::invalid("milestone", "Unknown milestone."))?;
         let now = Utc::now();
-        let at = crate::domain::milestones::parse_correction("at", &at, now)?;
+        let zone = super::zones::zone_of(&user);
+        let at = crate::domain::milestones::parse_correction("at", &at, &zone, now)?;
         store::incidents::correct_milestone(&state.db, number, milestone, at, user.id, now)
             .await
             .map_err(refused)

@@ -22,6 +22,7 @@ pub mod shared;
 pub mod status;
 pub mod updates;
 pub mod users;
+pub mod zones;
 
 #[cfg(feature = "ssr")]
 pub use access::may_see_incident;

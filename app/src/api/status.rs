@@ -259,14 +259,21 @@ pub async fn archive_component(id: i64) -> Result<(), ApiError> {
     .await
 }
 
-/// Reads a `datetime-local` value ("2026-11-26T22:00") as UTC.
+/// Reads a `datetime-local` value ("2026-11-26T22:00") as a time in `zone`.
 #[cfg(feature = "ssr")]
-fn utc_minute(field: &'static str, raw: &str) -> Result<DateTime<Utc>, FieldError> {
-    chrono::NaiveDateTime::parse_from_str(raw.trim(), "%Y-%m-%dT%H:%M")
-        .ok()
-        .filter(|t| crate::domain::postmortems::plausible_date(t.date()))
-        .map(|t| t.and_utc())
-        .ok_or_else(|| FieldError::new(field, "Enter a date and time (UTC) from 2000 to 2199."))
+fn local_minute(
+    zone: &crate::domain::zones::ZoneRules,
+    field: &'static str,
+    raw: &str,
+) -> Result<DateTime<Utc>, FieldError> {
+    zone.from_input(raw)
+        .filter(|t| crate::domain::postmortems::plausible_date(t.date_naive()))
+        .ok_or_else(|| {
+            FieldError::new(
+                field,
+                format!("Enter a date and time ({}) from 2000 to 2199.", zone.name),
+            )
+        })
 }
 
 /// Schedules a maintenance window. `components` maps any key to a component id
@@ -284,9 +291,10 @@ pub async fn schedule_maintenance(
         let user = require_admin(&state).await?;
         let title = component_name("title", &title)?;
         let description = bounded_text("description", &description, 2000, None)?;
+        let zone = super::zones::zone_of(&user);
         let window = maintenance_window(
-            utc_minute("starts_at", &starts_at)?,
-            utc_minute("ends_at", &ends_at)?,
+            local_minute(&zone, "starts_at", &starts_at)?,
+            local_minute(&zone, "ends_at", &ends_at)?,
         )?;
         let components: Vec<i64> = components.unwrap_or_default().into_values().collect();
         let id = store::status::schedule_maintenance(

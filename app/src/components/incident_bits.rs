@@ -1,7 +1,9 @@
 //! Small pieces shown wherever incidents appear: severity and status badges, times.
 
 use crate::domain::incidents::{IncidentStatus, Severity};
-use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
+use crate::api::zones::Zone;
+use crate::domain::zones::ZoneRules;
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use leptos::prelude::*;
 
 #[component]
@@ -24,15 +26,36 @@ pub fn StatusBadge(status: IncidentStatus) -> impl IntoView {
 
 // Times are written by hand, not with chrono's `format`: its strftime
 // machinery would otherwise ride in the war room's bundle for three patterns.
+// They are shown in the reader's zone (`api::zones::Zone`), and reading it
+// makes the view around them follow when the reader picks another.
 
-/// "14:05 UTC".
-pub fn clock(at: DateTime<Utc>) -> String {
-    format!("{:02}:{:02} UTC", at.hour(), at.minute())
+/// Runs `show` with the zone this page shows times in (UTC outside the app).
+pub fn in_zone<T>(show: impl FnOnce(&ZoneRules) -> T) -> T {
+    match use_context::<Zone>() {
+        Some(Zone(zone)) => zone.with(show),
+        None => show(&ZoneRules::utc()),
+    }
 }
 
-/// "14:05:09".
+/// "14:05 CET", in the reader's zone.
+pub fn clock(at: DateTime<Utc>) -> String {
+    in_zone(|z| z.clock(at))
+}
+
+/// "14:05:09", in the reader's zone; the list's heading names it ([`ZoneNote`]).
 pub fn clock_seconds(at: DateTime<Utc>) -> String {
-    format!("{:02}:{:02}:{:02}", at.hour(), at.minute(), at.second())
+    in_zone(|z| z.clock_seconds(at))
+}
+
+/// "2026-12-04 14:05 CET", in the reader's zone.
+pub fn stamp(at: DateTime<Utc>) -> String {
+    in_zone(|z| z.stamp(at))
+}
+
+/// "times in Europe/Berlin", beside the heading of a list of bare times.
+#[component]
+pub fn ZoneNote() -> impl IntoView {
+    view! { <span class="zone-note">{move || format!("times in {}", in_zone(|z| z.name.clone()))}</span> }
 }
 
 /// "Fri 4 Dec".
@@ -89,6 +112,7 @@ mod tests {
             .expect("time");
         assert_eq!(clock(at), at.format("%H:%M UTC").to_string());
         assert_eq!(clock_seconds(at), at.format("%H:%M:%S").to_string());
+        assert_eq!(stamp(at), at.format("%Y-%m-%d %H:%M UTC").to_string());
         for offset in 0..14 {
             let on = at.date_naive() + chrono::Duration::days(offset * 29);
             assert_eq!(day(on), on.format("%a %-d %b").to_string());

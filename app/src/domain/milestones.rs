@@ -2,7 +2,8 @@
 //! correction is kept beside the stamp). Durations come from these, never typed.
 
 use super::users::FieldError;
-use chrono::{DateTime, Datelike, NaiveDateTime, Utc};
+use super::zones::ZoneRules;
+use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -56,22 +57,20 @@ pub fn effective(
     corrected.or(stamped)
 }
 
-/// Parses a corrected time typed as UTC ("2026-11-26T14:05", as a datetime-local
-/// field sends it, or RFC 3339). It may not lie in the future.
+/// Parses a corrected time typed in `zone` ("2026-11-26T14:05", as a
+/// datetime-local field sends it) or in RFC 3339. It may not lie in the future.
 pub fn parse_correction(
     field: &'static str,
     raw: &str,
+    zone: &ZoneRules,
     now: DateTime<Utc>,
 ) -> Result<DateTime<Utc>, FieldError> {
     let raw = raw.trim();
     let at = DateTime::parse_from_rfc3339(raw)
         .map(|t| t.with_timezone(&Utc))
-        .or_else(|_| {
-            NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M")
-                .or_else(|_| NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S"))
-                .map(|t| t.and_utc())
-        })
-        .map_err(|_| FieldError::new(field, "Enter a date and time (UTC)."))?;
+        .ok()
+        .or_else(|| zone.from_input(raw))
+        .ok_or_else(|| FieldError::new(field, format!("Enter a date and time ({}).", zone.name)))?;
     if at.year() < 2000 {
         return Err(FieldError::new(field, "Enter a date from 2000 on."));
     }
@@ -103,17 +102,31 @@ mod tests {
     }
 
     #[test]
-    fn corrections_parse_as_utc_and_never_in_the_future() {
+    fn corrections_parse_in_the_writers_zone_and_never_in_the_future() {
         let now = t(15, 0);
+        let utc = ZoneRules::utc();
         assert_eq!(
-            parse_correction("at", "2026-11-26T14:02", now),
+            parse_correction("at", "2026-11-26T14:02", &utc, now),
             Ok(t(14, 2))
         );
         assert_eq!(
-            parse_correction("at", "2026-11-26T14:02:00+00:00", now),
+            parse_correction("at", "2026-11-26T14:02:00+00:00", &utc, now),
             Ok(t(14, 2))
         );
-        assert!(parse_correction("at", "2026-11-26T15:30", now).is_err());
-        assert!(parse_correction("at", "yesterday", now).is_err());
+        assert!(parse_correction("at", "2026-11-26T15:30", &utc, now).is_err());
+        assert!(parse_correction("at", "yesterday", &utc, now).is_err());
+        let kathmandu = ZoneRules {
+            name: "Asia/Kathmandu".to_owned(),
+            spans: vec![super::super::zones::Span(i64::MIN, 20_700, "+0545".to_owned())],
+        };
+        // 19:47 in Kathmandu is 14:02 UTC; an explicit offset wins over the zone.
+        assert_eq!(
+            parse_correction("at", "2026-11-26T19:47", &kathmandu, now),
+            Ok(t(14, 2))
+        );
+        assert_eq!(
+            parse_correction("at", "2026-11-26T14:02:00+00:00", &kathmandu, now),
+            Ok(t(14, 2))
+        );
     }
 }

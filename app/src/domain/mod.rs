@@ -17,3 +17,4 @@ pub mod updates;
 pub mod uptime;
 pub mod users;
 pub mod webhooks;
+pub mod zones;

@@ -205,7 +205,7 @@ pub fn belongs_in_postmortem(kind: &str) -> bool {
 }
 
 fn clock(at: DateTime<Utc>) -> String {
-    at.format("%H:%M UTC").to_string()
+    super::updates::clock_text(at)
 }
 
 impl Happened {

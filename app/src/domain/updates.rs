@@ -374,9 +374,9 @@ pub fn parse_values(
     Ok(values)
 }
 
-/// "14:05 UTC": how updates write times.
+/// "14:05 UTC": how updates write times, whoever writes them.
 pub fn clock_text(at: DateTime<Utc>) -> String {
-    at.format("%H:%M UTC").to_string()
+    super::zones::ZoneRules::utc().clock(at)
 }
 
 /// What the composer knows about the incident when it opens.

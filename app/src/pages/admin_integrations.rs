@@ -8,7 +8,7 @@ use crate::api::alerts::{
     UpdateIntegration,
 };
 use crate::api::ApiError;
-use crate::components::{clock, FieldMessage, FormMessage};
+use crate::components::{stamp, FieldMessage, FormMessage};
 use crate::domain::alerts::{IntegrationKind, SenderSeverity, SeverityMap};
 use crate::domain::incidents::Severity;
 use leptos::prelude::*;
@@ -251,10 +251,10 @@ fn IntegrationList(
                                 </p>
                                 <p class="hint">
                                     {match i.last_event_at {
-                                        Some(at) => format!("Last event {} {} · {} open alert group(s)", at.format("%-d %b"), clock(at), i.open_groups),
+                                        Some(at) => format!("Last event {} · {} open alert group(s)", stamp(at), i.open_groups),
                                         None => "No event yet".to_owned(),
                                     }}
-                                    {i.rotated_at.map(|at| format!(" · secret rotated {}", at.format("%-d %b %Y")))}
+                                    {i.rotated_at.map(|at| format!(" · secret rotated {}", stamp(at)))}
                                 </p>
                                 <p class="hint">
                                     "Sends to " <code>{match i.kind {

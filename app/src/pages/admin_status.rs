@@ -8,7 +8,7 @@ use crate::api::status::{
     TemplateView, UpdateComponent,
 };
 use crate::api::ApiError;
-use crate::components::{clock, FieldMessage, FormMessage};
+use crate::components::{clock, in_zone, stamp, FieldMessage, FormMessage};
 use crate::domain::status::ComponentStatus;
 use crate::domain::updates::{TemplateField, TemplateKind};
 use leptos::prelude::*;
@@ -173,7 +173,7 @@ fn Maintenances(
                     view! {
                         <li>
                             <strong>{m.title.clone()}</strong>
-                            {format!(" · {} to {} {} · {}", m.starts_at.format("%Y-%m-%d %H:%M"), m.ends_at.format("%Y-%m-%d %H:%M"), "UTC",
+                            {format!(" · {} to {} · {}", stamp(m.starts_at), stamp(m.ends_at),
                                 if m.cancelled { "cancelled" } else { m.state.as_str() })}
                             {(!m.components.is_empty()).then(|| format!(" · {}", m.components.join(", ")))}
                             {(!m.cancelled).then(|| view! {
@@ -188,8 +188,8 @@ fn Maintenances(
                 <FieldMessage error field="title" />
                 <label>"What customers should know" <textarea name="description" rows="2"></textarea></label>
                 <div class="inline-fields">
-                    <label>"Starts (UTC)" <input name="starts_at" type="datetime-local" required /></label>
-                    <label>"Ends (UTC)" <input name="ends_at" type="datetime-local" required /></label>
+                    <label>{move || in_zone(|z| format!("Starts ({})", z.name))} <input name="starts_at" type="datetime-local" required /></label>
+                    <label>{move || in_zone(|z| format!("Ends ({})", z.name))} <input name="ends_at" type="datetime-local" required /></label>
                 </div>
                 <FieldMessage error field="starts_at" />
                 <FieldMessage error field="ends_at" />

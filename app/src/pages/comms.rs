@@ -13,7 +13,7 @@ use crate::components::{
 use crate::domain::incidents::display_number;
 use crate::domain::rhythm::countdown_text;
 use crate::domain::status::ComponentStatus;
-use crate::domain::updates::{QuestionState, Template, TemplateKind, NEXT_UPDATE, TIME};
+use crate::domain::updates::{clock_text, QuestionState, Template, TemplateKind, NEXT_UPDATE, TIME};
 use chrono::{DateTime, Duration, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -209,11 +209,12 @@ fn Composer(
     let preview = move || {
         let mut filled = values.get();
         let at = now.get();
-        filled.insert(TIME.to_owned(), clock(at));
+        // What stakeholders read names its zone: UTC, whoever writes it.
+        filled.insert(TIME.to_owned(), clock_text(at));
         if active {
             filled.insert(
                 NEXT_UPDATE.to_owned(),
-                clock(at + Duration::minutes(cadence)),
+                clock_text(at + Duration::minutes(cadence)),
             );
         }
         template().map(|t| t.render(&filled)).unwrap_or_default()

@@ -10,7 +10,7 @@ use crate::api::postmortems::{
 use crate::api::updates::PublishOutcome;
 use crate::api::ApiError;
 use crate::components::{
-    clock, use_incident_number, use_live, FieldMessage, FormMessage, SeverityBadge,
+    clock, in_zone, stamp, use_incident_number, use_live, FieldMessage, FormMessage, SeverityBadge,
 };
 use crate::domain::incidents::display_number;
 use crate::domain::postmortems::{ActionKind, PostmortemStatus, Section};
@@ -20,10 +20,6 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use std::collections::BTreeMap;
-
-fn stamp(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M UTC").to_string()
-}
 
 fn minutes_text(minutes: Option<i64>) -> String {
     minutes.map_or_else(|| "not recorded".to_owned(), duration_text)
@@ -284,7 +280,7 @@ fn Document(
             (
                 "impact_started_at".to_owned(),
                 view.impact_started_at
-                    .map(|t| t.format("%Y-%m-%dT%H:%M").to_string())
+                    .map(|t| in_zone(|z| z.to_input(t)))
                     .unwrap_or_default(),
             ),
         ])
@@ -344,7 +340,7 @@ fn Document(
                             {small("failed_requests", "Failed requests", "12,500")}
                             {small("slo_budget_spent", "SLO budget spent", "38 % of the month")}
                             <div class="field">
-                                <label for="pm-impact_started_at">"Impact started (UTC)"</label>
+                                <label for="pm-impact_started_at">{move || in_zone(|z| format!("Impact started ({})", z.name))}</label>
                                 <input id="pm-impact_started_at" type="datetime-local" name="impact_started_at"
                                     prop:value=value_of("impact_started_at") on:input=set("impact_started_at") />
                                 <FieldMessage error=save_error field="impact_started_at" />
@@ -787,8 +783,8 @@ pub fn PostmortemReviewPage() -> impl IntoView {
                                     <ActionForm action=meeting attr:class="item-form">
                                         <input type="hidden" name="number" value=n />
                                         <div class="field">
-                                            <label for="meeting-at">"Held at (UTC)"</label>
-                                            <input id="meeting-at" name="held_at" type="datetime-local" value=Utc::now().format("%Y-%m-%dT%H:%M").to_string() />
+                                            <label for="meeting-at">{move || in_zone(|z| format!("Held at ({})", z.name))}</label>
+                                            <input id="meeting-at" name="held_at" type="datetime-local" value=in_zone(|z| z.to_input(Utc::now())) />
                                             <FieldMessage error=meeting_error field="held_at" />
                                         </div>
                                         <div class="field">

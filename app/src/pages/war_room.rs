@@ -12,7 +12,7 @@ use crate::api::updates::AskQuestion;
 use crate::api::ApiError;
 use crate::components::{
     clock, clock_seconds, use_incident_number, use_live, use_now, FormMessage, SeverityBadge,
-    StatusBadge,
+    StatusBadge, ZoneNote, in_zone,
 };
 use crate::domain::incidents::{display_number, Severity};
 use crate::domain::mitigation::{HypothesisStatus, Safety};
@@ -616,7 +616,7 @@ fn DecisionLog(view: WarRoomView, actions: Actions) -> AnyView {
         .collect_view();
     view! {
         <section class="panel war-panel" aria-labelledby="decisions-heading">
-            <h2 id="decisions-heading">"Decision log" <kbd class="shortcut" title="Press d to log a decision">"d"</kbd></h2>
+            <h2 id="decisions-heading">"Decision log" <kbd class="shortcut" title="Press d to log a decision">"d"</kbd> <ZoneNote /></h2>
             {view.can_edit.then(|| view! {
                 <form
                     class="decision-form"
@@ -717,7 +717,7 @@ fn Timeline(view: WarRoomView, actions: Actions) -> AnyView {
     let error = Signal::derive(move || actions.note.value().get().and_then(Result::err));
     view! {
         <section class="panel war-panel" aria-labelledby="timeline-heading">
-            <h2 id="timeline-heading">"Timeline"</h2>
+            <h2 id="timeline-heading">"Timeline" <ZoneNote /></h2>
             {view.can_edit.then(|| view! {
                 <form
                     class="inline-row note-form"
@@ -988,8 +988,8 @@ fn Milestones(view: WarRoomView, actions: Actions) -> AnyView {
                             .map(|m| view! { <option value=m.as_str()>{m.label()}</option> })
                             .collect_view()}
                     </select>
-                    <input type="datetime-local" node_ref=at_ref aria-label="Time (UTC)" />
-                    <span class="hint">"UTC"</span>
+                    <input type="datetime-local" node_ref=at_ref aria-label=move || in_zone(|z| format!("Time ({})", z.name)) />
+                    <span class="hint">{move || in_zone(|z| z.name.clone())}</span>
                     <button type="submit" class="button-quiet">"Save"</button>
                 </form>
             </details>

@@ -4,6 +4,7 @@ use super::changes::Subject;
 use super::tx::{sql, Tx};
 use super::{read, Db, StoreError};
 use crate::domain::users::{Email, OrgRole, PersonName, UserId};
+use crate::domain::zones::ZoneRules;
 use chrono::{DateTime, Utc};
 
 /// A user as the rest of the server sees it (never the password hash).
@@ -21,6 +22,8 @@ pub struct User {
     pub must_change_password: bool,
     /// Sessions begun under another epoch have ended (a password change).
     pub session_epoch: i64,
+    /// The IANA name of the zone they read times in; `None` until chosen (UTC).
+    pub time_zone: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -34,6 +37,7 @@ struct UserRow {
     can_lead: bool,
     must_change_password: bool,
     session_epoch: i64,
+    time_zone: Option<String>,
 }
 
 impl TryFrom<UserRow> for User {
@@ -52,12 +56,13 @@ impl TryFrom<UserRow> for User {
             can_lead: row.can_lead,
             must_change_password: row.must_change_password,
             session_epoch: row.session_epoch,
+            time_zone: row.time_zone,
         })
     }
 }
 
 const USER_COLUMNS: &str = "id, name, email, org_role, disabled, created_at, can_lead, \
-     must_change_password, session_epoch";
+     must_change_password, session_epoch, time_zone";
 
 /// Takes the row lock that serialises changes to who is admin: concurrent
 /// transactions that check "is there another admin" then write queue here.
@@ -234,6 +239,27 @@ pub async fn set_password(
     Ok(User::try_from(row.ok_or(UserChangeError::NotFound)?)?)
 }
 
+/// Sets the zone `id` reads times in (`None`: back to UTC). Returns false
+/// when there is no such user.
+pub async fn set_time_zone(
+    db: &Db,
+    id: UserId,
+    zone: Option<&ZoneRules>,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let mut tx = db.begin().await?;
+    let changed = tx
+        .execute(
+            sql("UPDATE users SET time_zone = $2, updated_at = $3 WHERE id = $1")
+                .bind(id.0)
+                .bind(zone.map(|z| z.name.clone()))
+                .bind(now),
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(changed > 0)
+}
+
 /// The password hash of `id`, to check a current password against.
 pub async fn password_hash(db: &Db, id: UserId) -> Result<Option<String>, StoreError> {
     let hash: Option<String> = read!(db, pool => {
@@ -385,6 +411,22 @@ mod tests {
                 db.backend()
             );
             assert_eq!(count(&db).await.expect("count"), 1);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_chosen_time_zone_is_kept_until_set_back_to_utc() {
+        for db in fresh_databases().await {
+            let ada = add(&db, "ada", OrgRole::Responder).await;
+            assert_eq!(ada.time_zone, None);
+            let zone = crate::domain::zones::lookup("Asia/Kathmandu").expect("zone");
+            assert!(set_time_zone(&db, ada.id, Some(&zone), Utc::now()).await.expect("set"));
+            let found = find(&db, ada.id).await.expect("find").expect("ada");
+            assert_eq!(found.time_zone.as_deref(), Some("Asia/Kathmandu"), "{}", db.backend());
+            assert!(set_time_zone(&db, ada.id, None, Utc::now()).await.expect("reset"));
+            let found = find(&db, ada.id).await.expect("find").expect("ada");
+            assert_eq!(found.time_zone, None);
+            assert!(!set_time_zone(&db, UserId(ada.id.0 + 100), None, Utc::now()).await.expect("nobody"));
         }
     }
 

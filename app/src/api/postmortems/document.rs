@@ -39,21 +39,26 @@ pub async fn preview_markdown(text: String) -> Result<String, ApiError> {
     .await
 }
 
-/// Parses a UTC time typed as `YYYY-MM-DDTHH:MM` (a datetime-local field).
+/// Parses a time typed in `zone` as `YYYY-MM-DDTHH:MM` (a datetime-local field).
 #[cfg(feature = "ssr")]
-fn parse_time(field: &'static str, raw: &str) -> Result<Option<DateTime<Utc>>, FieldError> {
-    let raw = raw.trim();
-    if raw.is_empty() {
+fn parse_time(
+    zone: &crate::domain::zones::ZoneRules,
+    field: &'static str,
+    raw: &str,
+) -> Result<Option<DateTime<Utc>>, FieldError> {
+    if raw.trim().is_empty() {
         return Ok(None);
     }
-    chrono::NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M")
-        .ok()
-        .filter(|t| rules::plausible_date(t.date()))
-        .map(|t| Some(t.and_utc()))
+    zone.from_input(raw)
+        .filter(|t| rules::plausible_date(t.date_naive()))
+        .map(Some)
         .ok_or_else(|| {
             FieldError::new(
                 field,
-                "Give the time as YYYY-MM-DD HH:MM (UTC), from 2000 to 2199.",
+                format!(
+                    "Give the time as YYYY-MM-DD HH:MM ({}), from 2000 to 2199.",
+                    zone.name
+                ),
             )
         })
 }
@@ -69,7 +74,8 @@ pub async fn save_postmortem(
     respond(change_as(
         number,
         Capability::Write,
-        move |state, _user, id| async move {
+        move |state, user, id| async move {
+            let zone = crate::api::zones::zone_of(&user);
             let get = |name: &str| fields.get(name).map(String::as_str).unwrap_or("");
             let mut sections = Vec::new();
             for section in Section::ALL {
@@ -97,7 +103,8 @@ pub async fn save_postmortem(
                     None,
                 )?,
             };
-            let impact_started_at = parse_time("impact_started_at", get("impact_started_at"))?;
+            let impact_started_at =
+                parse_time(&zone, "impact_started_at", get("impact_started_at"))?;
             if let (Some(start), Some(incident)) = (
                 impact_started_at,
                 store::incidents::find_by_number(&state.db, number).await?,
@@ -164,8 +171,8 @@ pub async fn record_meeting(
     respond(change_as(
         number,
         Capability::Write,
-        move |state, _user, id| async move {
-            let held_at = parse_time("held_at", &held_at)?
+        move |state, user, id| async move {
+            let held_at = parse_time(&crate::api::zones::zone_of(&user), "held_at", &held_at)?
                 .ok_or_else(|| ApiError::invalid("held_at", "Give the meeting's date and time."))?;
             let attendees = bounded_text(
                 "attendees",
