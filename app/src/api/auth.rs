@@ -77,10 +77,6 @@ pub async fn get_auth_state() -> Result<AuthState, ApiError> {
         let state = state()?;
         let user = signed_in_user(&state).await?;
         let needs_setup = user.is_none() && store::users::count(&state.db).await? == 0;
-        if let Some(user) = &user {
-            // Chosen on another device: this one's pages follow from the next load.
-            super::zones::remember(user.time_zone.as_deref());
-        }
         Ok(AuthState {
             needs_setup,
             user: user.map(CurrentUser::from),

@@ -111,19 +111,34 @@ pub async fn list_time_zones() -> Result<Vec<String>, ApiError> {
     .await
 }
 
+/// The caller's zone, for a browser whose cookie says otherwise (the zone
+/// was chosen on another device): its cookie is set, and the page follows.
+#[server(endpoint = "time_zone")]
+pub async fn get_time_zone() -> Result<ZoneRules, ApiError> {
+    respond(async {
+        let user = require_user(&state()?).await?;
+        remember(user.time_zone.as_deref());
+        Ok(zone_of(&user))
+    })
+    .await
+}
+
 /// Sets the caller's zone ("": not chosen, so UTC) and returns its rules.
 #[server(endpoint = "set_time_zone")]
 pub async fn set_time_zone(zone: String) -> Result<ZoneRules, ApiError> {
-    respond(async move {
+    let work = async move {
         let state = state()?;
         let user = require_user(&state).await?;
         let rules = match zone.trim() {
             "" => None,
-            name => Some(zones::lookup(name).map_err(|e| ApiError::invalid("zone", e.to_string()))?),
+            name => {
+                Some(zones::lookup(name).map_err(|e| ApiError::invalid("zone", e.to_string()))?)
+            }
         };
         store::users::set_time_zone(&state.db, user.id, rules.as_ref(), Utc::now()).await?;
         remember(rules.as_ref().map(|r| r.name.as_str()));
         Ok(rules.unwrap_or_default())
-    })
-    .await
+    };
+    // Answers once this server's kept copy of the account has the new zone.
+    respond(super::incidents::recorded(&[], work)).await
 }

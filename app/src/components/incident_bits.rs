@@ -1,7 +1,7 @@
 //! Small pieces shown wherever incidents appear: severity and status badges, times.
 
-use crate::domain::incidents::{IncidentStatus, Severity};
 use crate::api::zones::Zone;
+use crate::domain::incidents::{IncidentStatus, Severity};
 use crate::domain::zones::ZoneRules;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use leptos::prelude::*;

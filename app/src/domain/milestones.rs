@@ -117,7 +117,11 @@ mod tests {
         assert!(parse_correction("at", "yesterday", &utc, now).is_err());
         let kathmandu = ZoneRules {
             name: "Asia/Kathmandu".to_owned(),
-            spans: vec![super::super::zones::Span(i64::MIN, 20_700, "+0545".to_owned())],
+            spans: vec![super::super::zones::Span(
+                i64::MIN,
+                20_700,
+                "+0545".to_owned(),
+            )],
         };
         // 19:47 in Kathmandu is 14:02 UTC; an explicit offset wins over the zone.
         assert_eq!(

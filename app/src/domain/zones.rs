@@ -58,7 +58,9 @@ impl ZoneRules {
     /// or the offset where the zone has no letters ("UTC+5:45").
     pub fn label(&self, at: DateTime<Utc>) -> String {
         match self.span(at) {
-            Some(Span(_, _, abbrev)) if abbrev.chars().all(|c| c.is_ascii_alphabetic()) && !abbrev.is_empty() => {
+            Some(Span(_, _, abbrev))
+                if abbrev.chars().all(|c| c.is_ascii_alphabetic()) && !abbrev.is_empty() =>
+            {
                 abbrev.clone()
             }
             Some(Span(_, offset, _)) => offset_label(*offset),
@@ -69,7 +71,12 @@ impl ZoneRules {
     /// "14:05 CET".
     pub fn clock(&self, at: DateTime<Utc>) -> String {
         let local = self.local(at);
-        format!("{:02}:{:02} {}", local.hour(), local.minute(), self.label(at))
+        format!(
+            "{:02}:{:02} {}",
+            local.hour(),
+            local.minute(),
+            self.label(at)
+        )
     }
 
     /// "14:05:09", for lists whose heading names the zone.
@@ -103,7 +110,9 @@ impl ZoneRules {
         });
         fits.unwrap_or_else(|| {
             let guess = local.and_utc();
-            let before = self.span(guess - chrono::Duration::days(1)).map_or(0, |s| s.1);
+            let before = self
+                .span(guess - chrono::Duration::days(1))
+                .map_or(0, |s| s.1);
             (local - chrono::Duration::seconds(i64::from(before))).and_utc()
         })
     }
@@ -173,7 +182,9 @@ mod database {
         }
         let zone = jiff::tz::TimeZone::get(name).map_err(|_| UnknownZone)?;
         let first = jiff::Timestamp::from_second(FIRST_SECOND).map_err(|_| UnknownZone)?;
-        let last = jiff::Timestamp::now().as_second().saturating_add(AHEAD_SECONDS);
+        let last = jiff::Timestamp::now()
+            .as_second()
+            .saturating_add(AHEAD_SECONDS);
         let info = zone.to_offset_info(first);
         let mut spans = vec![Span(
             i64::MIN,
@@ -297,14 +308,32 @@ mod tests {
     #[test]
     fn typed_times_are_read_in_the_zone_and_written_back_the_same() {
         let zone = berlin();
-        assert_eq!(zone.from_input("2026-01-10T13:00"), Some(at("2026-01-10T12:00:00Z")));
-        assert_eq!(zone.from_input("2026-07-10T13:00:30"), Some(at("2026-07-10T11:00:30Z")));
-        assert_eq!(zone.to_input(at("2026-07-10T11:00:00Z")), "2026-07-10T13:00");
+        assert_eq!(
+            zone.from_input("2026-01-10T13:00"),
+            Some(at("2026-01-10T12:00:00Z"))
+        );
+        assert_eq!(
+            zone.from_input("2026-07-10T13:00:30"),
+            Some(at("2026-07-10T11:00:30Z"))
+        );
+        assert_eq!(
+            zone.to_input(at("2026-07-10T11:00:00Z")),
+            "2026-07-10T13:00"
+        );
         // 02:30 on 29 March never happened in Berlin: read as CET, it is 03:30 CEST.
-        assert_eq!(zone.from_input("2026-03-29T02:30"), Some(at("2026-03-29T01:30:00Z")));
+        assert_eq!(
+            zone.from_input("2026-03-29T02:30"),
+            Some(at("2026-03-29T01:30:00Z"))
+        );
         // 02:30 on 25 October happened twice: the first, in CEST.
-        assert_eq!(zone.from_input("2026-10-25T02:30"), Some(at("2026-10-25T00:30:00Z")));
-        assert_eq!(ZoneRules::utc().from_input("2026-10-25T02:30"), Some(at("2026-10-25T02:30:00Z")));
+        assert_eq!(
+            zone.from_input("2026-10-25T02:30"),
+            Some(at("2026-10-25T00:30:00Z"))
+        );
+        assert_eq!(
+            ZoneRules::utc().from_input("2026-10-25T02:30"),
+            Some(at("2026-10-25T02:30:00Z"))
+        );
         assert_eq!(zone.from_input("yesterday"), None);
     }
 
@@ -317,14 +346,24 @@ mod tests {
         assert_eq!(zone.clock(at("2025-03-09T07:00:00Z")), "03:00 EDT");
         assert_eq!(zone.clock(at("2012-07-01T12:00:00Z")), "08:00 EDT");
         let kathmandu = lookup("Asia/Kathmandu").expect("known zone");
-        assert_eq!(kathmandu.clock(at("2026-12-04T07:05:00Z")), "12:50 UTC+5:45");
+        assert_eq!(
+            kathmandu.clock(at("2026-12-04T07:05:00Z")),
+            "12:50 UTC+5:45"
+        );
     }
 
     #[cfg(feature = "ssr")]
     #[test]
     fn only_listed_zones_are_accepted() {
         assert_eq!(lookup("UTC"), Ok(ZoneRules::utc()));
-        for bad in ["", "Mars/Olympus", "Etc/GMT+5", "posixrules", "../../etc/passwd", &"A".repeat(65)] {
+        for bad in [
+            "",
+            "Mars/Olympus",
+            "Etc/GMT+5",
+            "posixrules",
+            "../../etc/passwd",
+            &"A".repeat(65),
+        ] {
             assert_eq!(lookup(bad), Err(UnknownZone), "{bad:?}");
         }
         let names = names();

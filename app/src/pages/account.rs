@@ -57,7 +57,11 @@ fn TimeZonePanel() -> impl IntoView {
     let browser = RwSignal::new(None::<String>);
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| browser.set(browser_zone()));
-    let choice = move || saved().or_else(|| browser.get()).unwrap_or_else(|| "UTC".to_owned());
+    let choice = move || {
+        saved()
+            .or_else(|| browser.get())
+            .unwrap_or_else(|| "UTC".to_owned())
+    };
     view! {
         <section class="panel account-panel" aria-labelledby="zone-heading">
             <h2 id="zone-heading">"Time zone"</h2>

@@ -13,7 +13,9 @@ use crate::components::{
 use crate::domain::incidents::display_number;
 use crate::domain::rhythm::countdown_text;
 use crate::domain::status::ComponentStatus;
-use crate::domain::updates::{clock_text, QuestionState, Template, TemplateKind, NEXT_UPDATE, TIME};
+use crate::domain::updates::{
+    clock_text, QuestionState, Template, TemplateKind, NEXT_UPDATE, TIME,
+};
 use chrono::{DateTime, Duration, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;

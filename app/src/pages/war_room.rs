@@ -11,8 +11,8 @@ use crate::api::incidents::{
 use crate::api::updates::AskQuestion;
 use crate::api::ApiError;
 use crate::components::{
-    clock, clock_seconds, use_incident_number, use_live, use_now, FormMessage, SeverityBadge,
-    StatusBadge, ZoneNote, in_zone,
+    clock, clock_seconds, in_zone, use_incident_number, use_live, use_now, FormMessage,
+    SeverityBadge, StatusBadge, ZoneNote,
 };
 use crate::domain::incidents::{display_number, Severity};
 use crate::domain::mitigation::{HypothesisStatus, Safety};

@@ -256,6 +256,10 @@ pub async fn set_time_zone(
                 .bind(now),
         )
         .await?;
+    // Every replica's kept copy of the account reads it again.
+    if changed > 0 {
+        tx.records(Subject::Account(id.0));
+    }
     tx.commit().await?;
     Ok(changed > 0)
 }
@@ -420,13 +424,26 @@ mod tests {
             let ada = add(&db, "ada", OrgRole::Responder).await;
             assert_eq!(ada.time_zone, None);
             let zone = crate::domain::zones::lookup("Asia/Kathmandu").expect("zone");
-            assert!(set_time_zone(&db, ada.id, Some(&zone), Utc::now()).await.expect("set"));
+            assert!(set_time_zone(&db, ada.id, Some(&zone), Utc::now())
+                .await
+                .expect("set"));
             let found = find(&db, ada.id).await.expect("find").expect("ada");
-            assert_eq!(found.time_zone.as_deref(), Some("Asia/Kathmandu"), "{}", db.backend());
-            assert!(set_time_zone(&db, ada.id, None, Utc::now()).await.expect("reset"));
+            assert_eq!(
+                found.time_zone.as_deref(),
+                Some("Asia/Kathmandu"),
+                "{}",
+                db.backend()
+            );
+            assert!(set_time_zone(&db, ada.id, None, Utc::now())
+                .await
+                .expect("reset"));
             let found = find(&db, ada.id).await.expect("find").expect("ada");
             assert_eq!(found.time_zone, None);
-            assert!(!set_time_zone(&db, UserId(ada.id.0 + 100), None, Utc::now()).await.expect("nobody"));
+            assert!(
+                !set_time_zone(&db, UserId(ada.id.0 + 100), None, Utc::now())
+                    .await
+                    .expect("nobody")
+            );
         }
     }
 

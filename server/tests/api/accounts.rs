@@ -614,3 +614,115 @@ async fn two_first_admins_set_up_at_once_make_exactly_one_account() {
         );
     }
 }
+
+/// The zone cookies `reply` sets.
+fn zone_cookies(reply: &Reply) -> Vec<String> {
+    reply
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter(|c| c.starts_with(app::api::zones::COOKIE))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_chosen_time_zone_shapes_every_page_and_follows_the_person_to_a_new_sign_in() {
+    for server in servers().await {
+        let ada = server.set_up().await;
+        assert_eq!(declare(&server, &ada).await.status, StatusCode::OK);
+        let before = server.get("/incidents/1", Some(&ada)).await;
+        assert!(before.body.contains(" UTC"), "{}", server.db.backend());
+        assert!(!before.body.contains("UTC+5:45"));
+
+        let bad = server
+            .call("set_time_zone", Some(&ada), &[("zone", "Mars/Olympus")])
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+        assert!(
+            bad.body.contains("zone") && bad.body.contains("Choose a time zone"),
+            "{}",
+            bad.body
+        );
+        assert!(zone_cookies(&bad).is_empty());
+
+        let set = server
+            .call("set_time_zone", Some(&ada), &[("zone", "Asia/Kathmandu")])
+            .await;
+        assert_eq!(set.status, StatusCode::OK, "{}", set.body);
+        let cookies = zone_cookies(&set);
+        assert_eq!(cookies.len(), 1, "{cookies:?}");
+        assert!(
+            cookies[0].starts_with("calmroom_zone=Asia/Kathmandu;"),
+            "{cookies:?}"
+        );
+        assert!(cookies[0].contains("HttpOnly") && cookies[0].contains("SameSite=Lax"));
+
+        // The page is rendered in the zone, and carries its rules to the browser.
+        let with_zone = format!("{ada}; calmroom_zone=Asia/Kathmandu");
+        let page = server.get("/incidents/1", Some(&with_zone)).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("UTC+5:45"), "{}", page.body);
+        assert!(page.body.contains("times in Asia/Kathmandu"));
+        assert!(page.body.contains(r#"<meta name="calmroom-zone" content="{&quot;name&quot;:&quot;Asia/Kathmandu&quot;"#), "{}", page.body);
+
+        // A browser still without the cookie asks for it when its page sees the account's zone.
+        let healed = server.call("time_zone", Some(&ada), &[]).await;
+        assert!(healed.body.contains("Asia/Kathmandu"), "{}", healed.body);
+        assert!(
+            zone_cookies(&healed)
+                .iter()
+                .any(|c| c.starts_with("calmroom_zone=Asia/Kathmandu;")),
+            "{:?}",
+            healed.headers
+        );
+        // ...and so is a new sign-in, on another device.
+        let again = server.sign_in("ada@example.com", ADMIN_PASSWORD).await;
+        assert!(again.cookie.is_some());
+        assert!(zone_cookies(&again)
+            .iter()
+            .any(|c| c.starts_with("calmroom_zone=Asia/Kathmandu;")));
+
+        // Typed times are read in the zone: 10:00 in Kathmandu is 04:15 UTC.
+        let component = server
+            .call(
+                "add_component",
+                Some(&ada),
+                &[
+                    ("name", "Checkout"),
+                    ("group_name", ""),
+                    ("description", ""),
+                ],
+            )
+            .await;
+        assert_eq!(component.status, StatusCode::OK, "{}", component.body);
+        let window = server
+            .call(
+                "schedule_maintenance",
+                Some(&ada),
+                &[
+                    ("title", "Database upgrade"),
+                    ("description", ""),
+                    ("starts_at", "2030-01-01T10:00"),
+                    ("ends_at", "2030-01-01T11:00"),
+                ],
+            )
+            .await;
+        assert_eq!(window.status, StatusCode::OK, "{}", window.body);
+        let admin = server.call("get_status_admin", Some(&ada), &[]).await;
+        assert!(
+            admin.body.contains("2030-01-01T04:15:00Z"),
+            "{}",
+            admin.body
+        );
+
+        // Signing out forgets the zone on this browser; nothing is chosen back to UTC.
+        let out = server.call("sign_out", Some(&with_zone), &[]).await;
+        assert!(
+            zone_cookies(&out).iter().any(|c| c.contains("Max-Age=0")),
+            "{:?}",
+            zone_cookies(&out)
+        );
+    }
+}
