@@ -157,6 +157,38 @@ fn offset_label(offset: i32) -> String {
     }
 }
 
+/// Old names that browsers still report (ICU keeps them), and the names the
+/// zones go by now. The old names are read, shown as the new, never listed.
+const RENAMED: [(&str, &str); 19] = [
+    ("Africa/Asmera", "Africa/Asmara"),
+    ("America/Buenos_Aires", "America/Argentina/Buenos_Aires"),
+    ("America/Catamarca", "America/Argentina/Catamarca"),
+    ("America/Coral_Harbour", "America/Atikokan"),
+    ("America/Cordoba", "America/Argentina/Cordoba"),
+    ("America/Godthab", "America/Nuuk"),
+    ("America/Indianapolis", "America/Indiana/Indianapolis"),
+    ("America/Jujuy", "America/Argentina/Jujuy"),
+    ("America/Louisville", "America/Kentucky/Louisville"),
+    ("America/Mendoza", "America/Argentina/Mendoza"),
+    ("Asia/Calcutta", "Asia/Kolkata"),
+    ("Asia/Katmandu", "Asia/Kathmandu"),
+    ("Asia/Rangoon", "Asia/Yangon"),
+    ("Asia/Saigon", "Asia/Ho_Chi_Minh"),
+    ("Atlantic/Faeroe", "Atlantic/Faroe"),
+    ("Europe/Kiev", "Europe/Kyiv"),
+    ("Pacific/Enderbury", "Pacific/Kanton"),
+    ("Pacific/Ponape", "Pacific/Pohnpei"),
+    ("Pacific/Truk", "Pacific/Chuuk"),
+];
+
+/// The name a zone goes by now ("Asia/Katmandu" -> "Asia/Kathmandu").
+pub fn current_name(name: &str) -> &str {
+    RENAMED
+        .iter()
+        .find(|(old, _)| *old == name)
+        .map_or(name, |(_, new)| new)
+}
+
 /// Why a zone name was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("Choose a time zone from the list (such as Europe/Berlin or America/New_York).")]
@@ -164,7 +196,7 @@ pub struct UnknownZone;
 
 #[cfg(feature = "ssr")]
 mod database {
-    use super::{Span, UnknownZone, ZoneRules, MAX_NAME};
+    use super::{current_name, Span, UnknownZone, ZoneRules, MAX_NAME, RENAMED};
 
     /// 2010-01-01T00:00:00Z: the first year whose rules are sent.
     const FIRST_SECOND: i64 = 1_262_304_000;
@@ -173,7 +205,7 @@ mod database {
 
     /// The rules of `name` ("UTC" or an IANA name from [`names`]).
     pub fn lookup(name: &str) -> Result<ZoneRules, UnknownZone> {
-        let name = name.trim();
+        let name = current_name(name.trim());
         if name.is_empty() || name.len() > MAX_NAME || !is_offered(name) {
             return Err(UnknownZone);
         }
@@ -232,6 +264,7 @@ mod database {
             .available()
             .map(|n| n.as_str().to_owned())
             .filter(|n| n != "UTC" && is_offered(n))
+            .filter(|n| !RENAMED.iter().any(|(old, _)| old == n))
             .collect();
         names.sort();
         names.dedup();
@@ -370,5 +403,23 @@ mod tests {
         assert_eq!(names[0], "UTC");
         assert!(names.iter().any(|n| n == "Europe/Berlin"));
         assert!(names.iter().all(|n| lookup(n).is_ok()));
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn old_names_a_browser_reports_are_read_as_the_current_ones_and_never_listed() {
+        assert_eq!(
+            lookup("Asia/Katmandu").map(|z| z.name),
+            Ok("Asia/Kathmandu".to_owned())
+        );
+        assert_eq!(
+            lookup("Asia/Calcutta").map(|z| z.name),
+            Ok("Asia/Kolkata".to_owned())
+        );
+        let names = names();
+        for (old, new) in RENAMED {
+            assert!(!names.iter().any(|n| n == old), "{old} is listed");
+            assert!(names.iter().any(|n| n == new), "{new} is not listed");
+        }
     }
 }

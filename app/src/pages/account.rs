@@ -23,9 +23,10 @@ pub fn AccountPage() -> impl IntoView {
 #[cfg(feature = "hydrate")]
 fn browser_zone() -> Option<String> {
     let format = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new());
-    js_sys::Reflect::get(&format.resolved_options(), &"timeZone".into())
+    let name = js_sys::Reflect::get(&format.resolved_options(), &"timeZone".into())
         .ok()?
-        .as_string()
+        .as_string()?;
+    Some(crate::domain::zones::current_name(&name).to_owned())
 }
 
 /// Picks the zone every page shows times in. Until one is saved, the list
