@@ -9,13 +9,14 @@ mod statuspage;
 mod subscribe;
 
 use crate::assets::{Effort, Encoded};
+use app::domain::zones::ZoneRules;
 use app::live::Events;
 use app::store::status::PublicSnapshot;
 use app::store::{Db, StoreError};
 use axum::body::Bytes;
-use axum::extract::{FromRef, Path, State};
+use axum::extract::{FromRef, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use chrono::Utc;
@@ -55,7 +56,14 @@ pub struct Rendered {
     pub active: Encoded,
     /// Per component id, its SVG badge.
     pub badges: Vec<(i64, Encoded)>,
+    /// What was rendered, for pages in a reader's zone.
+    snapshot: Arc<PublicSnapshot>,
 }
+
+/// Pages in zones readers asked for (`/status?tz=…`), each valid for the
+/// copy it was rendered from; at most [`ZONED_AT_MOST`] are kept.
+type Zoned = std::collections::HashMap<String, (usize, Arc<Encoded>)>;
+const ZONED_AT_MOST: usize = 64;
 
 /// The public site: settings plus the rendered-bytes cache.
 #[derive(Clone)]
@@ -63,6 +71,7 @@ pub struct PublicSite {
     settings: Arc<PublicSettings>,
     current: Arc<RwLock<Option<Arc<Rendered>>>>,
     rebuilding: Arc<Mutex<()>>,
+    zoned: Arc<std::sync::Mutex<Zoned>>,
 }
 
 impl std::fmt::Debug for PublicSite {
@@ -79,6 +88,7 @@ impl PublicSite {
             settings: Arc::new(settings),
             current: Arc::new(RwLock::new(None)),
             rebuilding: Arc::new(Mutex::new(())),
+            zoned: Arc::default(),
         }
     }
 
@@ -159,7 +169,7 @@ impl PublicSite {
     async fn rebuild(&self, db: &Db, generation: u64) -> Result<Arc<Rendered>, StoreError> {
         let snapshot = app::store::status::public_snapshot(db, Utc::now()).await?;
         let site = self.clone();
-        let rendered = tokio::task::spawn_blocking(move || site.render(&snapshot, generation))
+        let rendered = tokio::task::spawn_blocking(move || site.render(snapshot, generation))
             .await
             .map(Arc::new)
             .map_err(|e| StoreError::Corrupt(format!("rendering the status page failed: {e}")))?;
@@ -169,18 +179,19 @@ impl PublicSite {
         Ok(rendered)
     }
 
-    fn render(&self, snapshot: &PublicSnapshot, generation: u64) -> Rendered {
+    fn render(&self, snapshot: PublicSnapshot, generation: u64) -> Rendered {
         let s = &self.settings;
-        let json = statuspage::Documents::new(snapshot, s);
+        let snapshot = Arc::new(snapshot);
+        let json = statuspage::Documents::new(&snapshot, s);
         let pack = |body: String, kind: Kind| {
             Encoded::new(Bytes::from(body), kind.content_type(), Effort::Quick)
         };
         Rendered {
             generation,
             built: Instant::now(),
-            html: pack(page::render(snapshot, s), Kind::Html),
-            atom: pack(feeds::atom(snapshot, s), Kind::Atom),
-            rss: pack(feeds::rss(snapshot, s), Kind::Rss),
+            html: pack(page::render(&snapshot, s, &ZoneRules::utc()), Kind::Html),
+            atom: pack(feeds::atom(&snapshot, s), Kind::Atom),
+            rss: pack(feeds::rss(&snapshot, s), Kind::Rss),
             summary: pack(json.summary(), Kind::Summary),
             status: pack(json.status(), Kind::Status),
             components: pack(json.components(), Kind::Components),
@@ -197,7 +208,41 @@ impl PublicSite {
                     (c.id, pack(svg, Kind::Badge(c.id)))
                 })
                 .collect(),
+            snapshot: snapshot.clone(),
         }
+    }
+
+    /// The page of `rendered` with its times in `zone`: kept per zone until
+    /// the next copy, rendered off the async threads.
+    async fn in_zone(&self, rendered: &Arc<Rendered>, zone: ZoneRules) -> Option<Arc<Encoded>> {
+        let copy = Arc::as_ptr(rendered) as usize;
+        let kept = |zoned: &Zoned| {
+            zoned
+                .get(&zone.name)
+                .filter(|(of, _)| *of == copy)
+                .map(|(_, page)| page.clone())
+        };
+        if let Some(page) = self.zoned.lock().ok().and_then(|z| kept(&z)) {
+            return Some(page);
+        }
+        let (site, snapshot, name) = (self.clone(), rendered.snapshot.clone(), zone.name.clone());
+        let page = tokio::task::spawn_blocking(move || {
+            let html = page::render(&snapshot, &site.settings, &zone);
+            Arc::new(Encoded::new(
+                Bytes::from(html),
+                Kind::Html.content_type(),
+                Effort::Quick,
+            ))
+        })
+        .await
+        .ok()?;
+        if let Ok(mut zoned) = self.zoned.lock() {
+            if zoned.len() >= ZONED_AT_MOST {
+                zoned.clear();
+            }
+            zoned.insert(name, (copy, page.clone()));
+        }
+        Some(page)
     }
 }
 
@@ -220,7 +265,26 @@ where
     Router::new()
         .route(
             "/status",
-            get(|s: State<PublicState>, m: Method, h: HeaderMap| serve(s, m, h, Kind::Html)),
+            get(
+                |s: State<PublicState>, m: Method, h: HeaderMap, q: Query<ZoneQuery>| async move {
+                    match q.0.tz.filter(|tz| !tz.trim().is_empty()) {
+                        Some(tz) => serve_in_zone(s, m, h, &tz).await,
+                        None => serve(s, m, h, Kind::Html).await,
+                    }
+                },
+            ),
+        )
+        .route(
+            "/status/zone",
+            get(|s: State<PublicState>| async move {
+                let names = tokio::task::spawn_blocking(app::domain::zones::names)
+                    .await
+                    .unwrap_or_default();
+                let mut response =
+                    Html(page::zone_picker(&s.site.settings().title, &names)).into_response();
+                public_headers(&mut response);
+                response
+            }),
         )
         .route(
             "/status/history.atom",
@@ -299,23 +363,72 @@ enum Kind {
     Badge(i64),
 }
 
+/// `/status?tz=Europe/Berlin`: the page in the reader's zone.
+#[derive(serde::Deserialize)]
+struct ZoneQuery {
+    tz: Option<String>,
+}
+
+/// The copy the public routes answer from, or the answer when there is none.
+async fn rendered_or_unavailable(state: &PublicState) -> Result<Arc<Rendered>, Response> {
+    state
+        .site
+        .rendered(&state.db, &state.events)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "public status: cannot read the database");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::RETRY_AFTER, HeaderValue::from_static("10"))],
+                "The status page is briefly unavailable. Try again in a few seconds.\n",
+            )
+                .into_response()
+        })
+}
+
+async fn serve_in_zone(
+    State(state): State<PublicState>,
+    method: Method,
+    headers: HeaderMap,
+    tz: &str,
+) -> Response {
+    let Ok(zone) = app::domain::zones::lookup(tz) else {
+        let page = page::document(
+            &state.site.settings().title,
+            "Unknown time zone",
+            "<p class=\"error\">That is not a time zone we know. \
+             <a href=\"/status/zone\">Choose one from the list</a>, or read the page in <a href=\"/status\">UTC</a>.</p>",
+        );
+        let mut response = (StatusCode::BAD_REQUEST, Html(page)).into_response();
+        public_headers(&mut response);
+        return response;
+    };
+    let rendered = match rendered_or_unavailable(&state).await {
+        Ok(rendered) => rendered,
+        Err(response) => return response,
+    };
+    let Some(page) = state.site.in_zone(&rendered, zone).await else {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    };
+    let mut response = page.answer(
+        &method,
+        &headers,
+        Kind::Html.content_type(),
+        "public, max-age=10",
+    );
+    public_headers(&mut response);
+    response
+}
+
 async fn serve(
     State(state): State<PublicState>,
     method: Method,
     headers: HeaderMap,
     kind: Kind,
 ) -> Response {
-    let rendered = match state.site.rendered(&state.db, &state.events).await {
+    let rendered = match rendered_or_unavailable(&state).await {
         Ok(rendered) => rendered,
-        Err(e) => {
-            tracing::error!(error = %e, "public status: cannot read the database");
-            return (
-                StatusCode::SERVICE_UNAVAILABLE,
-                [(header::RETRY_AFTER, HeaderValue::from_static("10"))],
-                "The status page is briefly unavailable. Try again in a few seconds.\n",
-            )
-                .into_response();
-        }
+        Err(response) => return response,
     };
     let body = match kind {
         Kind::Html => &rendered.html,
@@ -335,6 +448,12 @@ async fn serve(
         },
     };
     let mut response = body.answer(&method, &headers, kind.content_type(), "public, max-age=10");
+    public_headers(&mut response);
+    response
+}
+
+/// What every public answer carries: readable from any origin, no script.
+fn public_headers(response: &mut Response) {
     let headers = response.headers_mut();
     headers.insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
@@ -348,7 +467,6 @@ async fn serve(
              base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
         ),
     );
-    response
 }
 
 impl Kind {

@@ -4,6 +4,7 @@
 use super::PublicSettings;
 use app::domain::status::{public_status_label, ComponentStatus, Impact, MaintenanceState};
 use app::domain::uptime::{overall_basis_points, percent_label, DayUptime};
+use app::domain::zones::ZoneRules;
 use app::store::status::{Maintenance, PublicIncident, PublicSnapshot, HISTORY_DAYS};
 use chrono::{DateTime, Utc};
 use std::fmt::Write;
@@ -24,11 +25,13 @@ pub(super) fn esc(text: &str) -> String {
     out
 }
 
-fn when(at: DateTime<Utc>) -> String {
+/// "4 Dec 2026, 14:05 UTC" in `zone`, with the instant in `datetime`.
+fn when(at: DateTime<Utc>, zone: &ZoneRules) -> String {
     format!(
-        "<time datetime=\"{}\">{}</time>",
+        "<time datetime=\"{}\">{}, {}</time>",
         at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        at.format("%-d %b %Y, %H:%M UTC")
+        zone.local(at).format("%-d %b %Y"),
+        zone.clock(at)
     )
 }
 
@@ -114,7 +117,7 @@ fn uptime_bars(days: &[DayUptime]) -> String {
     out
 }
 
-fn incident_card(incident: &PublicIncident, open: bool) -> String {
+fn incident_card(incident: &PublicIncident, open: bool, zone: &ZoneRules) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
@@ -134,7 +137,7 @@ fn incident_card(incident: &PublicIncident, open: bool) -> String {
             "<li id=\"update-{}\"><strong>{}</strong> <span class=\"meta\">{}</span><br>{}</li>",
             u.id,
             public_status_label(&u.status),
-            when(u.at),
+            when(u.at, zone),
             body(&u.body)
         );
     }
@@ -146,14 +149,14 @@ fn incident_card(incident: &PublicIncident, open: bool) -> String {
     out
 }
 
-fn maintenance_card(m: &Maintenance, state: MaintenanceState) -> String {
+fn maintenance_card(m: &Maintenance, state: MaintenanceState, zone: &ZoneRules) -> String {
     format!(
         "<article class=\"card\" id=\"maintenance-{}\"><h3>{}</h3><p class=\"meta\">{} · {} to {}</p>{}</article>",
         m.id,
         esc(&m.title),
         public_status_label(state.as_str()),
-        when(m.starts_at),
-        when(m.ends_at),
+        when(m.starts_at, zone),
+        when(m.ends_at, zone),
         if m.description.is_empty() { String::new() } else { format!("<p>{}</p>", body(&m.description)) }
     )
 }
@@ -220,7 +223,8 @@ pub(super) fn subscribe_form(
     out
 }
 
-pub fn render(snapshot: &PublicSnapshot, settings: &PublicSettings) -> String {
+/// The status page with its times in `zone` (UTC unless the reader chose).
+pub fn render(snapshot: &PublicSnapshot, settings: &PublicSettings, zone: &ZoneRules) -> String {
     let now = snapshot.taken_at;
     let indicator = snapshot.indicator();
     let title = esc(&settings.title);
@@ -236,7 +240,7 @@ pub fn render(snapshot: &PublicSnapshot, settings: &PublicSettings) -> String {
          <section class=\"overall ind-{}\" data-testid=\"overall\"><p>{}</p><p class=\"asof\">As of {}</p></section>",
         indicator.as_str(),
         indicator.description(),
-        when(now)
+        when(now, zone)
     );
 
     let active: Vec<&PublicIncident> = snapshot
@@ -247,7 +251,7 @@ pub fn render(snapshot: &PublicSnapshot, settings: &PublicSettings) -> String {
     if !active.is_empty() {
         out.push_str("<h2>Current incidents</h2>");
         for incident in active {
-            out.push_str(&incident_card(incident, true));
+            out.push_str(&incident_card(incident, true, zone));
         }
     }
     let running: Vec<&Maintenance> = snapshot
@@ -258,7 +262,7 @@ pub fn render(snapshot: &PublicSnapshot, settings: &PublicSettings) -> String {
     if !running.is_empty() {
         out.push_str("<h2>Maintenance</h2>");
         for m in running {
-            out.push_str(&maintenance_card(m, m.state(now)));
+            out.push_str(&maintenance_card(m, m.state(now), zone));
         }
     }
 
@@ -292,14 +296,14 @@ pub fn render(snapshot: &PublicSnapshot, settings: &PublicSettings) -> String {
         out.push_str("<p class=\"meta\">No incidents in this period.</p>");
     }
     for incident in past {
-        out.push_str(&incident_card(incident, false));
+        out.push_str(&incident_card(incident, false, zone));
     }
     for m in snapshot
         .maintenances
         .iter()
         .filter(|m| m.state(now) == MaintenanceState::Completed)
     {
-        out.push_str(&maintenance_card(m, MaintenanceState::Completed));
+        out.push_str(&maintenance_card(m, MaintenanceState::Completed, zone));
     }
     if settings.subscriptions {
         let components: Vec<(i64, String)> = snapshot
@@ -309,10 +313,41 @@ pub fn render(snapshot: &PublicSnapshot, settings: &PublicSettings) -> String {
             .collect();
         out.push_str(&subscribe_form(&components, "", None));
     }
-    out.push_str(
-        "<footer>Follow this page: <a href=\"/status/history.atom\">Atom</a> · \
-         <a href=\"/status/history.rss\">RSS</a> · <a href=\"/api/v2/summary.json\">JSON</a></footer>\
+    let zone_note = if zone.is_utc() && zone.name == "UTC" {
+        "Times are in UTC. <a href=\"/status/zone\">Show them in your time zone</a>".to_owned()
+    } else {
+        format!(
+            "Times are in {}. <a href=\"/status\">Back to UTC</a> · <a href=\"/status/zone\">Another zone</a>",
+            esc(&zone.describe(now))
+        )
+    };
+    let _ = write!(
+        out,
+        "<footer><p data-testid=\"zone\">{zone_note}</p><p>Follow this page: <a href=\"/status/history.atom\">Atom</a> · \
+         <a href=\"/status/history.rss\">RSS</a> · <a href=\"/api/v2/summary.json\">JSON</a></p></footer>\
          </main></body></html>",
     );
     out
+}
+
+/// The script-free zone picker: a plain form that asks for `/status?tz=…`.
+pub(super) fn zone_picker(page_title: &str, names: &[String]) -> String {
+    let mut inner = String::from(
+        "<section class=\"card\"><form method=\"get\" action=\"/status\">\
+         <label for=\"tz\">Time zone</label><select id=\"tz\" name=\"tz\">",
+    );
+    for name in names {
+        let _ = write!(
+            inner,
+            "<option value=\"{}\">{}</option>",
+            esc(name),
+            esc(&name.replace('_', " "))
+        );
+    }
+    inner.push_str(
+        "</select><button type=\"submit\">Show the status page in this zone</button>\
+         <p class=\"meta\">Nothing is stored: the zone is part of the page's address, so you can bookmark it.</p>\
+         </form></section>",
+    );
+    document(page_title, "Show times in your zone", &inner)
 }

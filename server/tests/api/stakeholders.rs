@@ -641,3 +641,82 @@ async fn each_component_shows_ninety_days_of_uptime_on_the_page_in_the_json_and_
         }
     }
 }
+
+#[tokio::test]
+async fn a_reader_may_see_the_status_page_in_their_zone_without_script_or_cookie() {
+    for server in servers().await {
+        let admin = server.set_up().await;
+        let window = server
+            .call(
+                "schedule_maintenance",
+                Some(&admin),
+                &[
+                    ("title", "Database upgrade"),
+                    ("description", ""),
+                    ("starts_at", "2030-01-01T10:00"),
+                    ("ends_at", "2030-01-01T11:00"),
+                ],
+            )
+            .await;
+        assert_eq!(window.status, StatusCode::OK, "{}", window.body);
+        let utc = server
+            .public_once("/status", |page| page.contains("Database upgrade"))
+            .await;
+        assert!(
+            utc.body
+                .contains(r#"<time datetime="2030-01-01T10:00:00Z">1 Jan 2030, 10:00 UTC</time>"#),
+            "{}",
+            utc.body
+        );
+        assert!(utc
+            .body
+            .contains("Times are in UTC. <a href=\"/status/zone\">"));
+
+        let kolkata = server.get("/status?tz=Asia%2FKolkata", None).await;
+        assert_eq!(kolkata.status, StatusCode::OK);
+        assert!(
+            kolkata
+                .body
+                .contains(r#"<time datetime="2030-01-01T10:00:00Z">1 Jan 2030, 15:30 IST</time>"#),
+            "{}",
+            kolkata.body
+        );
+        assert!(kolkata.body.contains("Times are in Asia/Kolkata (IST)."));
+        assert!(kolkata.set_cookie.is_none());
+        assert!(!kolkata.body.contains("<script"));
+
+        // The zoned page is as fresh as the plain one.
+        server
+            .call(
+                "add_component",
+                Some(&admin),
+                &[
+                    ("name", "Payments API"),
+                    ("group_name", ""),
+                    ("description", ""),
+                ],
+            )
+            .await;
+        server
+            .public_once("/status", |page| page.contains("Payments API"))
+            .await;
+        let fresh = server.get("/status?tz=Asia%2FKolkata", None).await;
+        assert!(
+            fresh.body.contains("Payments API"),
+            "{}",
+            server.db.backend()
+        );
+
+        let unknown = server.get("/status?tz=Mars%2FOlympus", None).await;
+        assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+        assert!(unknown.body.contains("Unknown time zone"));
+
+        let picker = server.get("/status/zone", None).await;
+        assert_eq!(picker.status, StatusCode::OK);
+        assert!(picker
+            .body
+            .contains(r#"<form method="get" action="/status">"#));
+        assert!(picker.body.contains(r#"<option value="Asia/Kolkata">"#));
+        assert!(!picker.body.contains("<script"));
+    }
+}
