@@ -485,6 +485,11 @@ pub fn check(
                 ));
             }
         }
+        if let Some(clock) = time_without_zone(value) {
+            warn(format!(
+                "\u{201c}{clock}\u{201d} does not say its time zone: readers are in many. Write \u{201c}{clock} UTC\u{201d}."
+            ));
+        }
         if kind.audience() == Audience::Customer {
             for detail in internal_details(value, context) {
                 warn(detail);
@@ -492,6 +497,44 @@ pub fn check(
         }
     }
     warnings
+}
+
+/// The first clock time in `text` not followed by its zone ("14:30", "2pm";
+/// "14:30 UTC", "2pm CET" and "14:30Z" name theirs).
+pub fn time_without_zone(text: &str) -> Option<String> {
+    let words = words(text);
+    for (i, word) in words.iter().enumerate() {
+        let next = words.get(i + 1).copied();
+        let lower_next = next.map(str::to_ascii_lowercase);
+        if !is_clock_time(word, lower_next.as_deref()) || word.ends_with(['Z', 'z']) {
+            continue;
+        }
+        // "2 pm" keeps its meridiem apart: the zone comes after it.
+        let meridiem_apart = matches!(lower_next.as_deref(), Some("am" | "pm" | "a.m" | "p.m"));
+        let zone = if meridiem_apart {
+            words.get(i + 2).copied()
+        } else {
+            next
+        };
+        if !zone.is_some_and(names_a_zone) {
+            let clock = if meridiem_apart {
+                format!("{word} {}", next.unwrap_or_default())
+            } else {
+                (*word).to_owned()
+            };
+            return Some(clock);
+        }
+    }
+    None
+}
+
+/// "UTC", "GMT", "UTC+5:30", "CET", "PDT": letters in capitals, or UTC/GMT with an offset.
+fn names_a_zone(word: &str) -> bool {
+    let upper = word.to_ascii_uppercase();
+    if upper.starts_with("UTC") || upper.starts_with("GMT") {
+        return true;
+    }
+    (2..=5).contains(&word.len()) && word.chars().all(|c| c.is_ascii_uppercase())
 }
 
 /// Words of `text` with surrounding punctuation removed (inner `:`, `.`, `-`, `/` kept).
@@ -790,6 +833,42 @@ mod tests {
     }
 
     #[test]
+    fn a_time_without_its_zone_is_pointed_out_and_one_with_it_is_not() {
+        assert_eq!(
+            time_without_zone("Next update at 14:30."),
+            Some("14:30".to_owned())
+        );
+        assert_eq!(
+            time_without_zone("Back by 2 pm, we hope"),
+            Some("2 pm".to_owned())
+        );
+        assert_eq!(
+            time_without_zone("Started 14:05 UTC, next at 15:00"),
+            Some("15:00".to_owned())
+        );
+        for named in [
+            "Next update at 14:30 UTC.",
+            "From 09:00 CET",
+            "at 2pm PDT",
+            "at 2 pm EST",
+            "at 14:30Z",
+            "by 20:15 UTC+5:45",
+            "Errors rose 40% in the last hour",
+            "Version 4.2 rolled back",
+        ] {
+            assert_eq!(time_without_zone(named), None, "{named}");
+        }
+        let warnings = check(
+            TemplateKind::OngoingInternal,
+            &values(&[("known", "Errors began after the 13:50 deploy")]),
+            &GuardContext::default(),
+        );
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert_eq!(warnings[0].field, "known");
+        assert!(warnings[0].message.contains("13:50 UTC"));
+    }
+
+    #[test]
     fn rendering_fills_every_placeholder() {
         let template = Template::default_for(TemplateKind::InitialInternal);
         let text = template.render(&values(&[
@@ -935,7 +1014,7 @@ mod tests {
 
     #[test]
     fn a_promised_time_is_fine_once_a_validated_fix_is_in_progress() {
-        let update = values(&[("mitigation", "Payments will work again by 14:30")]);
+        let update = values(&[("mitigation", "Payments will work again by 14:30 UTC")]);
         let without = check(
             TemplateKind::CustomerFacing,
             &update,

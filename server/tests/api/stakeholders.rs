@@ -66,7 +66,7 @@ async fn a_guard_warning_stops_publishing_until_overridden_and_the_override_is_r
         let promise = serde_json::json!({
             "issue": "Card payments failing",
             "impact": "Payments fail on db-03.",
-            "mitigation": "Fixed by 14:30.",
+            "mitigation": "Fixed by 14:30 UTC.",
         });
         let stopped = server
             .publish(&cory, "customer", promise.clone(), false)
