@@ -22,7 +22,7 @@ await api(adminCtx, "add_hypothesis", { number: "1", statement: "WAL archiving s
 await api(adminCtx, "schedule_maintenance", { title: "Database upgrade", description: "Short read-only periods are possible.", starts_at: "2026-12-01T22:00", ends_at: "2026-12-01T23:30", "components[c1]": "1" });
 await api(adminCtx, "add_webhook", { name: "Ops channel", kind: "slack", url: "https://hooks.example.com/services/T0/B0/x" });
 await api(adminCtx, "add_webhook", { name: "Payments team (Teams)", kind: "teams", url: "https://example.webhook.office.com/workflows/x", "components[c2]": "2" });
-const calCtx = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+const calCtx = await browser.newContext({ viewport: { width: 1440, height: 900 }, timezoneId: "Asia/Kathmandu" });
 await api(calCtx, "sign_in", { email: "cal@example.com", password: cal.initial_password });
 await json(calCtx, "publish_update", { number: 1, kind: "initial_internal", values: { severity: "Sev2", impact: "Card payments fail for about 20% of checkouts", status: "Investigating", known: "WAL volume on pg-primary-2 is full", next_steps: "Free space, then fail over if needed" }, confirm: false });
 await json(calCtx, "publish_update", { number: 1, kind: "customer", values: { issue: "Card payments failing", impact: "Some card payments fail at checkout.", mitigation: "We have found the cause and are restoring service.", workaround: "Retrying the payment usually works." }, confirm: false });
@@ -67,6 +67,11 @@ await adminCtx.request.post(`${base}/hooks/alertmanager/${am.id}`, {
 await shot(adminCtx, "/alerts", "alerts");
 await shot(adminCtx, "/admin/integrations", "admin-integrations");
 await shot(calCtx, "/incidents/1", "war-room");
+// Cal reads times in Kolkata; the account page with a browser in Kathmandu offers its zone.
+await shot(calCtx, "/account", "account-zone");
+await api(calCtx, "set_time_zone", { zone: "Asia/Kolkata" });
+await shot(calCtx, "/incidents/1", "war-room-zoned");
+await shot(calCtx, "/account", "account-zone-saved");
 await shot(vicCtx, "/incidents/1", "channel");
 await shot(adminCtx, "/admin/status", "admin-status");
 await shot(adminCtx, "/admin/templates", "admin-templates");
@@ -89,6 +94,8 @@ await shot(adminCtx, "/action-items", "action-items");
 await shot(adminCtx, "/insights", "insights");
 await shot(adminCtx, "/", "dashboard");
 await shot(anon, "/status", "public");
+await shot(anon, "/status?tz=Asia%2FKolkata", "public-zoned");
+await shot(anon, "/status/zone", "public-zone-picker");
 // E-mail subscription screens, when the server sends mail to an aiosmtpd
 // Maildir named by MAILDIR (python -m aiosmtpd -n -l 127.0.0.1:2599 -c aiosmtpd.handlers.Mailbox DIR).
 if (process.env.MAILDIR && (!only || only.includes("subscription"))) {

@@ -76,7 +76,7 @@ fn TimeZonePanel() -> impl IntoView {
                 }}
             </p>
             {move || match (saved(), browser.get()) {
-                (None, Some(offer)) => Some(view! {
+                (None, Some(offer)) if offer != "UTC" => Some(view! {
                     <p class="notice">{format!("Not chosen yet, so times show in UTC. Your browser is set to {offer}: save to use it.")}</p>
                 }),
                 _ => None,
