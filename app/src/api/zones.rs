@@ -104,9 +104,9 @@ pub(crate) fn zone_of(user: &store::users::User) -> ZoneRules {
 pub async fn list_time_zones() -> Result<Vec<String>, ApiError> {
     respond(async {
         require_user(&state()?).await?;
-        Ok(tokio::task::spawn_blocking(zones::names)
+        tokio::task::spawn_blocking(zones::names)
             .await
-            .map_err(|_| ApiError::Internal)?)
+            .map_err(|_| ApiError::Internal)
     })
     .await
 }
