@@ -1,4 +1,4 @@
-//! A published update as each chat platform shows it: Slack blocks, a Teams
+//! A published update or a scheduled maintenance window as each chat platform shows it: Slack blocks, a Teams
 //! Adaptive Card, Mattermost Markdown, a Discord embed and a Google Chat
 //! card. Every platform gets the same facts; none of them can be made to
 //! ping a channel or a person by what an update says.
@@ -7,8 +7,8 @@ use serde_json::{json, Value};
 
 /// What one chat message says, already chosen for its audience.
 pub struct Message<'a> {
-    /// Stable per update, so a retried delivery names the same card.
-    pub update_id: i64,
+    /// Stable per update or window ("update-3"), so a retried delivery names the same card.
+    pub card: &'a str,
     pub headline: &'a str,
     pub body: &'a str,
     /// "Customer-facing", "Ongoing internal", …
@@ -150,7 +150,7 @@ pub fn google_chat(m: &Message<'_>) -> Value {
     json!({
         "text": defuse_mentions(&clip(m.headline, 4000)),
         "cardsV2": [{
-            "cardId": format!("update-{}", m.update_id),
+            "cardId": m.card,
             "card": {
                 "header": {
                     "title": clip(m.headline, 200),
@@ -170,7 +170,7 @@ mod tests {
 
     fn message<'a>(headline: &'a str, body: &'a str) -> Message<'a> {
         Message {
-            update_id: 3,
+            card: "update-3",
             headline,
             body,
             kind: "Customer-facing",

@@ -8,7 +8,10 @@ use app::domain::subscriptions::stamp;
 use app::domain::updates::Audience;
 use app::domain::webhooks::{is_public_address, is_retryable, retry_delay_seconds, WebhookKind};
 use app::live::Events;
-use app::store::webhooks::{claim_due, record_attempt, Attempt, DueDelivery};
+use app::store::updates::PublishedUpdate;
+use app::store::webhooks::{
+    claim_due, record_attempt, About, Attempt, DueDelivery, MaintenanceNotice,
+};
 use app::store::{Db, StoreError};
 use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac};
@@ -38,44 +41,119 @@ pub fn signature(secret: &str, body: &[u8]) -> String {
     format!("sha256={hex}")
 }
 
+/// RFC 3339 in UTC, to the second.
+fn rfc3339(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 /// The body sent for one delivery.
 pub fn payload(d: &DueDelivery) -> Vec<u8> {
-    let update = &d.update;
+    match &d.about {
+        About::Update {
+            update,
+            incident_number,
+            incident_title,
+            severity,
+        } => update_payload(d, update, *incident_number, incident_title, severity),
+        About::Maintenance(window) => maintenance_payload(d, window),
+    }
+}
+
+/// A scheduled maintenance window: chat says when and what it touches; JSON
+/// carries the window as the status page's JSON does.
+fn maintenance_payload(d: &DueDelivery, window: &MaintenanceNotice) -> Vec<u8> {
+    let touches = if window.components.is_empty() {
+        "All components".to_owned()
+    } else {
+        window.components.join(", ")
+    };
+    let mut text = format!(
+        "From {} to {}.\nAffects: {touches}.",
+        stamp(window.starts_at),
+        stamp(window.ends_at)
+    );
+    if !window.description.is_empty() {
+        text = format!("{}\n{text}", window.description);
+    }
+    let headline = format!("Scheduled maintenance: {}", window.title);
+    let card = format!("maintenance-{}", window.id);
+    let starts = stamp(window.starts_at);
+    let message = chat::Message {
+        card: &card,
+        headline: &headline,
+        body: &text,
+        kind: "Maintenance",
+        status: "Scheduled",
+        published_at: &rfc3339(window.starts_at),
+        published: &starts,
+        next_update: None,
+        resolved: false,
+    };
+    let body = match d.webhook.kind {
+        WebhookKind::Json => json!({
+            "event": "maintenance.scheduled",
+            "delivery_id": d.id.to_string(),
+            "maintenance": {
+                "id": window.id.to_string(),
+                "title": window.title,
+                "description": window.description,
+                "scheduled_for": rfc3339(window.starts_at),
+                "scheduled_until": rfc3339(window.ends_at),
+                "components": window.components,
+            },
+        }),
+        kind => chat_body(kind, &message),
+    };
+    body.to_string().into_bytes()
+}
+
+/// `message` in the format of chat platform `kind`.
+fn chat_body(kind: WebhookKind, message: &chat::Message<'_>) -> serde_json::Value {
+    match kind {
+        WebhookKind::Teams => chat::teams(message),
+        WebhookKind::Mattermost => chat::mattermost(message),
+        WebhookKind::Discord => chat::discord(message),
+        WebhookKind::GoogleChat => chat::google_chat(message),
+        WebhookKind::Slack | WebhookKind::Json => chat::slack(message),
+    }
+}
+
+fn update_payload(
+    d: &DueDelivery,
+    update: &PublishedUpdate,
+    incident_number: i64,
+    incident_title: &str,
+    severity: &str,
+) -> Vec<u8> {
     let customer = update.kind.audience() == Audience::Customer;
     // Customer-facing deliveries carry only what the update itself says.
     let headline = if customer {
         update.title.clone()
     } else {
-        format!("INC-{} {}", d.incident_number, d.incident_title)
+        format!("INC-{incident_number} {incident_title}")
     };
     let published = stamp(update.published_at);
     let next_update = update.next_update_at.map(stamp);
+    let card = format!("update-{}", update.id);
     let message = chat::Message {
-        update_id: update.id,
+        card: &card,
         headline: &headline,
         body: &update.body,
         kind: update.kind.label(),
         status: public_status_label(&update.public_status),
-        published_at: &update
-            .published_at
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        published_at: &rfc3339(update.published_at),
         published: &published,
         next_update: next_update.as_deref(),
         resolved: update.public_status == "resolved",
     };
     let body = match d.webhook.kind {
-        WebhookKind::Slack => chat::slack(&message),
-        WebhookKind::Teams => chat::teams(&message),
-        WebhookKind::Mattermost => chat::mattermost(&message),
-        WebhookKind::Discord => chat::discord(&message),
-        WebhookKind::GoogleChat => chat::google_chat(&message),
         WebhookKind::Json => json!({
             "event": "update.published",
             "delivery_id": d.id.to_string(),
             "incident": {
-                "number": d.incident_number,
-                "title": if customer { update.title.clone() } else { d.incident_title.clone() },
-                "severity": if customer { None } else { Some(d.severity.clone()) },
+                "number": incident_number,
+                "title": if customer { update.title.as_str() } else { incident_title },
+                "severity": if customer { None } else { Some(severity) },
             },
             "update": {
                 "id": update.id.to_string(),
@@ -84,10 +162,11 @@ pub fn payload(d: &DueDelivery) -> Vec<u8> {
                 "status": update.public_status,
                 "title": update.title,
                 "body": update.body,
-                "published_at": update.published_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                "next_update_at": update.next_update_at.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                "published_at": rfc3339(update.published_at),
+                "next_update_at": update.next_update_at.map(rfc3339),
             },
         }),
+        kind => chat_body(kind, &message),
     };
     body.to_string().into_bytes()
 }
@@ -276,22 +355,64 @@ mod tests {
                 created_at: at,
                 components: Vec::new(),
             },
-            update: PublishedUpdate {
-                id: 3,
-                incident_id: IncidentId(1),
-                kind: template,
-                title: "Card payments failing".to_owned(),
-                body: "Some payments fail <sometimes> & retry works.".to_owned(),
-                public_status: "investigating".to_owned(),
-                published_by: "Cal".to_owned(),
-                published_at: at,
-                next_update_at: None,
-                overridden: String::new(),
+            about: About::Update {
+                update: PublishedUpdate {
+                    id: 3,
+                    incident_id: IncidentId(1),
+                    kind: template,
+                    title: "Card payments failing".to_owned(),
+                    body: "Some payments fail <sometimes> & retry works.".to_owned(),
+                    public_status: "investigating".to_owned(),
+                    published_by: "Cal".to_owned(),
+                    published_at: at,
+                    next_update_at: None,
+                    overridden: String::new(),
+                },
+                incident_number: 12,
+                incident_title: "pg-primary-2 disk full".to_owned(),
+                severity: "sev2".to_owned(),
             },
-            incident_number: 12,
-            incident_title: "pg-primary-2 disk full".to_owned(),
-            severity: "sev2".to_owned(),
         }
+    }
+
+    fn maintenance(kind: WebhookKind) -> DueDelivery {
+        let mut d = delivery(kind, TemplateKind::CustomerFacing);
+        let at = |raw: &str| {
+            chrono::DateTime::parse_from_rfc3339(raw)
+                .map(|t| t.with_timezone(&Utc))
+                .unwrap_or_default()
+        };
+        d.about = About::Maintenance(MaintenanceNotice {
+            id: 5,
+            title: "Database upgrade".to_owned(),
+            description: "Short read-only periods <@everyone>.".to_owned(),
+            starts_at: at("2026-12-01T22:00:00Z"),
+            ends_at: at("2026-12-01T23:30:00Z"),
+            components: vec!["Payments".to_owned(), "API".to_owned()],
+        });
+        d
+    }
+
+    #[test]
+    fn a_maintenance_window_reaches_json_and_chat_with_its_times_in_utc() {
+        let body: serde_json::Value =
+            serde_json::from_slice(&payload(&maintenance(WebhookKind::Json))).expect("json");
+        assert_eq!(body["event"], "maintenance.scheduled");
+        assert_eq!(body["maintenance"]["scheduled_for"], "2026-12-01T22:00:00Z");
+        assert_eq!(body["maintenance"]["components"][1], "API");
+        let slack = String::from_utf8(payload(&maintenance(WebhookKind::Slack))).expect("utf-8");
+        assert!(
+            slack.contains("Scheduled maintenance: Database upgrade"),
+            "{slack}"
+        );
+        assert!(slack.contains("22:00 UTC, 1 Dec 2026"), "{slack}");
+        assert!(slack.contains("Affects: Payments, API."), "{slack}");
+        assert!(!slack.contains("<@everyone>"), "{slack}");
+        let teams = String::from_utf8(payload(&maintenance(WebhookKind::Teams))).expect("utf-8");
+        assert!(
+            teams.contains("Database upgrade") && teams.contains("23:30 UTC"),
+            "{teams}"
+        );
     }
 
     #[test]
@@ -330,7 +451,9 @@ mod tests {
                 continue;
             }
             let mut d = delivery(kind, TemplateKind::CustomerFacing);
-            d.update.next_update_at = Some(d.update.published_at + Duration::minutes(30));
+            if let About::Update { update, .. } = &mut d.about {
+                update.next_update_at = Some(update.published_at + Duration::minutes(30));
+            }
             let body: serde_json::Value = serde_json::from_slice(&payload(&d)).expect("json");
             let pretty = format!("{}\n", serde_json::to_string_pretty(&body).expect("json"));
             let file = dir.join(format!("{}.json", kind.as_str()));

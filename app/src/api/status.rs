@@ -49,7 +49,8 @@ pub struct MaintenanceView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryView {
     pub id: i64,
-    pub incident_number: i64,
+    /// "INC-12", or "Maintenance: Database upgrade".
+    pub about: String,
     pub state: String,
     pub attempts: i64,
     pub last_status: Option<i64>,
@@ -136,7 +137,11 @@ pub async fn get_status_admin() -> Result<StatusAdminView, ApiError> {
                 .into_iter()
                 .map(|d| DeliveryView {
                     id: d.id,
-                    incident_number: d.incident_number,
+                    about: match (d.incident_number, d.maintenance_title) {
+                        (Some(number), _) => crate::domain::incidents::display_number(number),
+                        (None, Some(title)) => format!("Maintenance: {title}"),
+                        (None, None) => String::new(),
+                    },
                     state: d.state,
                     attempts: d.attempts,
                     last_status: d.last_status,

@@ -273,7 +273,7 @@ fn Webhooks(
                                 <ul class="deliveries">
                                     {w.deliveries.into_iter().map(|d| view! {
                                         <li class=format!("delivery delivery-{}", d.state)>
-                                            {format!("INC-{} · {} · {} attempt(s)", d.incident_number, d.state, d.attempts)}
+                                            {format!("{} · {} · {} attempt(s)", d.about, d.state, d.attempts)}
                                             {d.last_status.map(|s| format!(" · HTTP {s}"))}
                                             {(!d.last_error.is_empty()).then(|| format!(" · {}", d.last_error))}
                                             {(d.state == "pending").then(|| format!(" · next try {}", clock(d.next_attempt_at)))}

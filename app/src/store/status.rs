@@ -417,6 +417,7 @@ pub async fn schedule_maintenance(
     if window.1 > now {
         // Subscribers following one of its components, or everything, hear of it.
         super::subscriptions::queue_maintenance(&mut tx, id, "maintenance", now).await?;
+        super::updates::send_maintenance_out(&mut tx, id, now).await?;
     }
     tx.commit().await?;
     Ok(id)

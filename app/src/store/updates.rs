@@ -255,6 +255,28 @@ pub(crate) async fn send_out(
     Ok(())
 }
 
+/// Queues a newly scheduled maintenance window for every active webhook
+/// that follows one of its components, or everything.
+pub(crate) async fn send_maintenance_out(
+    tx: &mut Tx,
+    maintenance_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    tx.execute(
+        sql("INSERT INTO webhook_deliveries (webhook_id, maintenance_id, state, attempts, next_attempt_at, created_at) \
+             SELECT w.id, $1, 'pending', 0, $2, $2 FROM webhooks w \
+             WHERE w.active = TRUE \
+             AND (NOT EXISTS (SELECT 1 FROM webhook_components wc WHERE wc.webhook_id = w.id) \
+                  OR EXISTS (SELECT 1 FROM webhook_components wc \
+                             JOIN maintenance_components mc ON mc.component_id = wc.component_id \
+                             WHERE wc.webhook_id = w.id AND mc.maintenance_id = $1))")
+        .bind(maintenance_id)
+        .bind(now),
+    )
+    .await?;
+    Ok(())
+}
+
 /// Publishes an update as `by`, who must be allowed to speak for the incident.
 /// Returns the update and the incident it belongs to.
 pub async fn publish(

@@ -159,13 +159,15 @@ pub async fn set_active(db: &Db, id: i64, active: bool) -> Result<bool, StoreErr
     Ok(changed == 1)
 }
 
-/// One delivery of one update to one webhook.
+/// One delivery of one update or maintenance window to one webhook.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
     pub id: i64,
     pub webhook_id: i64,
-    pub update_id: i64,
-    pub incident_number: i64,
+    /// The incident whose update it carries, or
+    pub incident_number: Option<i64>,
+    /// the title of the maintenance window it announces.
+    pub maintenance_title: Option<String>,
     /// pending, delivered or failed.
     pub state: String,
     pub attempts: i64,
@@ -181,8 +183,8 @@ pub async fn deliveries(db: &Db, webhook_id: i64, limit: i64) -> Result<Vec<Deli
     type Row = (
         i64,
         i64,
-        i64,
-        i64,
+        Option<i64>,
+        Option<String>,
         String,
         i64,
         DateTime<Utc>,
@@ -193,10 +195,11 @@ pub async fn deliveries(db: &Db, webhook_id: i64, limit: i64) -> Result<Vec<Deli
     );
     let rows: Vec<Row> = read!(db, pool => {
         sqlx::query_as(
-            "SELECT d.id, d.webhook_id, d.update_id, i.number, d.state, d.attempts, d.next_attempt_at, \
+            "SELECT d.id, d.webhook_id, i.number, m.title, d.state, d.attempts, d.next_attempt_at, \
              d.last_status, d.last_error, d.created_at, d.finished_at \
-             FROM webhook_deliveries d JOIN stakeholder_updates u ON u.id = d.update_id \
-             JOIN incidents i ON i.id = u.incident_id \
+             FROM webhook_deliveries d LEFT JOIN stakeholder_updates u ON u.id = d.update_id \
+             LEFT JOIN incidents i ON i.id = u.incident_id \
+             LEFT JOIN maintenances m ON m.id = d.maintenance_id \
              WHERE d.webhook_id = $1 ORDER BY d.id DESC LIMIT $2",
         )
         .bind(webhook_id)
@@ -209,8 +212,8 @@ pub async fn deliveries(db: &Db, webhook_id: i64, limit: i64) -> Result<Vec<Deli
         .map(|r| Delivery {
             id: r.0,
             webhook_id: r.1,
-            update_id: r.2,
-            incident_number: r.3,
+            incident_number: r.2,
+            maintenance_title: r.3,
             state: r.4,
             attempts: r.5,
             next_attempt_at: r.6,
@@ -228,10 +231,31 @@ pub struct DueDelivery {
     pub id: i64,
     pub attempts: i64,
     pub webhook: Webhook,
-    pub update: super::updates::PublishedUpdate,
-    pub incident_number: i64,
-    pub incident_title: String,
-    pub severity: String,
+    pub about: About,
+}
+
+/// What a delivery tells.
+#[derive(Debug, Clone)]
+pub enum About {
+    Update {
+        update: super::updates::PublishedUpdate,
+        incident_number: i64,
+        incident_title: String,
+        severity: String,
+    },
+    Maintenance(MaintenanceNotice),
+}
+
+/// A maintenance window as a webhook announces it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MaintenanceNotice {
+    pub id: i64,
+    pub title: String,
+    pub description: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    /// The names of the components it touches (none: all of them).
+    pub components: Vec<String>,
 }
 
 /// Claims up to `limit` deliveries due at `now`, leasing each until `lease_until`
@@ -242,12 +266,11 @@ pub async fn claim_due(
     lease_until: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<DueDelivery>, StoreError> {
-    type Row = (i64, i64, i64, DateTime<Utc>, i64, String, String);
+    type Row = (i64, i64, Option<i64>, Option<i64>, DateTime<Utc>);
     let due: Vec<Row> = read!(db, pool => {
         sqlx::query_as(
-            "SELECT d.id, d.attempts, d.update_id, d.next_attempt_at, i.number, i.title, i.severity \
-             FROM webhook_deliveries d JOIN stakeholder_updates u ON u.id = d.update_id \
-             JOIN incidents i ON i.id = u.incident_id \
+            "SELECT d.id, d.attempts, d.update_id, d.maintenance_id, d.next_attempt_at \
+             FROM webhook_deliveries d \
              WHERE d.state = 'pending' AND d.next_attempt_at <= $1 ORDER BY d.next_attempt_at LIMIT $2",
         )
         .bind(now)
@@ -256,7 +279,7 @@ pub async fn claim_due(
         .await?
     });
     let mut claimed = Vec::new();
-    for (id, attempts, update_id, seen, number, title, severity) in due {
+    for (id, attempts, update_id, maintenance_id, seen) in due {
         let mut tx = db.begin().await?;
         let won = tx
             .execute(
@@ -271,47 +294,104 @@ pub async fn claim_due(
         if won == 0 {
             continue;
         }
-        type Both = (
-            Vec<WebhookRow>,
-            Vec<(
-                i64,
-                i64,
-                String,
-                String,
-                String,
-                String,
-                String,
-                DateTime<Utc>,
-                Option<DateTime<Utc>>,
-                String,
-            )>,
-        );
-        let (hook, update): Both = read!(db, pool => {
-            let hook = sqlx::query_as(&format!(
+        let hooks: Vec<WebhookRow> = read!(db, pool => {
+            sqlx::query_as(&format!(
                 "SELECT {WEBHOOK_COLUMNS} FROM webhooks w JOIN webhook_deliveries d ON d.webhook_id = w.id WHERE d.id = $1"
             ))
             .bind(id)
             .fetch_all(pool)
-            .await?;
-            let update = sqlx::query_as(&format!("{} WHERE u.id = $1", super::updates::UPDATE_SELECT))
-                .bind(update_id)
-                .fetch_all(pool)
-                .await?;
-            (hook, update)
+            .await?
         });
-        if let (Some(hook), Some(update)) = (hook.into_iter().next(), update.into_iter().next()) {
+        let about = match (update_id, maintenance_id) {
+            (Some(update), _) => update_about(db, update).await?,
+            (None, Some(maintenance)) => maintenance_about(db, maintenance).await?,
+            (None, None) => None,
+        };
+        if let (Some(hook), Some(about)) = (hooks.into_iter().next(), about) {
             claimed.push(DueDelivery {
                 id,
                 attempts,
                 webhook: decode(hook)?,
-                update: super::updates::decode_update(update)?,
-                incident_number: number,
-                incident_title: title,
-                severity,
+                about,
             });
         }
     }
     Ok(claimed)
+}
+
+/// Update `id` with its incident, as a delivery tells it.
+async fn update_about(db: &Db, id: i64) -> Result<Option<About>, StoreError> {
+    type UpdateRow = (
+        i64,
+        i64,
+        String,
+        String,
+        String,
+        String,
+        String,
+        DateTime<Utc>,
+        Option<DateTime<Utc>>,
+        String,
+    );
+    let (update, incident): (Vec<UpdateRow>, Vec<(i64, String, String)>) = read!(db, pool => {
+        let update = sqlx::query_as(&format!("{} WHERE u.id = $1", super::updates::UPDATE_SELECT))
+            .bind(id)
+            .fetch_all(pool)
+            .await?;
+        let incident = sqlx::query_as(
+            "SELECT i.number, i.title, i.severity FROM stakeholder_updates u \
+             JOIN incidents i ON i.id = u.incident_id WHERE u.id = $1",
+        )
+        .bind(id)
+        .fetch_all(pool)
+        .await?;
+        (update, incident)
+    });
+    let (Some(update), Some((number, title, severity))) =
+        (update.into_iter().next(), incident.into_iter().next())
+    else {
+        return Ok(None);
+    };
+    Ok(Some(About::Update {
+        update: super::updates::decode_update(update)?,
+        incident_number: number,
+        incident_title: title,
+        severity,
+    }))
+}
+
+/// Maintenance window `id` with the names of its components.
+async fn maintenance_about(db: &Db, id: i64) -> Result<Option<About>, StoreError> {
+    type WindowRow = (String, String, DateTime<Utc>, DateTime<Utc>);
+    let (window, components): (Vec<WindowRow>, Vec<(String,)>) = read!(db, pool => {
+        let window = sqlx::query_as(
+            "SELECT title, description, starts_at, ends_at FROM maintenances WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_all(pool)
+        .await?;
+        let components = sqlx::query_as(
+            "SELECT c.name FROM maintenance_components mc JOIN components c ON c.id = mc.component_id \
+             WHERE mc.maintenance_id = $1 ORDER BY c.position, c.id",
+        )
+        .bind(id)
+        .fetch_all(pool)
+        .await?;
+        (window, components)
+    });
+    Ok(window
+        .into_iter()
+        .next()
+        .map(|(title, description, starts_at, ends_at)| {
+            About::Maintenance(MaintenanceNotice {
+                id,
+                title,
+                description,
+                starts_at,
+                ends_at,
+                components: components.into_iter().map(|(name,)| name).collect(),
+            })
+        }))
 }
 
 /// How one attempt went.

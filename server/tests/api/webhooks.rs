@@ -480,5 +480,70 @@ async fn each_chat_platform_receives_its_own_format_and_component_webhooks_hear_
             payments_team.map(|h| h.components.clone()),
             Some(vec!["Payments API".to_owned()])
         );
+
+        // A maintenance window on the dashboard reaches every chat webhook and
+        // the dashboard team's, not the payments team's.
+        let dashboard_component = format!("components[c{dashboard}]");
+        let window = server
+            .call(
+                "schedule_maintenance",
+                Some(&admin),
+                &[
+                    ("title", "Dashboard database upgrade"),
+                    ("description", "Short pauses."),
+                    ("starts_at", "2030-01-01T10:00"),
+                    ("ends_at", "2030-01-01T11:00"),
+                    (dashboard_component.as_str(), dashboard.as_str()),
+                ],
+            )
+            .await;
+        assert_eq!(window.status, StatusCode::OK, "{}", window.body);
+        assert_eq!(
+            deliverer
+                .deliver_due(chrono::Utc::now())
+                .await
+                .expect("deliver"),
+            5,
+            "four chat webhooks and the dashboard team's"
+        );
+        let got = received.lock().map(|l| l.clone()).unwrap_or_default();
+        let (_, notice) = got
+            .iter()
+            .find(|(p, _)| p == "dashboard-team")
+            .unwrap_or_else(|| panic!("the dashboard team heard nothing: {got:?}"));
+        let notice: serde_json::Value = serde_json::from_str(notice).expect("json body");
+        assert_eq!(notice["event"], "maintenance.scheduled");
+        assert_eq!(
+            notice["maintenance"]["scheduled_for"],
+            "2030-01-01T10:00:00Z"
+        );
+        assert_eq!(
+            notice["maintenance"]["components"],
+            serde_json::json!(["Dashboard"])
+        );
+        assert_eq!(got.iter().filter(|(p, _)| p == "payments-team").count(), 1);
+        let teams = got
+            .iter()
+            .filter(|(p, _)| p == "teams")
+            .map(|(_, b)| b.as_str())
+            .collect::<Vec<_>>();
+        assert!(
+            teams.len() == 2 && teams[1].contains("Dashboard database upgrade"),
+            "{teams:?}"
+        );
+        let dashboard_team = hooks
+            .iter()
+            .find(|h| h.name == "dashboard-team")
+            .map(|h| h.id);
+        let log =
+            app::store::webhooks::deliveries(&server.db, dashboard_team.unwrap_or_default(), 10)
+                .await
+                .expect("log");
+        assert_eq!(log.len(), 1);
+        assert_eq!(
+            log[0].maintenance_title.as_deref(),
+            Some("Dashboard database upgrade")
+        );
+        assert_eq!(log[0].state, "delivered", "{}", server.db.backend());
     }
 }
