@@ -137,7 +137,7 @@ pub struct PublishedUpdate {
     pub overridden: String,
 }
 
-type UpdateRow = (
+pub(crate) type UpdateRow = (
     i64,
     i64,
     String,

@@ -321,18 +321,7 @@ pub async fn claim_due(
 
 /// Update `id` with its incident, as a delivery tells it.
 async fn update_about(db: &Db, id: i64) -> Result<Option<About>, StoreError> {
-    type UpdateRow = (
-        i64,
-        i64,
-        String,
-        String,
-        String,
-        String,
-        String,
-        DateTime<Utc>,
-        Option<DateTime<Utc>>,
-        String,
-    );
+    type UpdateRow = super::updates::UpdateRow;
     let (update, incident): (Vec<UpdateRow>, Vec<(i64, String, String)>) = read!(db, pool => {
         let update = sqlx::query_as(&format!("{} WHERE u.id = $1", super::updates::UPDATE_SELECT))
             .bind(id)
