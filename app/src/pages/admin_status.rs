@@ -247,7 +247,7 @@ fn Webhooks(
         <section class="panel" aria-labelledby="webhooks-heading">
             <h2 id="webhooks-heading">"Webhooks"</h2>
             <p class="hint">
-                "Each published update is POSTed to every active webhook: customer-facing updates always, internal ones where chosen; a webhook that follows components hears only of incidents affecting one of them. Chat webhooks get the update in their platform's own format and never mention anyone. JSON bodies carry "
+                "Each published update is POSTed to every active webhook (customer-facing updates always, internal ones where chosen), and so is each maintenance window when it is scheduled; a webhook that follows components hears only of incidents and windows affecting one of them. Chat webhooks get them in their platform's own format and never mention anyone. JSON bodies carry "
                 <code>"X-Calmroom-Signature: sha256=…"</code>
                 ", the HMAC-SHA256 of the body with the secret. Failures are retried with backoff and never hold up publishing."
             </p>
@@ -306,7 +306,7 @@ fn Webhooks(
                 <label>"URL" <input name="url" type="url" required /></label>
                 <FieldMessage error field="url" />
                 <fieldset class="checks">
-                    <legend>"Only incidents affecting (none chosen: every update)"</legend>
+                    <legend>"Only incidents and maintenance affecting (none chosen: everything)"</legend>
                     {view.components.iter().map(|c| view! {
                         <label class="choice"><input type="checkbox" name=format!("components[c{}]", c.id) value=c.id />{c.name.clone()}</label>
                     }).collect_view()}
