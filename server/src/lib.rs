@@ -108,6 +108,10 @@ pub fn router(state: ServerState, sessions: Sessions, settings: SessionSettings)
         })
         .fallback(site_or_not_found(provide_state))
         .layer(axum::middleware::from_fn(server_fn_status))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            page_zone,
+        ))
         .layer(session_layer)
         .layer(Extension(sessions))
         .layer(axum::middleware::from_fn_with_state(
@@ -184,6 +188,29 @@ const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// A server function that refused before its body ran (arguments that do not
 /// decode, a body over the limit) answers with the status its error means,
 /// not a blanket 500.
+/// Puts the signed-in reader's time zone into a page request, so the page is
+/// rendered in it from the first byte (`app::api::zones::starting_zone`).
+async fn page_zone(
+    State(state): State<ServerState>,
+    session: tower_sessions::Session,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = request.uri().path();
+    let page = request.method() == axum::http::Method::GET
+        && !path.starts_with("/api/")
+        && !path.starts_with("/pkg/");
+    if page {
+        if let Some(user) = app::api::session_user(&state.app, &session).await {
+            let zone = app::api::zones::zone_of(&user);
+            request
+                .extensions_mut()
+                .insert(app::api::zones::PageZone(zone));
+        }
+    }
+    next.run(request).await
+}
+
 async fn server_fn_status(
     request: axum::extract::Request,
     next: axum::middleware::Next,

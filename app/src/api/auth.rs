@@ -233,7 +233,6 @@ pub async fn change_password(current: String, new: String) -> Result<(), ApiErro
 pub async fn sign_out() -> Result<(), ApiError> {
     respond(async {
         end_session(&session().await?).await?;
-        super::zones::remember(None);
         leptos_axum::redirect("/sign-in");
         Ok(())
     })

@@ -119,9 +119,7 @@ pub(crate) async fn begin_session(session: &Session, user: &User) -> Result<(), 
     session
         .insert(EPOCH_KEY, user.session_epoch)
         .await
-        .map_err(session_error)?;
-    super::zones::remember(user.time_zone.as_deref());
-    Ok(())
+        .map_err(session_error)
 }
 
 pub(crate) async fn end_session(session: &Session) -> Result<(), ApiError> {

@@ -1,7 +1,7 @@
 //! The time zone a person reads times in. It is chosen on the account page
-//! and kept on the account; a cookie mirrors it so the server renders every
-//! page in it from the first byte, and the page carries the zone's rules so
-//! the browser goes on in the same zone without a time zone database.
+//! and kept on the account; the server reads it from the session before it
+//! renders a page (`PageZone`), and the page carries the zone's rules so the
+//! browser goes on in the same zone without a time zone database.
 
 use super::ApiError;
 use crate::domain::zones::ZoneRules;
@@ -15,11 +15,6 @@ use {
     chrono::Utc,
 };
 
-/// The cookie that mirrors the account's zone. It holds only a zone name:
-/// nothing in it is secret, and a forged one changes nothing but how the
-/// forger's own pages show times.
-pub const COOKIE: &str = "calmroom_zone";
-
 /// The `<meta name=…>` that carries the rules to the browser.
 pub const META: &str = "calmroom-zone";
 
@@ -27,14 +22,19 @@ pub const META: &str = "calmroom-zone";
 #[derive(Clone, Copy)]
 pub struct Zone(pub RwSignal<ZoneRules>);
 
-/// The zone the page starts in: on the server, the cookie's; in the browser,
+/// The zone of the person a page is rendered for, put into the request by
+/// the server before rendering.
+#[cfg(feature = "ssr")]
+#[derive(Clone, Debug)]
+pub struct PageZone(pub ZoneRules);
+
+/// The zone the page starts in: on the server, the reader's; in the browser,
 /// the rules the server wrote into the page.
 pub fn starting_zone() -> ZoneRules {
     #[cfg(feature = "ssr")]
     {
         use_context::<axum::http::request::Parts>()
-            .and_then(|parts| cookie_zone(&parts.headers))
-            .and_then(|name| zones::lookup(&name).ok())
+            .and_then(|parts| parts.extensions.get::<PageZone>().map(|z| z.0.clone()))
             .unwrap_or_default()
     }
     #[cfg(not(feature = "ssr"))]
@@ -57,42 +57,9 @@ fn written_zone() -> Option<ZoneRules> {
     None
 }
 
-/// The zone named by the request's cookie, if any.
-#[cfg(feature = "ssr")]
-pub fn cookie_zone(headers: &axum::http::HeaderMap) -> Option<String> {
-    headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .map(|(_, value)| value.to_owned())
-}
-
-/// Makes the response set (or, with `None`, clear) the zone cookie, unless
-/// the request's cookie says so already.
-#[cfg(feature = "ssr")]
-pub(crate) fn remember(zone: Option<&str>) {
-    let current = use_context::<axum::http::request::Parts>().and_then(|p| cookie_zone(&p.headers));
-    if current.as_deref() == zone {
-        return;
-    }
-    let Some(options) = use_context::<leptos_axum::ResponseOptions>() else {
-        return;
-    };
-    let cookie = match zone {
-        Some(name) => format!("{COOKIE}={name}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly"),
-        None => format!("{COOKIE}=; Path=/; Max-Age=0; SameSite=Lax; HttpOnly"),
-    };
-    if let Ok(value) = axum::http::HeaderValue::from_str(&cookie) {
-        options.append_header(axum::http::header::SET_COOKIE, value);
-    }
-}
-
 /// The zone `user` reads and types times in (UTC until they choose one).
 #[cfg(feature = "ssr")]
-pub(crate) fn zone_of(user: &store::users::User) -> ZoneRules {
+pub fn zone_of(user: &store::users::User) -> ZoneRules {
     user.time_zone
         .as_deref()
         .and_then(|name| zones::lookup(name).ok())
@@ -111,18 +78,6 @@ pub async fn list_time_zones() -> Result<Vec<String>, ApiError> {
     .await
 }
 
-/// The caller's zone, for a browser whose cookie says otherwise (the zone
-/// was chosen on another device): its cookie is set, and the page follows.
-#[server(endpoint = "time_zone")]
-pub async fn get_time_zone() -> Result<ZoneRules, ApiError> {
-    respond(async {
-        let user = require_user(&state()?).await?;
-        remember(user.time_zone.as_deref());
-        Ok(zone_of(&user))
-    })
-    .await
-}
-
 /// Sets the caller's zone ("": not chosen, so UTC) and returns its rules.
 #[server(endpoint = "set_time_zone")]
 pub async fn set_time_zone(zone: String) -> Result<ZoneRules, ApiError> {
@@ -136,7 +91,6 @@ pub async fn set_time_zone(zone: String) -> Result<ZoneRules, ApiError> {
             }
         };
         store::users::set_time_zone(&state.db, user.id, rules.as_ref(), Utc::now()).await?;
-        remember(rules.as_ref().map(|r| r.name.as_str()));
         Ok(rules.unwrap_or_default())
     };
     // Answers once this server's kept copy of the account has the new zone.

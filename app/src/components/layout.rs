@@ -16,8 +16,6 @@ use leptos_router::components::{Outlet, Redirect, A};
 pub fn SignedInLayout() -> impl IntoView {
     let auth = expect_context::<Auth>();
     super::provide_live();
-    #[cfg(feature = "hydrate")]
-    follow_account_zone(auth);
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -73,29 +71,6 @@ pub fn SignedInLayout() -> impl IntoView {
             <Outlet />
         </main>
     }
-}
-
-/// Moves the page to the account's zone when it began in another: the zone
-/// was chosen on another device, and this browser's cookie did not know.
-#[cfg(feature = "hydrate")]
-fn follow_account_zone(auth: Auth) {
-    let crate::api::zones::Zone(zone) = expect_context();
-    Effect::new(move |_| {
-        let Some(Ok(AuthState {
-            user: Some(user), ..
-        })) = auth.state.get()
-        else {
-            return;
-        };
-        let wanted = user.time_zone.unwrap_or_else(|| "UTC".to_owned());
-        if zone.with_untracked(|z| z.name != wanted) {
-            leptos::task::spawn_local(async move {
-                if let Ok(rules) = crate::api::zones::get_time_zone().await {
-                    zone.set(rules);
-                }
-            });
-        }
-    });
 }
 
 #[component]
