@@ -26,7 +26,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     // The zone times are shown in, decided once per page and carried to the
     // browser so hydration starts from the same text.
     let zone = api::zones::starting_zone();
-    let rules = serde_json::to_string(&zone).unwrap_or_default();
+    let rules = zone.to_text();
     provide_context(api::zones::Zone(RwSignal::new(zone)));
     view! {
         <!DOCTYPE html>

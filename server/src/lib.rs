@@ -185,22 +185,17 @@ fn site_or_not_found(
 /// section full) with room to spare. Larger bodies answer 413.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// A server function that refused before its body ran (arguments that do not
-/// decode, a body over the limit) answers with the status its error means,
-/// not a blanket 500.
 /// Puts the signed-in reader's time zone into a page request, so the page is
 /// rendered in it from the first byte (`app::api::zones::starting_zone`).
+/// Requests that render no page of the app (the public site, the bundle,
+/// server functions, the event stream) skip the session lookup.
 async fn page_zone(
     State(state): State<ServerState>,
     session: tower_sessions::Session,
     mut request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let path = request.uri().path();
-    let page = request.method() == axum::http::Method::GET
-        && !path.starts_with("/api/")
-        && !path.starts_with("/pkg/");
-    if page {
+    if request.method() == axum::http::Method::GET && renders_app_page(request.uri().path()) {
         if let Some(user) = app::api::session_user(&state.app, &session).await {
             let zone = app::api::zones::zone_of(&user);
             request
@@ -211,6 +206,15 @@ async fn page_zone(
     next.run(request).await
 }
 
+/// Whether a GET of `path` may render a page of the app in the reader's zone.
+fn renders_app_page(path: &str) -> bool {
+    let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    !matches!(first, "api" | "pkg" | "status" | "healthz" | "events")
+}
+
+/// A server function that refused before its body ran (arguments that do not
+/// decode, a body over the limit) answers with the status its error means,
+/// not a blanket 500.
 async fn server_fn_status(
     request: axum::extract::Request,
     next: axum::middleware::Next,
@@ -580,7 +584,25 @@ async fn healthz(State(state): State<ServerState>) -> (StatusCode, &'static str)
 
 #[cfg(test)]
 mod tests {
-    use super::hold_sqlite;
+    use super::{hold_sqlite, renders_app_page};
+
+    #[test]
+    fn only_pages_of_the_app_look_up_the_readers_zone() {
+        for page in ["/", "/incidents/12", "/account", "/incidents/3/postmortem/print"] {
+            assert!(renders_app_page(page), "{page}");
+        }
+        for other in [
+            "/status",
+            "/status/zone",
+            "/api/v2/summary.json",
+            "/api/sign_in",
+            "/pkg/calmroom.wasm",
+            "/healthz",
+            "/events",
+        ] {
+            assert!(!renders_app_page(other), "{other}");
+        }
+    }
 
     #[test]
     fn a_second_server_on_one_sqlite_file_is_refused_with_a_clear_message() {

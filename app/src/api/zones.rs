@@ -49,7 +49,7 @@ fn written_zone() -> Option<ZoneRules> {
         .document()?
         .query_selector(&format!("meta[name=\"{META}\"]"))
         .ok()??;
-    serde_json::from_str(&meta.get_attribute("content")?).ok()
+    ZoneRules::from_text(&meta.get_attribute("content")?)
 }
 
 #[cfg(not(any(feature = "hydrate", feature = "ssr")))]
@@ -78,9 +78,10 @@ pub async fn list_time_zones() -> Result<Vec<String>, ApiError> {
     .await
 }
 
-/// Sets the caller's zone ("": not chosen, so UTC) and returns its rules.
+/// Sets the caller's zone ("": not chosen, so UTC) and returns its rules, in
+/// the text form pages carry ([`ZoneRules::to_text`]).
 #[server(endpoint = "set_time_zone")]
-pub async fn set_time_zone(zone: String) -> Result<ZoneRules, ApiError> {
+pub async fn set_time_zone(zone: String) -> Result<String, ApiError> {
     let work = async move {
         let state = state()?;
         let user = require_user(&state).await?;
@@ -91,7 +92,7 @@ pub async fn set_time_zone(zone: String) -> Result<ZoneRules, ApiError> {
             }
         };
         store::users::set_time_zone(&state.db, user.id, rules.as_ref(), Utc::now()).await?;
-        Ok(rules.unwrap_or_default())
+        Ok(rules.unwrap_or_default().to_text())
     };
     // Answers once this server's kept copy of the account has the new zone.
     respond(super::incidents::recorded(&[], work)).await

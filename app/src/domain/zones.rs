@@ -5,19 +5,18 @@
 //! a page hydrates with exactly the text the server sent.
 
 use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
-use serde::{Deserialize, Serialize};
 
 /// The longest zone name accepted (the database's longest is 32).
 pub const MAX_NAME: usize = 64;
 
 /// The offset from UTC in force from `from` (Unix seconds) until the next span.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Span(pub i64, pub i32, pub String);
 
 /// One zone's offsets, oldest first. The first span also covers everything
 /// before it and the last everything after: rules are built from 2010 to
 /// three years ahead, which covers every incident and maintenance window.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ZoneRules {
     /// The IANA name ("Europe/Berlin"), or "UTC".
     pub name: String,
@@ -36,6 +35,52 @@ impl ZoneRules {
             name: "UTC".to_owned(),
             spans: vec![Span(i64::MIN, 0, "UTC".to_owned())],
         }
+    }
+
+    /// The rules as pages carry them: the name, then one `from offset
+    /// abbreviation` per span, separated by `;` ("Europe/Berlin;_ 3600
+    /// CET;1774746000 7200 CEST"; `_` is the start of time). Read back by
+    /// [`ZoneRules::from_text`]: a few lines instead of a JSON decoder in
+    /// the browser's bundle.
+    pub fn to_text(&self) -> String {
+        let mut text = self.name.clone();
+        for Span(from, offset, abbrev) in &self.spans {
+            text.push(';');
+            if *from == i64::MIN {
+                text.push('_');
+            } else {
+                text.push_str(&from.to_string());
+            }
+            text.push(' ');
+            text.push_str(&offset.to_string());
+            text.push(' ');
+            text.push_str(abbrev);
+        }
+        text
+    }
+
+    /// Reads [`ZoneRules::to_text`]; `None` for anything else.
+    pub fn from_text(text: &str) -> Option<ZoneRules> {
+        let mut parts = text.split(';');
+        let name = parts
+            .next()
+            .filter(|n| !n.is_empty() && n.len() <= MAX_NAME)?;
+        let spans = parts
+            .map(|span| {
+                let mut fields = span.splitn(3, ' ');
+                let from = match fields.next()? {
+                    "_" => i64::MIN,
+                    from => from.parse().ok()?,
+                };
+                let offset = fields.next()?.parse().ok()?;
+                Some(Span(from, offset, fields.next()?.to_owned()))
+            })
+            .collect::<Option<Vec<Span>>>()?;
+        let ordered = spans.windows(2).all(|w| w[0].0 < w[1].0);
+        (!spans.is_empty() && ordered).then(|| ZoneRules {
+            name: name.to_owned(),
+            spans,
+        })
     }
 
     pub fn is_utc(&self) -> bool {
@@ -197,6 +242,8 @@ pub struct UnknownZone;
 #[cfg(feature = "ssr")]
 mod database {
     use super::{current_name, Span, UnknownZone, ZoneRules, MAX_NAME, RENAMED};
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
 
     /// 2010-01-01T00:00:00Z: the first year whose rules are sent.
     const FIRST_SECOND: i64 = 1_262_304_000;
@@ -212,6 +259,28 @@ mod database {
         if name == "UTC" {
             return Ok(ZoneRules::utc());
         }
+        // Every signed-in page asks: the rules are built once a day per zone
+        // (a few hundred zones at most, each a few kilobytes).
+        let today = jiff::Timestamp::now().as_second().div_euclid(86_400);
+        let kept = KEPT.get_or_init(Default::default);
+        if let Ok(kept) = kept.lock() {
+            if let Some((day, rules)) = kept.get(name) {
+                if *day == today {
+                    return Ok(rules.clone());
+                }
+            }
+        }
+        let rules = build(name)?;
+        if let Ok(mut kept) = kept.lock() {
+            kept.insert(name.to_owned(), (today, rules.clone()));
+        }
+        Ok(rules)
+    }
+
+    /// Rules built today, by zone name.
+    static KEPT: OnceLock<Mutex<HashMap<String, (i64, ZoneRules)>>> = OnceLock::new();
+
+    fn build(name: &str) -> Result<ZoneRules, UnknownZone> {
         let zone = jiff::tz::TimeZone::get(name).map_err(|_| UnknownZone)?;
         let first = jiff::Timestamp::from_second(FIRST_SECOND).map_err(|_| UnknownZone)?;
         let last = jiff::Timestamp::now()
@@ -295,6 +364,29 @@ mod tests {
                 Span(1_774_746_000, 7200, "CEST".to_owned()),
                 Span(1_792_890_000, 3600, "CET".to_owned()),
             ],
+        }
+    }
+
+    #[test]
+    fn rules_travel_as_text_and_come_back_the_same() {
+        for zone in [ZoneRules::utc(), berlin()] {
+            assert_eq!(ZoneRules::from_text(&zone.to_text()), Some(zone));
+        }
+        assert_eq!(
+            berlin().to_text(),
+            "Europe/Berlin;_ 3600 CET;1774746000 7200 CEST;1792890000 3600 CET"
+        );
+        for bad in [
+            "",
+            "UTC",
+            "UTC;",
+            "UTC;_ 0",
+            "UTC;x 0 UTC",
+            "UTC;_ 3600 CET;_ 0 UTC",
+            "UTC;10 0 UTC;5 0 UTC",
+            "{\"name\":\"UTC\"}",
+        ] {
+            assert_eq!(ZoneRules::from_text(bad), None, "{bad:?}");
         }
     }
 

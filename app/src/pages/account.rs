@@ -4,6 +4,7 @@
 use crate::api::auth::AuthState;
 use crate::api::zones::{list_time_zones, SetTimeZone, Zone};
 use crate::components::{clock, use_now, FieldMessage, FormMessage};
+use crate::domain::zones::ZoneRules;
 use crate::Auth;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -43,7 +44,9 @@ fn TimeZonePanel() -> impl IntoView {
     // The page follows at once; the account is read again for what was saved.
     Effect::new(move |_| {
         if let Some(Ok(rules)) = action.value().get() {
-            zone.set(rules);
+            if let Some(rules) = ZoneRules::from_text(&rules) {
+                zone.set(rules);
+            }
             auth.state.refetch();
         }
     });

@@ -651,14 +651,20 @@ async fn a_chosen_time_zone_shapes_every_page_on_every_device_signed_in() {
             assert_eq!(page.status, StatusCode::OK);
             assert!(page.body.contains("UTC+5:45"), "{}", page.body);
             assert!(page.body.contains("times in Asia/Kathmandu"));
-            assert!(page.body.contains(r#"<meta name="calmroom-zone" content="{&quot;name&quot;:&quot;Asia/Kathmandu&quot;"#), "{}", page.body);
+            assert!(
+                page.body.contains(
+                    r#"<meta name="calmroom-zone" content="Asia/Kathmandu;_ 20700 +0545""#
+                ),
+                "{}",
+                page.body
+            );
         }
         // Signed out, pages are in UTC.
         let stranger = server.get("/sign-in", None).await;
         assert!(
             stranger
                 .body
-                .contains(r#"content="{&quot;name&quot;:&quot;UTC&quot;"#),
+                .contains(r#"<meta name="calmroom-zone" content="UTC;_ 0 UTC""#),
             "{}",
             stranger.body
         );
