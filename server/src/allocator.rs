@@ -58,6 +58,16 @@ fn unmap(p: *mut u8, size: usize) {
     }
 }
 
+/// Gives the memory this thread's work freed back to the system now.
+/// mimalloc returns freed pages after a short delay, but only when the
+/// thread that freed them allocates again: a thread that did a burst of work
+/// and then waits (start-up packing of the bundle) would keep it all.
+pub fn give_back_freed() {
+    // SAFETY: `mi_collect` only reorganises mimalloc's own free lists and
+    // returns unused pages to the system; it may be called from any thread.
+    unsafe { libmimalloc_sys::mi_collect(true) }
+}
+
 #[cfg(not(target_os = "linux"))]
 fn map(_size: usize) -> *mut u8 {
     std::ptr::null_mut()

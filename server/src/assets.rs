@@ -133,6 +133,9 @@ impl Assets {
             for asset in assets {
                 asset.pack_now();
             }
+            // The working memory of the compressors and checks, freed on a
+            // thread that now waits, goes back to the system.
+            crate::allocator::give_back_freed();
         })
     }
 
@@ -341,9 +344,14 @@ fn pack(
         Effort::Smallest => (11, 9, 20),
         Effort::Quick => (5, 6, 20),
     };
-    let smaller = |packed: Vec<u8>| (packed.len() < raw.len()).then(|| Bytes::from(packed));
+    // Kept for the server's life: no spare capacity from growing the buffer.
+    let smaller = |mut packed: Vec<u8>| {
+        packed.shrink_to_fit();
+        (packed.len() < raw.len()).then(|| Bytes::from(packed))
+    };
     let br = if let Some(br) = built_br {
-        smaller(br.to_vec())
+        // Shared with the asset's own handle, not copied.
+        (br.len() < raw.len()).then_some(br)
     } else {
         let params = brotli::enc::BrotliEncoderParams {
             quality,

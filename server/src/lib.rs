@@ -588,7 +588,12 @@ mod tests {
 
     #[test]
     fn only_pages_of_the_app_look_up_the_readers_zone() {
-        for page in ["/", "/incidents/12", "/account", "/incidents/3/postmortem/print"] {
+        for page in [
+            "/",
+            "/incidents/12",
+            "/account",
+            "/incidents/3/postmortem/print",
+        ] {
             assert!(renders_app_page(page), "{page}");
         }
         for other in [

@@ -135,15 +135,20 @@ async fn run(config: Config) -> Result<(), String> {
     }
     // Reading, hashing and checking the bundle's copies is blocking work.
     let site_root = std::path::PathBuf::from(&*leptos_options.site_root);
-    let assets = tokio::task::spawn_blocking(move || server::assets::Assets::load(&site_root))
-        .await
-        .map_err(|e| format!("reading the built site failed: {e}"))?
-        .map_err(|e| {
-            format!(
-                "cannot read the built site in {} (LEPTOS_SITE_ROOT): {e}",
-                leptos_options.site_root
-            )
-        })?;
+    let assets = tokio::task::spawn_blocking(move || {
+        let loaded = server::assets::Assets::load(&site_root);
+        // The checks' unpacked copies are gone; so is their memory.
+        server::allocator::give_back_freed();
+        loaded
+    })
+    .await
+    .map_err(|e| format!("reading the built site failed: {e}"))?
+    .map_err(|e| {
+        format!(
+            "cannot read the built site in {} (LEPTOS_SITE_ROOT): {e}",
+            leptos_options.site_root
+        )
+    })?;
     // Compressed copies of the bundle, made once in the background (brotli
     // comes from the build when it left one).
     assets.pack_all();
