@@ -22,7 +22,7 @@ const PART_NOT_LOADED: &str = "load callback should succeed";
 
 /// How long after such a reload another one is not tried (the part is
 /// missing for good, and reloading again would loop).
-const RELOAD_AT_MOST_EVERY_MS: f64 = 30_000.0;
+const RELOAD_AT_MOST_EVERY_MS: i64 = 30_000;
 
 /// Logs the panic to the console. When a screen's part of the bundle could
 /// not be fetched (typically a tab opened before an upgrade asking for a
@@ -37,13 +37,15 @@ fn on_panic(info: &PanicHookInfo<'_>) {
     let Some(window) = web_sys::window() else {
         return;
     };
-    let now = js_sys::Date::now();
+    // Whole milliseconds: formatting and parsing a float would bring about
+    // 20 KB of float code into the bundle for this one line.
+    let now = js_sys::Date::now() as i64;
     let storage = window.session_storage().ok().flatten();
     let key = "calmroom-reloaded-for-a-part-at";
     let last = storage
         .as_ref()
         .and_then(|s| s.get_item(key).ok().flatten())
-        .and_then(|v| v.parse::<f64>().ok());
+        .and_then(|v| v.parse::<i64>().ok());
     if last.is_some_and(|at| now - at < RELOAD_AT_MOST_EVERY_MS) {
         return;
     }
