@@ -39,10 +39,22 @@ const MAX_DEPTH: usize = 6;
 /// Long-lived browser caching for names that change with their content.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
+/// Files at least this big keep only their compressed copies once those
+/// are made: every browser takes gzip or brotli, and the rare client that
+/// takes neither gets the file unpacked for it ([`Asset::unpacked`]). The
+/// bundle's raw copies were 3 MB of the server's memory.
+const DROP_RAW_FROM_BYTES: usize = 16 * 1024;
+
+/// At most this many files are unpacked at once for clients that take no
+/// compression; more wait their turn.
+const UNPACKING_AT_ONCE: usize = 2;
+
 /// One file of the site.
 #[derive(Debug)]
 struct Asset {
-    raw: Bytes,
+    /// The file as built; big files give it up once packed (`packed` then
+    /// holds no raw copy).
+    raw: std::sync::Mutex<Option<Bytes>>,
     content_type: &'static str,
     /// The brotli copy the release build left beside the file, checked.
     built_br: Option<Bytes>,
@@ -64,6 +76,17 @@ struct Route {
 pub struct Assets {
     routes: Arc<HashMap<String, Route>>,
     urls: app::AssetUrls,
+    unpacking: Arc<Unpacking>,
+}
+
+/// Bounds the CPU spent unpacking files for clients that take no compression.
+#[derive(Debug)]
+struct Unpacking(tokio::sync::Semaphore);
+
+impl Default for Unpacking {
+    fn default() -> Self {
+        Unpacking(tokio::sync::Semaphore::new(UNPACKING_AT_ONCE))
+    }
 }
 
 impl Assets {
@@ -110,6 +133,7 @@ impl Assets {
         Ok(Assets {
             routes: Arc::new(routes),
             urls: app::AssetUrls(Arc::new(urls)),
+            unpacking: Arc::default(),
         })
     }
 
@@ -141,7 +165,12 @@ impl Assets {
 
     /// The answer to a GET or HEAD of `path`, or `None` when the site has no
     /// such file (the caller renders its 404 page).
-    pub fn answer(&self, method: &Method, path: &str, headers: &HeaderMap) -> Option<Response> {
+    pub async fn answer(
+        &self,
+        method: &Method,
+        path: &str,
+        headers: &HeaderMap,
+    ) -> Option<Response> {
         if method != Method::GET && method != Method::HEAD {
             return None;
         }
@@ -152,20 +181,67 @@ impl Assets {
         } else {
             "no-cache"
         };
+        let plain = |raw: Bytes| {
+            Encoded::plain(raw, asset.hash.clone()).answer(
+                method,
+                headers,
+                asset.content_type,
+                cache,
+            )
+        };
         let response = match asset.packed.get() {
-            Some(packed) => packed.answer(method, headers, asset.content_type, cache),
+            Some(packed) if packed.serves(headers) => {
+                packed.answer(method, headers, asset.content_type, cache)
+            }
+            // A client that takes no compression, of a file kept only packed.
+            Some(packed) => match self.unpack(packed).await {
+                Some(raw) => plain(raw),
+                None => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+            },
             None => {
                 asset.pack_later();
                 // Sent as is for now: the compression layer squeezes it on the fly.
-                Encoded::plain(asset.raw.clone(), asset.hash.clone()).answer(
-                    method,
-                    headers,
-                    asset.content_type,
-                    cache,
-                )
+                match asset.kept_raw() {
+                    Some(raw) => plain(raw),
+                    // Packed in the meantime.
+                    None => match asset.packed.get() {
+                        Some(packed) if packed.serves(headers) => {
+                            packed.answer(method, headers, asset.content_type, cache)
+                        }
+                        Some(packed) => match self.unpack(packed).await {
+                            Some(raw) => plain(raw),
+                            None => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+                        },
+                        None => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+                    },
+                }
             }
         };
         Some(response)
+    }
+
+    /// The file `packed` holds, unpacked on a blocking thread (a few
+    /// milliseconds for the bundle), a bounded number at a time.
+    async fn unpack(&self, packed: &Encoded) -> Option<Bytes> {
+        let _turn = self.unpacking.0.acquire().await.ok()?;
+        let (br, gzip) = (packed.br.clone(), packed.gzip.clone());
+        tokio::task::spawn_blocking(move || {
+            use std::io::Read;
+            let mut out = Vec::new();
+            if let Some(gzip) = gzip {
+                flate2::read::GzDecoder::new(gzip.as_ref())
+                    .read_to_end(&mut out)
+                    .ok()?;
+            } else {
+                brotli::Decompressor::new(br?.as_ref(), 64 * 1024)
+                    .read_to_end(&mut out)
+                    .ok()?;
+            }
+            Some(Bytes::from(out))
+        })
+        .await
+        .ok()
+        .flatten()
     }
 }
 
@@ -174,6 +250,8 @@ impl Assets {
 #[derive(Debug)]
 pub struct Encoded {
     raw: Bytes,
+    /// False when `raw` was given up (a big file of the site kept packed).
+    raw_kept: bool,
     br: Option<Bytes>,
     gzip: Option<Bytes>,
     /// Names this version of the body in `ETag`s.
@@ -207,6 +285,7 @@ impl Encoded {
         let (br, gzip) = pack(&raw, content_type, effort, br);
         Encoded {
             raw,
+            raw_kept: true,
             br,
             gzip,
             hash,
@@ -216,15 +295,36 @@ impl Encoded {
     fn plain(raw: Bytes, hash: String) -> Encoded {
         Encoded {
             raw,
+            raw_kept: true,
             br: None,
             gzip: None,
             hash,
         }
     }
 
+    /// Gives up the raw copy of a big body that has a compressed one.
+    fn without_big_raw(mut self) -> Encoded {
+        if self.raw.len() >= DROP_RAW_FROM_BYTES && (self.br.is_some() || self.gzip.is_some()) {
+            self.raw = Bytes::new();
+            self.raw_kept = false;
+        }
+        self
+    }
+
     /// The body as it was given.
     pub fn raw(&self) -> &Bytes {
         &self.raw
+    }
+
+    /// Whether this copy can answer the client of `headers` (only a file kept
+    /// packed without its raw copy cannot: for a client that takes neither
+    /// of its encodings).
+    fn serves(&self, headers: &HeaderMap) -> bool {
+        if self.raw_kept {
+            return true;
+        }
+        let accepts = Accepted::from(headers);
+        (accepts.br && self.br.is_some()) || (accepts.gzip && self.gzip.is_some())
     }
 
     /// The answer to GET or HEAD: brotli, gzip or as is, whichever the client
@@ -241,6 +341,7 @@ impl Encoded {
         let (body, encoding) = match (&self.br, &self.gzip) {
             (Some(br), _) if accepts.br => (br.clone(), Some("br")),
             (_, Some(gzip)) if accepts.gzip => (gzip.clone(), Some("gzip")),
+            // `serves` kept clients that need a raw copy away when there is none.
             _ => (self.raw.clone(), None),
         };
         let etag = match encoding {
@@ -279,7 +380,7 @@ impl Asset {
     fn new(raw: Bytes, content_type: &'static str, built_br: Option<Bytes>) -> Asset {
         Asset {
             hash: hex16(&Sha256::digest(&raw)),
-            raw,
+            raw: std::sync::Mutex::new(Some(raw)),
             content_type,
             built_br,
             packed: OnceLock::new(),
@@ -298,17 +399,29 @@ impl Asset {
         }
     }
 
+    /// The raw copy while it is kept.
+    fn kept_raw(&self) -> Option<Bytes> {
+        self.raw.lock().ok().and_then(|raw| raw.clone())
+    }
+
     fn pack_now(&self) {
         self.packing.store(true, Ordering::Release);
+        let Some(raw) = self.kept_raw() else { return };
         self.packed.get_or_init(|| {
             Encoded::with_brotli(
-                self.raw.clone(),
+                raw,
                 self.hash.clone(),
                 self.content_type,
                 PACK_EFFORT,
                 self.built_br.clone(),
             )
+            .without_big_raw()
         });
+        if let (Some(packed), Ok(mut raw)) = (self.packed.get(), self.raw.lock()) {
+            if !packed.raw_kept {
+                *raw = None;
+            }
+        }
     }
 }
 
