@@ -2,6 +2,7 @@
 
 pub mod alerts;
 pub mod allocator;
+pub mod api_v1;
 pub mod assets;
 pub mod chat;
 pub mod config;
@@ -103,6 +104,7 @@ pub fn router(state: ServerState, sessions: Sessions, settings: SessionSettings)
         .merge(public::routes())
         .merge(postmortems::routes())
         .merge(alerts::routes())
+        .merge(api_v1::routes())
         .leptos_routes_with_context(&state, routes, provide_state.clone(), move || {
             app::shell(options.clone())
         })
@@ -173,6 +175,7 @@ fn site_or_not_found(
             match state
                 .assets
                 .answer(request.method(), uri.path(), request.headers())
+                .await
             {
                 Some(file) => file,
                 None => pages(uri, State(state), request).await,

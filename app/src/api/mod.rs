@@ -20,6 +20,7 @@ pub mod rooms;
 mod session;
 pub mod shared;
 pub mod status;
+pub mod tokens;
 pub mod updates;
 pub mod users;
 pub mod zones;

@@ -171,6 +171,11 @@ pub async fn user_of_record(
 /// The signed-in user, if any. A user disabled since signing in is signed out here,
 /// so disabling takes effect on their very next request.
 pub(crate) async fn signed_in_user(state: &AppState) -> Result<Option<User>, ApiError> {
+    // An `/api/v1` call acts as its token's owner, read again now, so a
+    // disabled owner's token stops at once.
+    if let Some(caller) = use_context::<super::tokens::TokenCaller>() {
+        return Ok(state.user(caller.owner).await?.filter(|u| !u.disabled));
+    }
     let session = session().await?;
     let Some(id) = session
         .get::<i64>(USER_ID_KEY)
@@ -220,6 +225,11 @@ pub(crate) async fn keep_session(session: &Session, user: &User) -> Result<(), A
 /// The signed-in user when they may change things (responders and admins); viewers get 403.
 pub(crate) async fn require_writer(state: &AppState) -> Result<User, ApiError> {
     let user = require_user(state).await?;
+    if use_context::<super::tokens::TokenCaller>().is_some_and(|c| !c.can_write) {
+        return Err(ApiError::Forbidden(
+            "This API token is read-only.".to_owned(),
+        ));
+    }
     if user.org_role == OrgRole::Viewer {
         Err(ApiError::Forbidden(
             "Viewers can read incidents but not change them.".to_owned(),
@@ -232,6 +242,13 @@ pub(crate) async fn require_writer(state: &AppState) -> Result<User, ApiError> {
 /// The signed-in admin; anyone else gets 403.
 pub(crate) async fn require_admin(state: &AppState) -> Result<User, ApiError> {
     let user = require_user(state).await?;
+    // Administration stays with people at the screen: no route of `/api/v1`
+    // needs it, and a leaked admin token must not manage users.
+    if use_context::<super::tokens::TokenCaller>().is_some() {
+        return Err(ApiError::Forbidden(
+            "API tokens cannot administer the instance.".to_owned(),
+        ));
+    }
     if user.org_role == OrgRole::Admin {
         Ok(user)
     } else {

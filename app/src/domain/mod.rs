@@ -13,6 +13,7 @@ pub mod status;
 pub mod subscriptions;
 pub mod throttle;
 pub mod timeline;
+pub mod tokens;
 pub mod updates;
 pub mod uptime;
 pub mod users;

@@ -1,5 +1,5 @@
-//! The signed-in person's account: the time zone they read times in, and
-//! their own password.
+//! The signed-in person's account: the time zone they read times in, their
+//! own password, and their API tokens.
 
 use crate::api::auth::AuthState;
 use crate::api::zones::{list_time_zones, SetTimeZone, Zone};
@@ -12,11 +12,20 @@ use leptos_meta::Title;
 /// `/account`: your time zone, and a new password.
 #[component]
 pub fn AccountPage() -> impl IntoView {
+    let auth = expect_context::<Auth>();
+    let viewer = Signal::derive(move || {
+        auth.state
+            .get()
+            .and_then(Result::ok)
+            .and_then(|s| s.user)
+            .is_some_and(|u| u.is_viewer())
+    });
     view! {
         <Title text="Your account" />
         <h1>"Your account"</h1>
         <TimeZonePanel />
         <ChangePasswordForm forced=false />
+        <super::api_tokens::ApiTokensPanel viewer=viewer />
     }
 }
 

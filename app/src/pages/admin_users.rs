@@ -52,6 +52,7 @@ pub fn AdminUsersPage() -> impl IntoView {
                             <FormMessage error=row_error />
                             <ResetPasswordNotice reset />
                             <UserTable users=list me change_role set_disabled set_lead reset />
+                            <super::api_tokens::AllApiTokensPanel />
                         }
                             .into_any()
                     }

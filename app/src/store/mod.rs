@@ -16,6 +16,7 @@ pub mod sign_in_failures;
 pub mod status;
 pub mod subscriptions;
 pub mod testing;
+pub mod tokens;
 pub mod tx;
 pub mod updates;
 pub mod users;

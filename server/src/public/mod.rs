@@ -4,7 +4,7 @@
 
 mod badge;
 mod feeds;
-mod page;
+pub(crate) mod page;
 mod statuspage;
 mod subscribe;
 

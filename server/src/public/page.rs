@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use std::fmt::Write;
 
 /// Escapes text for HTML element content and quoted attributes.
-pub(super) fn esc(text: &str) -> String {
+pub(crate) fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -24,6 +24,7 @@ mod live;
 mod postmortems;
 mod stakeholders;
 mod subscriptions;
+mod tokens;
 mod war_room;
 mod webhooks;
 
@@ -747,6 +748,13 @@ fn matrix() -> Vec<Row> {
         row("change_password", SignedIn, None, "current=wrong&new=short"),
         row("time_zones", SignedIn, None, ""),
         row("set_time_zone", SignedIn, None, "zone=Mars%2FOlympus"),
+        row(
+            "create_api_token",
+            SignedIn,
+            None,
+            "name=&access=read&days=30",
+        ),
+        row("list_api_tokens", SignedIn, None, "everyone=false"),
         row(
             "declare_incident",
             Writer,
