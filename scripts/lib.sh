@@ -81,15 +81,17 @@ install_e2e_tools() {
 
 # The real senders and servers end2end/senders/ drives: Debian's Prometheus
 # Alertmanager (with amtool), PyPI's pagerduty client and PyPI's aiosmtpd
-# (a real SMTP server for the subscription mail), in a venv of their own.
+# (a real SMTP server for the subscription mail); and for end2end/api/,
+# PyPI's openapi-spec-validator and schemathesis; in a venv of their own.
 install_alert_senders() {
   command -v prometheus-alertmanager >/dev/null && command -v amtool >/dev/null \
     || apt_install prometheus-alertmanager
   local venv="$CALMROOM_ROOT/target/senders-venv"
-  if ! "$venv/bin/python" -c 'import pagerduty, aiosmtpd' 2>/dev/null; then
-    say "installing the pagerduty client and the aiosmtpd mail server (PyPI) for the sender tests"
+  if ! "$venv/bin/python" -c 'import pagerduty, aiosmtpd, openapi_spec_validator, schemathesis' 2>/dev/null; then
+    say "installing the pagerduty client, the aiosmtpd mail server, openapi-spec-validator and schemathesis (PyPI) for the sender and API tests"
     python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check pagerduty==7.2.0 aiosmtpd==1.4.6
+    "$venv/bin/pip" install -q --disable-pip-version-check pagerduty==7.2.0 aiosmtpd==1.4.6 \
+      openapi-spec-validator==0.9.0 schemathesis==4.32.5
   fi
 }
 

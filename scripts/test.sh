@@ -2,7 +2,8 @@
 # The whole test suite: formatting, clippy on the server and browser builds, unit, store
 # and server tests on SQLite and PostgreSQL; on the debug build, Playwright journeys in
 # headless Chromium, the real alert senders (Prometheus Alertmanager, PyPI's pagerduty
-# client) and subscription mail through a real SMTP server (PyPI's aiosmtpd); and a
+# client), subscription mail through a real SMTP server (PyPI's aiosmtpd) and the API
+# against its OpenAPI document (PyPI's openapi-spec-validator and schemathesis); and a
 # hydration check of every page on the release build.
 source "$(dirname "$0")/lib.sh"
 cd "$CALMROOM_ROOT"
@@ -36,6 +37,8 @@ say "real alert senders: Prometheus Alertmanager and the pagerduty client"
 bash end2end/senders/run.sh
 say "subscription mail through a real SMTP server (aiosmtpd)"
 target/senders-venv/bin/python end2end/senders/mail.py target/debug/server target/site
+say "/api/v1 against its OpenAPI document (openapi-spec-validator, schemathesis)"
+bash end2end/api/run.sh
 
 # What people get from scripts/run.sh: every page must hydrate in the release
 # build too (wasm-opt and wasm-release settings can break what debug shows working).

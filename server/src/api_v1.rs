@@ -191,6 +191,23 @@ impl IntoResponse for Problem {
     }
 }
 
+/// The incident number in a path; anything but a whole number is a 422 at
+/// `number`.
+struct Number(i64);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Number {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
+        Path::<i64>::from_request_parts(parts, state)
+            .await
+            .map(|Path(number)| Number(number))
+            .map_err(|_| {
+                ApiError::invalid("number", "An incident number is a whole number.").into()
+            })
+    }
+}
+
 /// The secret of `Authorization: Bearer …`.
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
@@ -571,10 +588,11 @@ async fn room(number: i64) -> Result<app::api::incidents::WarRoomView, ApiError>
         (status = 401, description = "No live token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A viewer's token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such incident, or one the owner may not see", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The number is not a whole number", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn incident(
     State(state): State<ServerState>,
-    Path(number): Path<i64>,
+    Number(number): Number,
     parts: Parts,
 ) -> Result<Json<Incident>, Problem> {
     let view = as_caller(&state, parts, move || room(number)).await?;
@@ -656,7 +674,7 @@ struct StatusChange {
     ))]
 async fn set_status(
     State(state): State<ServerState>,
-    Path(number): Path<i64>,
+    Number(number): Number,
     parts: Parts,
     bytes: Bytes,
 ) -> Result<StatusCode, Problem> {
@@ -706,7 +724,7 @@ struct Note {
     ))]
 async fn add_note(
     State(state): State<ServerState>,
-    Path(number): Path<i64>,
+    Number(number): Number,
     parts: Parts,
     bytes: Bytes,
 ) -> Result<StatusCode, Problem> {
@@ -745,7 +763,7 @@ struct NewDecision {
     ))]
 async fn log_decision(
     State(state): State<ServerState>,
-    Path(number): Path<i64>,
+    Number(number): Number,
     parts: Parts,
     bytes: Bytes,
 ) -> Result<StatusCode, Problem> {
