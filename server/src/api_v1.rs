@@ -18,7 +18,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use leptos::prelude::provide_context;
@@ -43,6 +43,20 @@ pub fn routes() -> Router<ServerState> {
         .route("/api/v1/incidents/{number}/status", post(set_status))
         .route("/api/v1/incidents/{number}/timeline", post(add_note))
         .route("/api/v1/incidents/{number}/decisions", post(log_decision))
+        .route(
+            "/api/v1/incidents/{number}/decisions/{decision}/result",
+            post(record_result),
+        )
+        .route("/api/v1/incidents/{number}/roles", post(assign_role))
+        .route(
+            "/api/v1/incidents/{number}/roles/{role}",
+            delete(release_role),
+        )
+        .route(
+            "/api/v1/incidents/{number}/hypotheses",
+            post(add_hypothesis),
+        )
+        .route("/api/v1/incidents/{number}/updates", post(publish_update))
         // What a token reads is its owner's: never kept by a proxy.
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,
@@ -57,7 +71,20 @@ pub fn routes() -> Router<ServerState> {
         version = "1",
         description = "Declare and run incidents from scripts and bots. Every call acts as the owner of its API token (made on the account page), with the owner's permissions; read-only tokens cannot change anything. Refusals are problem bodies (RFC 9457) that name the field at fault."
     ),
-    paths(me, list_incidents, declare, incident, set_status, add_note, log_decision),
+    paths(
+        me,
+        list_incidents,
+        declare,
+        incident,
+        set_status,
+        add_note,
+        log_decision,
+        record_result,
+        assign_role,
+        release_role,
+        add_hypothesis,
+        publish_update
+    ),
     components(schemas(Problem)),
     modifiers(&BearerToken),
     security(("token" = []))
@@ -140,6 +167,17 @@ pub struct Problem {
     /// The input field at fault, when one is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// What the update guards found (an update not published until sent
+    /// again with `confirm`).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub warnings: Vec<GuardWarning>,
+}
+
+/// One thing an update guard found, in the field it was found in.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GuardWarning {
+    pub field: String,
+    pub message: String,
 }
 
 impl From<ApiError> for Problem {
@@ -171,6 +209,7 @@ impl From<ApiError> for Problem {
             status,
             detail,
             field,
+            warnings: Vec::new(),
         }
     }
 }
@@ -573,6 +612,18 @@ struct Incident {
     /// The newest 100, oldest first.
     timeline: Vec<TimelineEntry>,
     timeline_count: i64,
+    hypotheses: Vec<Hypothesis>,
+}
+
+/// A hypothesis about the cause.
+#[derive(Debug, Serialize, ToSchema)]
+struct Hypothesis {
+    id: i64,
+    statement: String,
+    owner: Option<String>,
+    /// open, confirmed or ruled_out.
+    status: String,
+    evidence: String,
 }
 
 async fn room(number: i64) -> Result<app::api::incidents::WarRoomView, ApiError> {
@@ -644,6 +695,17 @@ async fn incident(
             })
             .collect(),
         timeline_count: r.timeline_count,
+        hypotheses: r
+            .hypotheses
+            .iter()
+            .map(|h| Hypothesis {
+                id: h.id,
+                statement: h.statement.clone(),
+                owner: h.owner.clone(),
+                status: h.status.as_str().to_owned(),
+                evidence: h.evidence.clone(),
+            })
+            .collect(),
     }))
 }
 
@@ -777,6 +839,237 @@ async fn log_decision(
     })
     .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The result of a decision.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct DecisionResult {
+    /// What happened: 1 to 1,000 characters.
+    result: String,
+    /// The decision's version as last read; absent: the current one.
+    version: Option<i64>,
+}
+
+/// Records what came of a decision.
+#[utoipa::path(post, path = "/api/v1/incidents/{number}/decisions/{decision}/result", tag = "incidents",
+    params(
+        ("number" = i64, Path, description = "The incident's number"),
+        ("decision" = i64, Path, description = "The decision's id"),
+    ),
+    request_body = DecisionResult,
+    responses(
+        (status = 204, description = "Recorded"),
+        (status = 401, description = "No live token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed to do that there", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such incident, or one the owner may not see", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The incident is resolved, or the change breaks a rule", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is wrong", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn record_result(
+    State(state): State<ServerState>,
+    Path(path): Path<(String, String)>,
+    parts: Parts,
+    bytes: Bytes,
+) -> Result<StatusCode, Problem> {
+    let (number, decision) = (whole("number", &path.0)?, whole("decision", &path.1)?);
+    let body: DecisionResult = body(&bytes)?;
+    as_caller(&state, parts, move || async move {
+        let version = match body.version {
+            Some(version) => version,
+            None => {
+                let view = app::api::incidents::get_war_room(
+                    number,
+                    Some(app::api::incidents::ROOM_WINDOW_MAX),
+                    Some(1),
+                )
+                .await?;
+                let found = view.room.decisions.iter().find(|d| d.id == decision);
+                found
+                    .map(|d| d.version)
+                    .ok_or_else(|| ApiError::invalid("decision", "No such decision here."))?
+            }
+        };
+        app::api::incidents::record_decision_result(number, decision, version, body.result).await
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A number in the path, or a 422 at its name.
+fn whole(field: &str, raw: &str) -> Result<i64, Problem> {
+    raw.parse()
+        .map_err(|_| ApiError::invalid(field, "This is a whole number.").into())
+}
+
+/// Someone to seat in a role.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct Seat {
+    /// ic, tech_lead, comms_lead, scribe, ops_lead, support_liaison or security_lead.
+    role: String,
+    /// The person's user id.
+    user_id: i64,
+}
+
+/// Seats a person in a role (the same rules as the war room's role board).
+#[utoipa::path(post, path = "/api/v1/incidents/{number}/roles", tag = "incidents",
+    params(("number" = i64, Path, description = "The incident's number")),
+    request_body = Seat,
+    responses(
+        (status = 204, description = "Seated"),
+        (status = 401, description = "No live token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed to do that there", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such incident, or one the owner may not see", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The incident is resolved, or the change breaks a rule", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is wrong", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn assign_role(
+    State(state): State<ServerState>,
+    Number(number): Number,
+    parts: Parts,
+    bytes: Bytes,
+) -> Result<StatusCode, Problem> {
+    let seat: Seat = body(&bytes)?;
+    as_caller(&state, parts, move || {
+        app::api::incidents::assign_role(number, seat.role, seat.user_id)
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Empties a role's seat.
+#[utoipa::path(delete, path = "/api/v1/incidents/{number}/roles/{role}", tag = "incidents",
+    params(
+        ("number" = i64, Path, description = "The incident's number"),
+        ("role" = String, Path, description = "The role: ic, tech_lead, comms_lead, scribe, ops_lead, support_liaison or security_lead"),
+    ),
+    responses(
+        (status = 204, description = "Released"),
+        (status = 401, description = "No live token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed to do that there", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such incident, or one the owner may not see", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The incident is resolved, or the change breaks a rule", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is wrong", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn release_role(
+    State(state): State<ServerState>,
+    Path(path): Path<(String, String)>,
+    parts: Parts,
+) -> Result<StatusCode, Problem> {
+    let number = whole("number", &path.0)?;
+    let role = path.1;
+    as_caller(&state, parts, move || {
+        app::api::incidents::release_role(number, role)
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A hypothesis about the cause.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct NewHypothesis {
+    /// 1 to 300 characters.
+    statement: String,
+    /// Who checks it (a user id); nobody yet when absent.
+    owner_id: Option<i64>,
+}
+
+/// Adds a hypothesis.
+#[utoipa::path(post, path = "/api/v1/incidents/{number}/hypotheses", tag = "incidents",
+    params(("number" = i64, Path, description = "The incident's number")),
+    request_body = NewHypothesis,
+    responses(
+        (status = 204, description = "Added"),
+        (status = 401, description = "No live token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed to do that there", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such incident, or one the owner may not see", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The incident is resolved, or the change breaks a rule", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is wrong", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn add_hypothesis(
+    State(state): State<ServerState>,
+    Number(number): Number,
+    parts: Parts,
+    bytes: Bytes,
+) -> Result<StatusCode, Problem> {
+    let new: NewHypothesis = body(&bytes)?;
+    let owner = new.owner_id.map(|id| id.to_string()).unwrap_or_default();
+    as_caller(&state, parts, move || {
+        app::api::incidents::add_hypothesis(number, new.statement, owner)
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A stakeholder update, written as the Comms page writes it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct NewUpdate {
+    /// initial_internal, ongoing_internal or customer.
+    kind: String,
+    /// The template's fields by key. initial_internal: severity, impact,
+    /// status, known, next_steps. ongoing_internal: impact_trend, changes,
+    /// hypothesis, mitigation, risks. customer: the fields of the customer
+    /// template. The time and the next update are stamped on publishing.
+    values: std::collections::BTreeMap<String, String>,
+    /// Publish although the guards warned (each warning is kept with the update).
+    #[serde(default)]
+    confirm: bool,
+}
+
+/// The id of a published update.
+#[derive(Debug, Serialize, ToSchema)]
+struct Published {
+    id: i64,
+}
+
+/// Publishes a stakeholder update: only the Comms Lead (or the IC while
+/// nobody holds it), and the same guards as the Comms page. When a guard
+/// warns, nothing is published: the answer is a 409 listing the warnings,
+/// and the same call with `confirm` publishes.
+#[utoipa::path(post, path = "/api/v1/incidents/{number}/updates", tag = "incidents",
+    params(("number" = i64, Path, description = "The incident's number")),
+    request_body = NewUpdate,
+    responses(
+        (status = 201, description = "Published", body = Published),
+        (status = 401, description = "No live token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed to do that there", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such incident, or one the owner may not see", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The incident is resolved, or the change breaks a rule", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is wrong", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn publish_update(
+    State(state): State<ServerState>,
+    Number(number): Number,
+    parts: Parts,
+    bytes: Bytes,
+) -> Result<Response, Problem> {
+    use app::api::updates::PublishOutcome;
+    let update: NewUpdate = body(&bytes)?;
+    let outcome = as_caller(&state, parts, move || {
+        app::api::updates::publish_update(number, update.kind, update.values, update.confirm)
+    })
+    .await?;
+    match outcome {
+        PublishOutcome::Published { id } => {
+            Ok((StatusCode::CREATED, Json(Published { id })).into_response())
+        }
+        PublishOutcome::NeedsConfirmation { warnings } => Err(Problem {
+            title: "Conflict".to_owned(),
+            status: 409,
+            detail: "The update guards warned; nothing was published. Send it again with \"confirm\": true to publish anyway.".to_owned(),
+            field: None,
+            warnings: warnings
+                .into_iter()
+                .map(|w| GuardWarning {
+                    field: w.field,
+                    message: w.message,
+                })
+                .collect(),
+        }),
+    }
 }
 
 #[cfg(test)]

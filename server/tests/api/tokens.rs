@@ -415,3 +415,121 @@ async fn the_openapi_document_is_served_without_a_token() {
         assert!(doc["paths"]["/api/v1/incidents"]["post"].is_object());
     }
 }
+
+#[tokio::test]
+async fn roles_hypotheses_results_and_stakeholder_updates_keep_the_war_rooms_rules() {
+    for server in servers().await {
+        let admin = server.set_up().await;
+        let (_, ivy) = member(&server, &admin, "Ivy", "responder").await;
+        let (pat_id, pat) = member(&server, &admin, "Pat", "responder").await;
+        let (_, ivy_token) = token(&server, &ivy, "write").await;
+        let (_, pat_token) = token(&server, &pat, "write").await;
+        let declared = v1(
+            &server,
+            "POST",
+            "/incidents",
+            Some(&ivy_token),
+            r#"{"title":"Checkout fails","severity":"sev1"}"#,
+        )
+        .await;
+        let number = json(&declared)["number"].as_i64().expect("number");
+        let at = |rest: &str| format!("/incidents/{number}{rest}");
+
+        let seat = format!(r#"{{"role":"comms_lead","user_id":{pat_id}}}"#);
+        let seated = v1(&server, "POST", &at("/roles"), Some(&ivy_token), &seat).await;
+        assert_eq!(seated.status, StatusCode::NO_CONTENT, "{}", seated.body);
+        let guess = v1(
+            &server,
+            "POST",
+            &at("/hypotheses"),
+            Some(&ivy_token),
+            r#"{"statement":"The 14:02 deploy broke the payment client"}"#,
+        )
+        .await;
+        assert_eq!(guess.status, StatusCode::NO_CONTENT, "{}", guess.body);
+        v1(
+            &server,
+            "POST",
+            &at("/decisions"),
+            Some(&ivy_token),
+            r#"{"decision":"Roll back"}"#,
+        )
+        .await;
+        let read = json(&v1(&server, "GET", &at(""), Some(&ivy_token), "").await);
+        let decision = read["decisions"][0]["id"].as_i64().expect("decision id");
+        assert_eq!(read["hypotheses"][0]["status"], "open");
+        assert!(
+            read["roles"]
+                .to_string()
+                .contains("\"holder_name\":\"Pat\""),
+            "{read}"
+        );
+        let result = v1(
+            &server,
+            "POST",
+            &at(&format!("/decisions/{decision}/result")),
+            Some(&ivy_token),
+            r#"{"result":"Errors back to normal"}"#,
+        )
+        .await;
+        assert_eq!(result.status, StatusCode::NO_CONTENT, "{}", result.body);
+
+        // Only the Comms Lead speaks, through the same guards as the Comms page.
+        let update = |confirm: bool| {
+            format!(
+                r#"{{"kind":"initial_internal","confirm":{confirm},"values":{{"severity":"Sev1","impact":"EU checkout down","status":"Investigating","known":"Payments fail since 14:02 UTC","next_steps":"It will be fixed in 20 minutes"}}}}"#
+            )
+        };
+        let ic_speaks = v1(
+            &server,
+            "POST",
+            &at("/updates"),
+            Some(&ivy_token),
+            &update(false),
+        )
+        .await;
+        assert_eq!(
+            ic_speaks.status,
+            StatusCode::FORBIDDEN,
+            "{}",
+            ic_speaks.body
+        );
+        let warned = v1(
+            &server,
+            "POST",
+            &at("/updates"),
+            Some(&pat_token),
+            &update(false),
+        )
+        .await;
+        assert_eq!(warned.status, StatusCode::CONFLICT, "{}", warned.body);
+        assert!(
+            json(&warned)["warnings"][0]["message"].is_string(),
+            "{}",
+            warned.body
+        );
+        let published = v1(
+            &server,
+            "POST",
+            &at("/updates"),
+            Some(&pat_token),
+            &update(true),
+        )
+        .await;
+        assert_eq!(published.status, StatusCode::CREATED, "{}", published.body);
+
+        let released = v1(
+            &server,
+            "DELETE",
+            &at("/roles/comms_lead"),
+            Some(&ivy_token),
+            "",
+        )
+        .await;
+        assert_eq!(released.status, StatusCode::NO_CONTENT, "{}", released.body);
+        let bad_role = v1(&server, "DELETE", &at("/roles/chief"), Some(&ivy_token), "").await;
+        assert_eq!(json(&bad_role)["field"], "role", "{}", bad_role.body);
+        let room = war_room(&server, &admin).await;
+        assert_eq!(room["decisions"][0]["result"], "Errors back to normal");
+    }
+}
