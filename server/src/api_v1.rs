@@ -504,13 +504,16 @@ async fn list_incidents(
 #[serde(deny_unknown_fields)]
 struct NewIncident {
     /// What is broken, for whom: 1 to 200 characters.
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     title: String,
     severity: Severity,
     /// Who is affected and how, as known now (up to 2,000 characters).
     #[serde(default)]
+    #[schema(max_length = 2000)]
     impact: String,
     /// The current best guess at the cause (up to 2,000 characters).
     #[serde(default)]
+    #[schema(max_length = 2000)]
     best_guess: String,
     /// Possible security impact or data exposure: restricts who sees it.
     #[serde(default)]
@@ -633,7 +636,7 @@ async fn room(number: i64) -> Result<app::api::incidents::WarRoomView, ApiError>
 /// One incident the token's owner may see (viewers follow incidents on the
 /// status channel and get 403).
 #[utoipa::path(get, path = "/api/v1/incidents/{number}", tag = "incidents",
-    params(("number" = i64, Path, description = "The incident's number")),
+    params(("number" = i64, Path, description = "The incident's number", example = 1)),
     responses(
         (status = 200, description = "The incident", body = Incident),
         (status = 401, description = "No live token", body = Problem, content_type = "application/problem+json"),
@@ -724,7 +727,7 @@ struct StatusChange {
 /// Moves the incident to a status (resolving it follows the same rules as in
 /// the war room).
 #[utoipa::path(post, path = "/api/v1/incidents/{number}/status", tag = "incidents",
-    params(("number" = i64, Path, description = "The incident's number")),
+    params(("number" = i64, Path, description = "The incident's number", example = 1)),
     request_body = StatusChange,
     responses(
         (status = 204, description = "Changed"),
@@ -769,12 +772,13 @@ async fn set_status(
 #[serde(deny_unknown_fields)]
 struct Note {
     /// 1 to 2,000 characters.
+    #[schema(min_length = 1, max_length = 2000, pattern = r"\S")]
     body: String,
 }
 
 /// Adds a note to the incident's timeline, by the token's owner.
 #[utoipa::path(post, path = "/api/v1/incidents/{number}/timeline", tag = "incidents",
-    params(("number" = i64, Path, description = "The incident's number")),
+    params(("number" = i64, Path, description = "The incident's number", example = 1)),
     request_body = Note,
     responses(
         (status = 204, description = "Added"),
@@ -803,9 +807,11 @@ async fn add_note(
 #[serde(deny_unknown_fields)]
 struct NewDecision {
     /// What was decided: 1 to 500 characters.
+    #[schema(min_length = 1, max_length = 500, pattern = r"\S")]
     decision: String,
     /// Why (up to 1,000 characters).
     #[serde(default)]
+    #[schema(max_length = 1000)]
     reason: String,
     /// Who carries it out (a user id); the token's owner when absent.
     owner_id: Option<i64>,
@@ -813,7 +819,7 @@ struct NewDecision {
 
 /// Logs a decision, by the token's owner.
 #[utoipa::path(post, path = "/api/v1/incidents/{number}/decisions", tag = "incidents",
-    params(("number" = i64, Path, description = "The incident's number")),
+    params(("number" = i64, Path, description = "The incident's number", example = 1)),
     request_body = NewDecision,
     responses(
         (status = 204, description = "Logged"),
@@ -846,6 +852,7 @@ async fn log_decision(
 #[serde(deny_unknown_fields)]
 struct DecisionResult {
     /// What happened: 1 to 1,000 characters.
+    #[schema(min_length = 1, max_length = 1000, pattern = r"\S")]
     result: String,
     /// The decision's version as last read; absent: the current one.
     version: Option<i64>,
@@ -854,7 +861,7 @@ struct DecisionResult {
 /// Records what came of a decision.
 #[utoipa::path(post, path = "/api/v1/incidents/{number}/decisions/{decision}/result", tag = "incidents",
     params(
-        ("number" = i64, Path, description = "The incident's number"),
+        ("number" = i64, Path, description = "The incident's number", example = 1),
         ("decision" = i64, Path, description = "The decision's id"),
     ),
     request_body = DecisionResult,
@@ -914,7 +921,7 @@ struct Seat {
 
 /// Seats a person in a role (the same rules as the war room's role board).
 #[utoipa::path(post, path = "/api/v1/incidents/{number}/roles", tag = "incidents",
-    params(("number" = i64, Path, description = "The incident's number")),
+    params(("number" = i64, Path, description = "The incident's number", example = 1)),
     request_body = Seat,
     responses(
         (status = 204, description = "Seated"),
@@ -941,7 +948,7 @@ async fn assign_role(
 /// Empties a role's seat.
 #[utoipa::path(delete, path = "/api/v1/incidents/{number}/roles/{role}", tag = "incidents",
     params(
-        ("number" = i64, Path, description = "The incident's number"),
+        ("number" = i64, Path, description = "The incident's number", example = 1),
         ("role" = String, Path, description = "The role: ic, tech_lead, comms_lead, scribe, ops_lead, support_liaison or security_lead"),
     ),
     responses(
@@ -971,6 +978,7 @@ async fn release_role(
 #[serde(deny_unknown_fields)]
 struct NewHypothesis {
     /// 1 to 300 characters.
+    #[schema(min_length = 1, max_length = 300, pattern = r"\S")]
     statement: String,
     /// Who checks it (a user id); nobody yet when absent.
     owner_id: Option<i64>,
@@ -978,7 +986,7 @@ struct NewHypothesis {
 
 /// Adds a hypothesis.
 #[utoipa::path(post, path = "/api/v1/incidents/{number}/hypotheses", tag = "incidents",
-    params(("number" = i64, Path, description = "The incident's number")),
+    params(("number" = i64, Path, description = "The incident's number", example = 1)),
     request_body = NewHypothesis,
     responses(
         (status = 204, description = "Added"),
@@ -1030,7 +1038,7 @@ struct Published {
 /// warns, nothing is published: the answer is a 409 listing the warnings,
 /// and the same call with `confirm` publishes.
 #[utoipa::path(post, path = "/api/v1/incidents/{number}/updates", tag = "incidents",
-    params(("number" = i64, Path, description = "The incident's number")),
+    params(("number" = i64, Path, description = "The incident's number", example = 1)),
     request_body = NewUpdate,
     responses(
         (status = 201, description = "Published", body = Published),
