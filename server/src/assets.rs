@@ -14,7 +14,7 @@
 //!
 //! The brotli copy comes from the build (`--precompress`, checked to unpack
 //! to the file) or is made here; the gzip copy is made here. Either is made
-//! once per file, on a blocking thread ([`Assets::pack_here`] at start, or on
+//! once per file, on a blocking thread ([`Assets::pack_all`] at start, or on
 //! a file's first request). Until a
 //! file's copies are ready it is sent as is and the router's compression
 //! layer squeezes it at its quick level: nobody waits for packing.
@@ -142,16 +142,25 @@ impl Assets {
         self.urls.clone()
     }
 
-    /// Makes every file's compressed copies on this thread, then gives back
-    /// what the compressors and checks freed here (the server calls it on the
-    /// thread that loaded the site, so the raw copies it drops are this
-    /// thread's own).
-    pub fn pack_here(&self) {
+    /// Makes every file's compressed copies now, one after another on one
+    /// blocking thread (the server calls it at start; requests meanwhile are
+    /// compressed on the fly).
+    pub fn pack_all(&self) -> tokio::task::JoinHandle<()> {
         // Each file once, by its plain name (its versioned name shares the Asset).
-        for route in self.routes.values().filter(|r| !r.immutable) {
-            route.asset.pack_now();
-        }
-        crate::allocator::give_back_freed();
+        let assets: Vec<Arc<Asset>> = self
+            .routes
+            .values()
+            .filter(|r| !r.immutable)
+            .map(|r| r.asset.clone())
+            .collect();
+        tokio::task::spawn_blocking(move || {
+            for asset in assets {
+                asset.pack_now();
+            }
+            // The working memory of the compressors and checks, freed on a
+            // thread that now waits, goes back to the system.
+            crate::allocator::give_back_freed();
+        })
     }
 
     /// The answer to a GET or HEAD of `path`, or `None` when the site has no

@@ -133,36 +133,25 @@ async fn run(config: Config) -> Result<(), String> {
             }
         }
     }
-    // Reading, hashing and checking the bundle's copies is blocking work, and
-    // so is making its compressed copies, which goes on after start. Both run
-    // on one thread of their own: the raw copies it reads are freed on the
-    // thread that allocated them, so their memory goes back to the system
-    // at once (mimalloc reclaims another thread's frees only when that
-    // thread allocates again).
+    // Reading, hashing and checking the bundle's copies is blocking work.
     let site_root = std::path::PathBuf::from(&*leptos_options.site_root);
-    let (loaded_tx, loaded_rx) = tokio::sync::oneshot::channel();
-    std::thread::Builder::new()
-        .name("site".to_owned())
-        .spawn(move || {
-            let loaded = server::assets::Assets::load(&site_root);
-            let packing = loaded.as_ref().ok().cloned();
-            let _ = loaded_tx.send(loaded);
-            // Compressed copies of the bundle (brotli comes from the build
-            // when it left one); requests meanwhile are compressed on the fly.
-            if let Some(assets) = packing {
-                assets.pack_here();
-            }
-        })
-        .map_err(|e| format!("cannot start reading the built site: {e}"))?;
-    let assets = loaded_rx
-        .await
-        .map_err(|e| format!("reading the built site failed: {e}"))?
-        .map_err(|e| {
-            format!(
-                "cannot read the built site in {} (LEPTOS_SITE_ROOT): {e}",
-                leptos_options.site_root
-            )
-        })?;
+    let assets = tokio::task::spawn_blocking(move || {
+        let loaded = server::assets::Assets::load(&site_root);
+        // The checks' unpacked copies are gone; so is their memory.
+        server::allocator::give_back_freed();
+        loaded
+    })
+    .await
+    .map_err(|e| format!("reading the built site failed: {e}"))?
+    .map_err(|e| {
+        format!(
+            "cannot read the built site in {} (LEPTOS_SITE_ROOT): {e}",
+            leptos_options.site_root
+        )
+    })?;
+    // Compressed copies of the bundle, made once in the background (brotli
+    // comes from the build when it left one).
+    assets.pack_all();
     let state = ServerState {
         assets,
         intake: server::alerts::Intake::new(config.alert_events_per_second),
