@@ -20,7 +20,7 @@ pub fn ApiTokensPanel(#[prop(into)] viewer: Signal<bool>) -> impl IntoView {
     let revoke_error = Signal::derive(move || revoke.value().get().and_then(Result::err));
     let pending = create.pending();
     view! {
-        <section class="panel account-panel" aria-labelledby="tokens-heading" data-testid="api-tokens">
+        <section class="panel account-panel tokens-panel" aria-labelledby="tokens-heading" data-testid="api-tokens">
             <h2 id="tokens-heading">"API tokens"</h2>
             <p class="hint">
                 "For scripts and bots that use "

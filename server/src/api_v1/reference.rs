@@ -12,7 +12,7 @@ section{background:#fff;border:1px solid #e1e5ea;border-radius:8px;padding:1rem 
 h2{font-size:1.05rem;margin:0 0 .4rem;overflow-wrap:anywhere}h3{font-size:.95rem;margin:.9rem 0 .3rem}\
 .m{display:inline-block;min-width:3.6rem;font-weight:700}.get{color:#2f7d4f}.post{color:#1d4ed8}\
 table{border-collapse:collapse;width:100%;font-size:.92rem}th,td{text-align:left;vertical-align:top;padding:.3rem .5rem;border-top:1px solid #eef0f3}\
-th{font-weight:600;color:#5b6673}code{font-size:.9em;overflow-wrap:anywhere}p{margin:.3rem 0}.hint{color:#5b6673}a{color:#1d4ed8}\
+th{font-weight:600;color:#5b6673}td:first-child code{white-space:nowrap}code{font-size:.9em;overflow-wrap:anywhere}p{margin:.3rem 0}.hint{color:#5b6673}a{color:#1d4ed8}\
 @media (max-width:40rem){td,th{display:block;border:0;padding:.1rem 0}tr{display:block;border-top:1px solid #eef0f3;padding:.4rem 0}thead{display:none}}\
 @media (prefers-color-scheme:dark){body{background:#111418;color:#e5e8eb}section{background:#1a1e23;border-color:#2c323a}\
 th,td,tr{border-color:#2c323a}th,.hint{color:#9aa4ae}a{color:#8ab4f8}.get{color:#6cc08b}.post{color:#8ab4f8}}";
@@ -31,7 +31,7 @@ pub fn page(document: &Value) -> String {
          with a token from your account page. The same description for tools: \
          <a href=\"/api/v1/openapi.json\">/api/v1/openapi.json</a> (OpenAPI 3.1).</p>",
         title = esc(title),
-        description = esc(document["info"]["description"].as_str().unwrap_or("")),
+        description = prose(document["info"]["description"].as_str().unwrap_or("")),
     );
     if let Some(paths) = document["paths"].as_object() {
         for (path, operations) in paths {
@@ -63,7 +63,7 @@ fn operation_section(
     );
     for key in ["summary", "description"] {
         if let Some(text) = operation[key].as_str() {
-            let _ = write!(out, "<p>{}</p>", esc(text));
+            let _ = write!(out, "<p>{}</p>", prose(text));
         }
     }
     if let Some(parameters) = operation["parameters"].as_array().filter(|p| !p.is_empty()) {
@@ -76,7 +76,7 @@ fn operation_section(
                 required = if parameter["required"] == true { " (required)" } else { "" },
                 place = esc(parameter["in"].as_str().unwrap_or("")),
                 kind = esc(&type_of(&parameter["schema"], schemas)),
-                about = esc(parameter["description"].as_str().unwrap_or("")),
+                about = prose(parameter["description"].as_str().unwrap_or("")),
             );
         }
         out.push_str("</tbody></table>");
@@ -98,7 +98,7 @@ fn operation_section(
                 out,
                 "<tr><td><code>{status}</code></td><td>{about}</td><td>{body}</td></tr>",
                 status = esc(status),
-                about = esc(response["description"].as_str().unwrap_or("")),
+                about = prose(response["description"].as_str().unwrap_or("")),
                 body = esc(&body),
             );
         }
@@ -141,10 +141,25 @@ fn fields(out: &mut String, schema: &Value, schemas: &Value) {
                 ""
             },
             kind = esc(&type_of(property, schemas)),
-            about = esc(about),
+            about = prose(about),
         );
     }
     out.push_str("</tbody></table>");
+}
+
+/// Escaped text in which `code` (between backticks) is set as code.
+fn prose(text: &str) -> String {
+    esc(text)
+        .split('`')
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 1 {
+                format!("<code>{part}</code>")
+            } else {
+                part.to_owned()
+            }
+        })
+        .collect()
 }
 
 /// The schema a `$ref` names, or the schema itself.
@@ -210,5 +225,6 @@ mod tests {
         );
         assert!(html.contains("one of sev1, sev2, sev3, sev4"));
         assert!(!html.contains("<script"));
+        assert!(html.contains("<code>next_before</code>)"), "backticks set code");
     }
 }
