@@ -247,6 +247,27 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Number {
     }
 }
 
+/// What a change of an incident may be refused with, each a [`Problem`].
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // Only described: handlers answer with `Problem`.
+enum Refused {
+    /// No live token.
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Problem),
+    /// Not allowed to do that there (a read-only token, a viewer's, or the role rules).
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(Problem),
+    /// No such incident, or one the owner may not see.
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(Problem),
+    /// The incident is resolved, or the change breaks a rule.
+    #[response(status = 409, content_type = "application/problem+json")]
+    Conflict(Problem),
+    /// A field is wrong.
+    #[response(status = 422, content_type = "application/problem+json")]
+    Invalid(Problem),
+}
+
 /// The secret of `Authorization: Bearer …`.
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
@@ -782,11 +803,7 @@ struct Note {
     request_body = Note,
     responses(
         (status = 204, description = "Added"),
-        (status = 401, description = "No live token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed to write there", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such incident, or one the owner may not see", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The incident is resolved", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is wrong", body = Problem, content_type = "application/problem+json"),
+        Refused,
     ))]
 async fn add_note(
     State(state): State<ServerState>,
@@ -823,11 +840,7 @@ struct NewDecision {
     request_body = NewDecision,
     responses(
         (status = 204, description = "Logged"),
-        (status = 401, description = "No live token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed to write there", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such incident, or one the owner may not see", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The incident is resolved", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is wrong", body = Problem, content_type = "application/problem+json"),
+        Refused,
     ))]
 async fn log_decision(
     State(state): State<ServerState>,
@@ -867,11 +880,7 @@ struct DecisionResult {
     request_body = DecisionResult,
     responses(
         (status = 204, description = "Recorded"),
-        (status = 401, description = "No live token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed to do that there", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such incident, or one the owner may not see", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The incident is resolved, or the change breaks a rule", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is wrong", body = Problem, content_type = "application/problem+json"),
+        Refused,
     ))]
 async fn record_result(
     State(state): State<ServerState>,
@@ -925,11 +934,7 @@ struct Seat {
     request_body = Seat,
     responses(
         (status = 204, description = "Seated"),
-        (status = 401, description = "No live token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed to do that there", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such incident, or one the owner may not see", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The incident is resolved, or the change breaks a rule", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is wrong", body = Problem, content_type = "application/problem+json"),
+        Refused,
     ))]
 async fn assign_role(
     State(state): State<ServerState>,
@@ -953,11 +958,7 @@ async fn assign_role(
     ),
     responses(
         (status = 204, description = "Released"),
-        (status = 401, description = "No live token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed to do that there", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such incident, or one the owner may not see", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The incident is resolved, or the change breaks a rule", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is wrong", body = Problem, content_type = "application/problem+json"),
+        Refused,
     ))]
 async fn release_role(
     State(state): State<ServerState>,
@@ -990,11 +991,7 @@ struct NewHypothesis {
     request_body = NewHypothesis,
     responses(
         (status = 204, description = "Added"),
-        (status = 401, description = "No live token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed to do that there", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such incident, or one the owner may not see", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The incident is resolved, or the change breaks a rule", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is wrong", body = Problem, content_type = "application/problem+json"),
+        Refused,
     ))]
 async fn add_hypothesis(
     State(state): State<ServerState>,
@@ -1042,11 +1039,7 @@ struct Published {
     request_body = NewUpdate,
     responses(
         (status = 201, description = "Published", body = Published),
-        (status = 401, description = "No live token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed to do that there", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such incident, or one the owner may not see", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The incident is resolved, or the change breaks a rule", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is wrong", body = Problem, content_type = "application/problem+json"),
+        Refused,
     ))]
 async fn publish_update(
     State(state): State<ServerState>,

@@ -51,26 +51,8 @@ impl TokenName {
     pub const MAX_CHARS: usize = 80;
 
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, FieldError> {
-        let name = raw.trim();
-        if name.is_empty() {
-            return Err(FieldError::new(
-                field,
-                "Name the token after what will use it, such as \"deploy bot\".",
-            ));
-        }
-        if name.chars().count() > Self::MAX_CHARS {
-            return Err(FieldError::new(
-                field,
-                format!("Keep the name to {} characters or fewer.", Self::MAX_CHARS),
-            ));
-        }
-        if name.chars().any(char::is_control) {
-            return Err(FieldError::new(
-                field,
-                "The name contains characters that cannot be shown.",
-            ));
-        }
-        Ok(Self(name.to_owned()))
+        let empty = "Name the token after what will use it, such as \"deploy bot\".";
+        super::users::short_name(field, raw, Self::MAX_CHARS, empty).map(Self)
     }
 
     pub fn as_str(&self) -> &str {

@@ -23,6 +23,33 @@ impl FieldError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct UserId(pub i64);
 
+/// A name people give something: trimmed, 1 to `max` characters, no control
+/// characters; `empty` says what to write when there is none.
+pub fn short_name(
+    field: &'static str,
+    raw: &str,
+    max: usize,
+    empty: &str,
+) -> Result<String, FieldError> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err(FieldError::new(field, empty));
+    }
+    if name.chars().count() > max {
+        return Err(FieldError::new(
+            field,
+            format!("Keep the name to {max} characters or fewer."),
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(FieldError::new(
+            field,
+            "The name contains characters that cannot be shown.",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
 /// A person's display name: trimmed, 1 to 100 characters, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PersonName(String);
@@ -31,23 +58,7 @@ impl PersonName {
     pub const MAX_CHARS: usize = 100;
 
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, FieldError> {
-        let name = raw.trim();
-        if name.is_empty() {
-            return Err(FieldError::new(field, "Enter a name."));
-        }
-        if name.chars().count() > Self::MAX_CHARS {
-            return Err(FieldError::new(
-                field,
-                format!("Keep the name to {} characters or fewer.", Self::MAX_CHARS),
-            ));
-        }
-        if name.chars().any(char::is_control) {
-            return Err(FieldError::new(
-                field,
-                "The name contains characters that cannot be shown.",
-            ));
-        }
-        Ok(Self(name.to_owned()))
+        short_name(field, raw, Self::MAX_CHARS, "Enter a name.").map(Self)
     }
 
     pub fn as_str(&self) -> &str {

@@ -225,6 +225,9 @@ mod tests {
         );
         assert!(html.contains("one of sev1, sev2, sev3, sev4"));
         assert!(!html.contains("<script"));
-        assert!(html.contains("<code>next_before</code>)"), "backticks set code");
+        assert!(
+            html.contains("<code>next_before</code>)"),
+            "backticks set code"
+        );
     }
 }
