@@ -16,21 +16,24 @@ test("a responder makes an API token, a script declares with it, and revoking it
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(e.message));
   await signIn(page, "tia@example.com", password);
+  // From the account page to the tokens page (served without script).
   await page.goto("/account");
   await hydrated(page);
-  const panel = page.getByTestId("api-tokens");
-  await expect(panel.getByTestId("no-tokens")).toBeVisible();
-  await panel.getByLabel("What will use it").fill("deploy bot");
-  await panel.getByLabel("Access").selectOption("write");
-  await panel.getByRole("button", { name: "Make a token" }).click();
-  const secret = (await panel.getByTestId("token-secret").innerText()).trim();
+  await page.getByRole("link", { name: "Manage API tokens" }).click();
+  await expect(page).toHaveURL(/\/account\/tokens$/);
+  await expect(page.getByTestId("no-tokens")).toBeVisible();
+  await page.getByLabel("What will use it").fill("deploy bot");
+  await page.getByLabel("Access").selectOption("write");
+  await page.getByRole("button", { name: "Make a token" }).click();
+  const secret = (await page.getByTestId("token-secret").innerText()).trim();
   expect(secret).toMatch(/^calmroom_[0-9a-f]{64}$/);
-  await expect(panel.locator('tr[data-token="deploy bot"]')).toContainText("Read and write");
-  await expect(panel.locator('tr[data-token="deploy bot"]')).toContainText("Never");
+  const row = page.getByTestId("api-tokens").locator('li[data-token="deploy bot"]');
+  await expect(row).toContainText("Read and write");
+  await expect(row).toContainText("never used");
 
   // A script, with no cookie, declares an incident as Tia.
   const script = await http.newContext({
-    baseURL: page.url().replace(/\/account$/, ""),
+    baseURL: new URL(page.url()).origin,
     extraHTTPHeaders: { authorization: `Bearer ${secret}` },
   });
   const declared = await script.post("/api/v1/incidents", {
@@ -42,18 +45,18 @@ test("a responder makes an API token, a script declares with it, and revoking it
   expect(incident.roles.find((r: { role: string }) => r.role === "ic")?.holder_name).toBe("Tia Tokens");
 
   // The admin sees it among everyone's, with its owner.
-  await adminPage.goto("/admin/users");
-  await hydrated(adminPage);
-  await expect(adminPage.getByTestId("all-api-tokens").locator('tr[data-token="deploy bot"]')).toContainText("Tia Tokens");
+  await adminPage.goto("/account/tokens");
+  await expect(adminPage.getByTestId("all-api-tokens").locator('li[data-token="deploy bot"]')).toContainText(
+    "Tia Tokens",
+  );
   await adminContext.close();
 
-  // Its use is listed; revoking it stops the script at once.
-  await page.reload();
-  await hydrated(page);
-  const row = panel.locator('tr[data-token="deploy bot"]');
-  await expect(row).not.toContainText("Never");
+  // The secret is not shown again; its use is listed; revoking it stops the script at once.
+  await page.goto("/account/tokens");
+  await expect(page.getByTestId("token-secret")).toHaveCount(0);
+  await expect(row).toContainText("last used");
   await row.getByRole("button", { name: "Revoke deploy bot" }).click();
-  await expect(row).toContainText("Revoked");
+  await expect(row).toContainText("revoked");
   expect((await script.get("/api/v1/me")).status()).toBe(401);
   await script.dispose();
   expect(errors).toEqual([]);

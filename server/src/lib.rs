@@ -9,6 +9,7 @@ pub mod config;
 pub mod mail;
 pub mod postmortems;
 pub mod public;
+pub mod tokens_page;
 pub mod webhooks;
 
 use app::api::AppState;
@@ -105,6 +106,7 @@ pub fn router(state: ServerState, sessions: Sessions, settings: SessionSettings)
         .merge(postmortems::routes())
         .merge(alerts::routes())
         .merge(api_v1::routes())
+        .merge(tokens_page::routes())
         .leptos_routes_with_context(&state, routes, provide_state.clone(), move || {
             app::shell(options.clone())
         })

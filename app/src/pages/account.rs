@@ -12,20 +12,12 @@ use leptos_meta::Title;
 /// `/account`: your time zone, and a new password.
 #[component]
 pub fn AccountPage() -> impl IntoView {
-    let auth = expect_context::<Auth>();
-    let viewer = Signal::derive(move || {
-        auth.state
-            .get()
-            .and_then(Result::ok)
-            .and_then(|s| s.user)
-            .is_some_and(|u| u.is_viewer())
-    });
     view! {
         <Title text="Your account" />
         <h1>"Your account"</h1>
         <TimeZonePanel />
         <ChangePasswordForm forced=false />
-        <super::api_tokens::ApiTokensPanel viewer=viewer />
+        <ApiTokensLink />
     }
 }
 
@@ -125,6 +117,21 @@ fn TimeZonePanel() -> impl IntoView {
                     <p class="notice-success-inline" role="status">{move || zone.with(|z| format!("Times now show in {}.", z.name))}</p>
                 })}
             </ActionForm>
+        </section>
+    }
+}
+
+/// Where API tokens are made: a page of the server's own, with no script
+/// (`/account/tokens`), so the browser's bundle carries nothing for them.
+#[component]
+fn ApiTokensLink() -> impl IntoView {
+    view! {
+        <section class="panel account-panel" aria-labelledby="tokens-heading">
+            <h2 id="tokens-heading">"API tokens"</h2>
+            <p class="hint">
+                "For scripts and bots that use the API. A token acts as you, with your permissions, until it expires or you revoke it."
+            </p>
+            <a href="/account/tokens" rel="external" class="button-primary">"Manage API tokens"</a>
         </section>
     }
 }

@@ -52,7 +52,10 @@ pub fn AdminUsersPage() -> impl IntoView {
                             <FormMessage error=row_error />
                             <ResetPasswordNotice reset />
                             <UserTable users=list me change_role set_disabled set_lead reset />
-                            <super::api_tokens::AllApiTokensPanel />
+                            <p class="hint">
+                                <a href="/account/tokens" rel="external">"Everyone's API tokens"</a>
+                                ": see and revoke them."
+                            </p>
                         }
                             .into_any()
                     }

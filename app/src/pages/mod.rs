@@ -6,7 +6,6 @@ mod admin_integrations;
 mod admin_status;
 mod admin_users;
 mod alerts;
-mod api_tokens;
 mod comms;
 pub(crate) mod dashboard;
 mod insights;

@@ -40,7 +40,7 @@ fn body(text: &str) -> String {
     esc(text).replace('\n', "<br>")
 }
 
-const STYLE: &str = "\
+pub(crate) const STYLE: &str = "\
 *{box-sizing:border-box}body{margin:0;font:16px/1.5 system-ui,-apple-system,'Segoe UI',sans-serif;color:#1f2933;background:#f6f7f9}\
 main{max-width:46rem;margin:0 auto;padding:1.25rem 1rem 3rem}h1{font-size:1.5rem;margin:.5rem 0 1rem}\
 h2{font-size:1.1rem;margin:2rem 0 .6rem}h3{font-size:1rem;margin:0 0 .3rem}\
@@ -63,7 +63,7 @@ h2{font-size:1.1rem;margin:2rem 0 .6rem}h3{font-size:1rem;margin:0 0 .3rem}\
 @media (max-width:40rem){.bars span:nth-child(-n+60){display:none}.wide{display:none}.narrow{display:inline}}\
 .subscribe form,.card form{display:flex;flex-direction:column;gap:.6rem}.subscribe h2{margin-top:0}\
 label[for=subscribe-email],label[for=tz]{font-weight:600}legend{padding:0 .3rem;color:#5b6673;font-size:.92rem}\
-input[type=email],select{font:inherit;background:inherit;color:inherit;padding:.5rem .6rem;border:1px solid #b8c0c8;border-radius:6px;max-width:24rem}\
+input[type=email],input[type=text],select{font:inherit;background:inherit;color:inherit;padding:.5rem .6rem;border:1px solid #b8c0c8;border-radius:6px;max-width:24rem}\
 fieldset{border:1px solid #e1e5ea;border-radius:6px;padding:.4rem .8rem}fieldset label{display:block;font-weight:400}\
 button{font:inherit;padding:.5rem 1rem;border-radius:6px;border:0;background:#1d4ed8;color:#fff;cursor:pointer;align-self:flex-start}\
 button.quiet{background:#e5e8eb;color:#1f2933}.error{color:#b42318;font-weight:600}.notice{color:#2f7d4f;font-weight:600}\

@@ -19,6 +19,12 @@ async fn token(server: &TestServer, cookie: &str, access: &str) -> (i64, String)
     )
 }
 
+/// `secret` with its last digit changed: the right shape, another token.
+fn other_last_digit(secret: &str) -> String {
+    let (head, last) = secret.split_at(secret.len() - 1);
+    format!("{head}{}", if last == "0" { "1" } else { "0" })
+}
+
 /// One call to `/api/v1` with `secret` as the bearer token.
 async fn v1(
     server: &TestServer,
@@ -261,7 +267,7 @@ async fn bad_tokens_and_bad_input_get_4xx_problems_at_their_field() {
         for bad in [
             None,
             Some("calmroom_nope"),
-            Some(&*format!("{}0", &secret[..secret.len() - 1])),
+            Some(&*other_last_digit(&secret)),
         ] {
             let reply = v1(&server, "GET", "/incidents", bad, "").await;
             assert_eq!(
@@ -531,5 +537,92 @@ async fn roles_hypotheses_results_and_stakeholder_updates_keep_the_war_rooms_rul
         assert_eq!(json(&bad_role)["field"], "role", "{}", bad_role.body);
         let room = war_room(&server, &admin).await;
         assert_eq!(room["decisions"][0]["result"], "Errors back to normal");
+    }
+}
+
+/// A form post to the tokens page as the person with `cookie`.
+async fn post_form(server: &TestServer, path: &str, cookie: &str, pairs: &[(&str, &str)]) -> Reply {
+    let request = Request::post(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, cookie);
+    server
+        .send(request.body(Body::from(form(pairs))).expect("request"))
+        .await
+}
+
+#[tokio::test]
+async fn the_tokens_page_makes_shows_once_and_revokes_without_script() {
+    for server in servers().await {
+        let admin = server.set_up().await;
+        let (_, ivy) = member(&server, &admin, "Ivy", "responder").await;
+        let signed_out = server.get("/account/tokens", None).await;
+        assert!(signed_out.status.is_redirection(), "{}", signed_out.status);
+
+        let empty = server.get("/account/tokens", Some(&ivy)).await;
+        assert_eq!(empty.status, StatusCode::OK);
+        assert!(empty.body.contains("No tokens yet."));
+        assert!(!empty.body.contains("<script"), "the page runs no script");
+        assert!(
+            !empty.body.contains("Everyone's tokens"),
+            "only admins see everyone's"
+        );
+
+        let refused = post_form(
+            &server,
+            "/account/tokens",
+            &ivy,
+            &[("name", " "), ("access", "read"), ("days", "30")],
+        )
+        .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            refused.body.contains("id=\"name-error\""),
+            "the error is at its field"
+        );
+
+        let made = post_form(
+            &server,
+            "/account/tokens",
+            &ivy,
+            &[("name", "deploy bot"), ("access", "write"), ("days", "7")],
+        )
+        .await;
+        assert_eq!(made.status, StatusCode::OK, "{}", made.body);
+        let secret = made
+            .body
+            .split("data-testid=\"token-secret\" class=\"secret\">")
+            .nth(1)
+            .and_then(|rest| rest.split('<').next())
+            .expect("the secret is shown")
+            .to_owned();
+        assert_eq!(
+            v1(&server, "GET", "/me", Some(&secret), "").await.status,
+            StatusCode::OK
+        );
+        let again = server.get("/account/tokens", Some(&ivy)).await;
+        assert!(!again.body.contains(&secret), "the secret is shown once");
+
+        let all = server.get("/account/tokens", Some(&admin)).await;
+        assert!(
+            all.body.contains("all-api-tokens") && all.body.contains("Ivy"),
+            "{}",
+            all.body
+        );
+        let id = json(
+            &server
+                .call("list_api_tokens", Some(&ivy), &[("everyone", "false")])
+                .await,
+        )[0]["id"]
+            .as_i64()
+            .expect("id");
+        let (_, pat) = member(&server, &admin, "Pat", "responder").await;
+        let stolen = post_form(&server, &format!("/account/tokens/{id}/revoke"), &pat, &[]).await;
+        assert_eq!(stolen.status, StatusCode::NOT_FOUND);
+        let revoked = post_form(&server, &format!("/account/tokens/{id}/revoke"), &ivy, &[]).await;
+        assert!(revoked.status.is_redirection(), "{}", revoked.status);
+        assert_eq!(
+            v1(&server, "GET", "/me", Some(&secret), "").await.status,
+            StatusCode::UNAUTHORIZED
+        );
     }
 }
