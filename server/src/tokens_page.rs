@@ -180,7 +180,9 @@ async fn page(
 }
 
 /// What this page adds to the status page's style.
-const EXTRA: &str = ".secret{display:block;overflow-wrap:anywhere;font-size:.95rem}\
+const EXTRA: &str =
+    "form.card{display:flex;flex-direction:column;gap:.4rem}form.card label{margin-top:.3rem}\
+.secret{display:block;overflow-wrap:anywhere;font-size:.95rem}\
 .token{display:flex;justify-content:space-between;align-items:center;gap:1rem;flex-wrap:wrap}\
 .token form{display:inline}.token .meta{display:block}.card h2{margin:0}label{font-weight:600}\
 input[type=text]{max-width:24rem}";
