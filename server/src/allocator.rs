@@ -66,6 +66,14 @@ pub fn give_back_freed() {
     // SAFETY: `mi_collect` only reorganises mimalloc's own free lists and
     // returns unused pages to the system; it may be called from any thread.
     unsafe { libmimalloc_sys::mi_collect(true) }
+    // C code (SQLite's connection threads) allocates with the C library's
+    // malloc, whose per-thread arenas keep what was freed.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: `malloc_trim` only returns free memory of glibc's arenas to
+    // the system; it is thread-safe.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 #[cfg(not(target_os = "linux"))]

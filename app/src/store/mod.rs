@@ -105,7 +105,12 @@ impl Db {
     /// Applies the embedded migrations for this database.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match self {
-            Db::Sqlite { write, .. } => sqlx::migrate!("../migrations/sqlite").run(write).await?,
+            Db::Sqlite { write, .. } => {
+                sqlx::migrate!("../migrations/sqlite").run(write).await?;
+                // The pages the migrations read stay cached in the writer's
+                // connection for nothing: give that memory back.
+                sqlx::query("PRAGMA shrink_memory").execute(write).await?;
+            }
             Db::Postgres(pool) => sqlx::migrate!("../migrations/postgres").run(pool).await?,
         }
         Ok(())
