@@ -10,6 +10,9 @@ const port = process.env.CALMROOM_E2E_PORT ?? "3107";
 const baseURL = `http://127.0.0.1:${port}`;
 const profile = process.env.CALMROOM_E2E_PROFILE ?? "debug";
 const smtpPort = process.env.CALMROOM_E2E_SMTP_PORT ?? "2527";
+const oidcPort = process.env.CALMROOM_E2E_OIDC_PORT ?? "3111";
+const oidcAppPort = process.env.CALMROOM_E2E_OIDC_APP_PORT ?? "3110";
+const oidcAppURL = `http://127.0.0.1:${oidcAppPort}`;
 
 // The config is loaded by the runner and by each worker; only the runner starts the server.
 process.env.CALMROOM_E2E_DATA_DIR ??= fs.mkdtempSync(path.join(os.tmpdir(), "calmroom-e2e-"));
@@ -101,5 +104,40 @@ export default defineConfig({
       stderr: "pipe",
     },
     ...replicas,
+    // Company sign-in: npm's oidc-provider, and a server of its own that
+    // signs people in through it (oidc.spec.ts).
+    {
+      command: "node oidc/provider.mjs",
+      url: `http://127.0.0.1:${oidcPort}/.well-known/openid-configuration`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { OIDC_PORT: oidcPort, CALMROOM_URL: oidcAppURL },
+    },
+    {
+      command: `target/${profile}/server`,
+      cwd: "..",
+      url: `${oidcAppURL}/healthz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "pipe",
+      stderr: "pipe",
+      env: {
+        CALMROOM_BIND: `127.0.0.1:${oidcAppPort}`,
+        CALMROOM_BASE_URL: oidcAppURL,
+        CALMROOM_DATA_DIR: path.join(process.env.CALMROOM_E2E_DATA_DIR ?? os.tmpdir(), "oidc"),
+        CALMROOM_LOG: "warn",
+        LEPTOS_SITE_ROOT: "target/site",
+        CALMROOM_ADMIN_EMAIL: "root@example.com",
+        CALMROOM_ADMIN_PASSWORD: "root password 123",
+        CALMROOM_OIDC_ISSUER: `http://127.0.0.1:${oidcPort}`,
+        CALMROOM_OIDC_CLIENT_ID: "calmroom",
+        CALMROOM_OIDC_CLIENT_SECRET: "e2e client secret",
+        CALMROOM_OIDC_SCOPES: "openid email profile calmroom",
+        CALMROOM_OIDC_ROLE_CLAIM: "calmroom_role",
+        CALMROOM_OIDC_NAME: "Example SSO",
+      },
+    },
   ],
 });

@@ -73,8 +73,9 @@ build_debug() {
 # Chromium from Debian and Playwright from npm (never a browser download).
 install_e2e_tools() {
   command -v chromium >/dev/null || apt_install chromium
-  if [ ! -d "$CALMROOM_ROOT/end2end/node_modules/@playwright/test" ]; then
-    say "installing Playwright (no browser download)"
+  if [ ! -d "$CALMROOM_ROOT/end2end/node_modules/@playwright/test" ] \
+    || [ ! -d "$CALMROOM_ROOT/end2end/node_modules/oidc-provider" ]; then
+    say "installing Playwright (no browser download) and oidc-provider"
     (cd "$CALMROOM_ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
   fi
 }

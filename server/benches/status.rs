@@ -177,6 +177,7 @@ async fn main() {
         intake: server::alerts::Intake::default(),
         assets: server::assets::Assets::load(&site).expect("site files"),
         leptos_options: options,
+        oidc: None,
         app: AppState::new(db.clone(), events, Vec::new()),
         public,
     };

@@ -204,6 +204,7 @@ async fn serve(db: &Db) -> (SocketAddr, Plain) {
         intake: server::alerts::Intake::default(),
         assets: Default::default(),
         leptos_options: LeptosOptions::builder().output_name("calmroom").build(),
+        oidc: None,
         app: AppState::new(db.clone(), events, Vec::new()),
         public: server::public::PublicSite::new(server::public::PublicSettings {
             title: "Example status".to_owned(),

@@ -305,7 +305,7 @@ where
 /// A JSON body read into `T`; what does not decode is a 422 at the field at
 /// fault (`serde_path_to_error` names where decoding stopped; a missing or
 /// unknown field is named by serde's message).
-fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, Problem> {
+fn decode<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, Problem> {
     let mut decoder = serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(&mut decoder).map_err(|e| {
         let message = e.inner().to_string();
@@ -332,6 +332,23 @@ fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, Problem> {
             format!("The JSON body could not be read: {message}."),
         ))
     })
+}
+
+/// Bodies up to this size are decoded on the request's thread; larger ones
+/// (up to the 1 MB limit) on a blocking thread, off the async workers.
+const DECODE_INLINE_UP_TO: usize = 16 * 1024;
+
+/// [`decode`], on a blocking thread for a large body.
+async fn body<T: DeserializeOwned + Send + 'static>(bytes: Bytes) -> Result<T, Problem> {
+    if bytes.len() <= DECODE_INLINE_UP_TO {
+        return decode(&bytes);
+    }
+    tokio::task::spawn_blocking(move || decode(&bytes))
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "decoding a body failed");
+            Problem::from(ApiError::Internal)
+        })?
 }
 
 /// Who a token acts as.
@@ -562,7 +579,7 @@ async fn declare(
     parts: Parts,
     bytes: Bytes,
 ) -> Result<Response, Problem> {
-    let new: NewIncident = body(&bytes)?;
+    let new: NewIncident = body(bytes).await?;
     let number = as_caller(&state, parts, move || {
         app::api::incidents::declare_incident(
             new.title,
@@ -764,7 +781,7 @@ async fn set_status(
     parts: Parts,
     bytes: Bytes,
 ) -> Result<StatusCode, Problem> {
-    let change: StatusChange = body(&bytes)?;
+    let change: StatusChange = body(bytes).await?;
     as_caller(&state, parts, move || async move {
         let (version, severity) = match (change.version, change.severity) {
             (Some(version), Some(severity)) => (version, severity),
@@ -811,7 +828,7 @@ async fn add_note(
     parts: Parts,
     bytes: Bytes,
 ) -> Result<StatusCode, Problem> {
-    let note: Note = body(&bytes)?;
+    let note: Note = body(bytes).await?;
     as_caller(&state, parts, move || {
         app::api::incidents::add_timeline_note(number, note.body)
     })
@@ -848,7 +865,7 @@ async fn log_decision(
     parts: Parts,
     bytes: Bytes,
 ) -> Result<StatusCode, Problem> {
-    let decision: NewDecision = body(&bytes)?;
+    let decision: NewDecision = body(bytes).await?;
     as_caller(&state, parts, move || async move {
         let owner = match decision.owner_id {
             Some(id) => id,
@@ -889,7 +906,7 @@ async fn record_result(
     bytes: Bytes,
 ) -> Result<StatusCode, Problem> {
     let (number, decision) = (whole("number", &path.0)?, whole("decision", &path.1)?);
-    let body: DecisionResult = body(&bytes)?;
+    let body: DecisionResult = body(bytes).await?;
     as_caller(&state, parts, move || async move {
         let version = match body.version {
             Some(version) => version,
@@ -942,7 +959,7 @@ async fn assign_role(
     parts: Parts,
     bytes: Bytes,
 ) -> Result<StatusCode, Problem> {
-    let seat: Seat = body(&bytes)?;
+    let seat: Seat = body(bytes).await?;
     as_caller(&state, parts, move || {
         app::api::incidents::assign_role(number, seat.role, seat.user_id)
     })
@@ -999,7 +1016,7 @@ async fn add_hypothesis(
     parts: Parts,
     bytes: Bytes,
 ) -> Result<StatusCode, Problem> {
-    let new: NewHypothesis = body(&bytes)?;
+    let new: NewHypothesis = body(bytes).await?;
     let owner = new.owner_id.map(|id| id.to_string()).unwrap_or_default();
     as_caller(&state, parts, move || {
         app::api::incidents::add_hypothesis(number, new.statement, owner)
@@ -1048,7 +1065,7 @@ async fn publish_update(
     bytes: Bytes,
 ) -> Result<Response, Problem> {
     use app::api::updates::PublishOutcome;
-    let update: NewUpdate = body(&bytes)?;
+    let update: NewUpdate = body(bytes).await?;
     let outcome = as_caller(&state, parts, move || {
         app::api::updates::publish_update(number, update.kind, update.values, update.confirm)
     })
@@ -1101,12 +1118,12 @@ mod tests {
 
     #[test]
     fn a_body_that_misses_a_field_is_refused_at_that_field() {
-        let refused = body::<Note>(&Bytes::from_static(b"{}")).expect_err("refused");
+        let refused = decode::<Note>(&Bytes::from_static(b"{}")).expect_err("refused");
         assert_eq!(
             (refused.status, refused.field.as_deref()),
             (422, Some("body"))
         );
-        let unknown = body::<Note>(&Bytes::from_static(b"{\"body\":\"x\",\"extra\":1}"))
+        let unknown = decode::<Note>(&Bytes::from_static(b"{\"body\":\"x\",\"extra\":1}"))
             .expect_err("refused");
         assert_eq!(unknown.field.as_deref(), Some("extra"));
     }

@@ -94,7 +94,49 @@ pub const VARIABLES: &[Variable] = &[
         default: "Admin",
         meaning: "display name of that first admin",
     },
+    Variable {
+        name: "CALMROOM_OIDC_ISSUER",
+        default: "(unset: no company sign-in)",
+        meaning: "OpenID Connect issuer URL of the company's identity provider",
+    },
+    Variable {
+        name: "CALMROOM_OIDC_CLIENT_ID",
+        default: "(unset)",
+        meaning: "client id registered at that provider (redirect URI <CALMROOM_BASE_URL>/auth/oidc/callback)",
+    },
+    Variable {
+        name: "CALMROOM_OIDC_CLIENT_SECRET",
+        default: "(unset)",
+        meaning: "that client's secret",
+    },
+    Variable {
+        name: "CALMROOM_OIDC_SCOPES",
+        default: "openid email profile",
+        meaning: "scopes asked for, separated by spaces (openid is always asked for)",
+    },
+    Variable {
+        name: "CALMROOM_OIDC_ROLE_CLAIM",
+        default: "(unset: roles are set by admins)",
+        meaning: "ID-token claim whose values admin, responder, viewer and leadership set the role at each sign-in",
+    },
+    Variable {
+        name: "CALMROOM_OIDC_NAME",
+        default: "your company account",
+        meaning: "the provider's name on the sign-in button",
+    },
 ];
+
+/// Company sign-in through an OpenID Connect provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OidcConfig {
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+    /// Besides `openid`.
+    pub scopes: Vec<String>,
+    pub role_claim: Option<String>,
+    pub name: String,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdminBootstrap {
@@ -125,6 +167,7 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// The sender of subscription mail.
     pub mail_from: lettre::message::Mailbox,
+    pub oidc: Option<OidcConfig>,
 }
 
 /// A variable with a value the server cannot use.
@@ -326,6 +369,8 @@ impl Config {
                 .map_err(|_| error("CALMROOM_MAIL_FROM", "set it: no default address fits"))?,
         };
 
+        let oidc = Self::oidc(&get)?;
+
         let postgres = database_url.starts_with("postgres");
         let listen_database_url = match get("CALMROOM_LISTEN_DATABASE_URL") {
             Some(_) if !postgres => {
@@ -360,7 +405,73 @@ impl Config {
             alert_events_per_second,
             smtp_url,
             mail_from,
+            oidc,
         })
+    }
+
+    /// The identity provider's settings: all three of issuer, client id and
+    /// secret, or none of them.
+    fn oidc(get: &impl Fn(&str) -> Option<String>) -> Result<Option<OidcConfig>, ConfigError> {
+        let issuer = get("CALMROOM_OIDC_ISSUER");
+        let client_id = get("CALMROOM_OIDC_CLIENT_ID");
+        let client_secret = get("CALMROOM_OIDC_CLIENT_SECRET");
+        let Some(issuer) = issuer else {
+            for (name, value) in [
+                ("CALMROOM_OIDC_CLIENT_ID", &client_id),
+                ("CALMROOM_OIDC_CLIENT_SECRET", &client_secret),
+            ] {
+                if value.is_some() {
+                    return Err(error(name, "needs CALMROOM_OIDC_ISSUER too"));
+                }
+            }
+            return Ok(None);
+        };
+        let issuer = issuer.trim().to_owned();
+        match url::Url::parse(&issuer) {
+            Ok(url) if matches!(url.scheme(), "https" | "http") && url.host().is_some() => {}
+            _ => {
+                return Err(error(
+                    "CALMROOM_OIDC_ISSUER",
+                    format!("{issuer:?} is not an http(s) URL such as https://id.example.com"),
+                ))
+            }
+        }
+        let client_id = client_id
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| {
+                error(
+                    "CALMROOM_OIDC_CLIENT_ID",
+                    "is needed with CALMROOM_OIDC_ISSUER",
+                )
+            })?;
+        let client_secret = client_secret.filter(|v| !v.is_empty()).ok_or_else(|| {
+            error(
+                "CALMROOM_OIDC_CLIENT_SECRET",
+                "is needed with CALMROOM_OIDC_ISSUER",
+            )
+        })?;
+        let scopes = get("CALMROOM_OIDC_SCOPES")
+            .unwrap_or_else(|| "openid email profile".to_owned())
+            .split_whitespace()
+            .filter(|s| *s != "openid")
+            .map(str::to_owned)
+            .collect();
+        let role_claim = get("CALMROOM_OIDC_ROLE_CLAIM")
+            .map(|c| c.trim().to_owned())
+            .filter(|c| !c.is_empty());
+        let name = get("CALMROOM_OIDC_NAME")
+            .map(|n| n.trim().chars().take(60).collect::<String>())
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| "your company account".to_owned());
+        Ok(Some(OidcConfig {
+            issuer,
+            client_id,
+            client_secret,
+            scopes,
+            role_claim,
+            name,
+        }))
     }
 
     /// Session cookies are Secure when the instance is served over https.
@@ -473,6 +584,39 @@ mod tests {
     fn a_bad_log_filter_names_the_variable() {
         let err = parse(&[("CALMROOM_LOG", "calmroom=[")]).expect_err("invalid");
         assert_eq!(err.variable, "CALMROOM_LOG");
+    }
+
+    #[test]
+    fn company_sign_in_needs_issuer_client_and_secret_together() {
+        assert_eq!(parse(&[]).expect("defaults").oidc, None);
+        let only_id = parse(&[("CALMROOM_OIDC_CLIENT_ID", "calmroom")]).expect_err("no issuer");
+        assert_eq!(only_id.variable, "CALMROOM_OIDC_CLIENT_ID");
+        let no_secret = parse(&[
+            ("CALMROOM_OIDC_ISSUER", "https://id.example.com"),
+            ("CALMROOM_OIDC_CLIENT_ID", "calmroom"),
+        ])
+        .expect_err("no secret");
+        assert_eq!(no_secret.variable, "CALMROOM_OIDC_CLIENT_SECRET");
+        let bad = parse(&[
+            ("CALMROOM_OIDC_ISSUER", "id.example.com"),
+            ("CALMROOM_OIDC_CLIENT_ID", "calmroom"),
+            ("CALMROOM_OIDC_CLIENT_SECRET", "s"),
+        ])
+        .expect_err("not a URL");
+        assert_eq!(bad.variable, "CALMROOM_OIDC_ISSUER");
+        let ok = parse(&[
+            ("CALMROOM_OIDC_ISSUER", "https://id.example.com"),
+            ("CALMROOM_OIDC_CLIENT_ID", "calmroom"),
+            ("CALMROOM_OIDC_CLIENT_SECRET", "s"),
+            ("CALMROOM_OIDC_SCOPES", "openid email groups"),
+            ("CALMROOM_OIDC_ROLE_CLAIM", "groups"),
+        ])
+        .expect("complete")
+        .oidc
+        .expect("configured");
+        assert_eq!(ok.scopes, vec!["email", "groups"]);
+        assert_eq!(ok.role_claim.as_deref(), Some("groups"));
+        assert_eq!(ok.name, "your company account");
     }
 
     #[test]

@@ -7,6 +7,8 @@ pub mod assets;
 pub mod chat;
 pub mod config;
 pub mod mail;
+pub mod oidc;
+mod plain_page;
 pub mod postmortems;
 pub mod public;
 pub mod tokens_page;
@@ -50,6 +52,8 @@ pub struct ServerState {
     pub assets: assets::Assets,
     /// How fast each alert integration may send.
     pub intake: alerts::Intake,
+    /// Company sign-in's identity provider, when one is configured.
+    pub oidc: Option<Arc<oidc::Provider>>,
 }
 
 impl FromRef<ServerState> for public::PublicState {
@@ -107,6 +111,7 @@ pub fn router(state: ServerState, sessions: Sessions, settings: SessionSettings)
         .merge(alerts::routes())
         .merge(api_v1::routes())
         .merge(tokens_page::routes())
+        .merge(oidc::routes())
         .leptos_routes_with_context(&state, routes, provide_state.clone(), move || {
             app::shell(options.clone())
         })

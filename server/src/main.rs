@@ -12,6 +12,7 @@ use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    server::allocator::one_c_arena();
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("--help" | "-h") => {
@@ -152,11 +153,23 @@ async fn run(config: Config) -> Result<(), String> {
     // Compressed copies of the bundle, made once in the background (brotli
     // comes from the build when it left one).
     assets.pack_all();
+    let app_state = AppState::new(db, events, config.trusted_proxies.clone());
+    let oidc = match config.oidc.clone() {
+        Some(oidc) => {
+            let provider =
+                server::oidc::Provider::new(oidc, &config.base_url, app_state.company.clone())?;
+            let warming = provider.clone();
+            tokio::spawn(async move { warming.warm_up().await });
+            Some(provider)
+        }
+        None => None,
+    };
     let state = ServerState {
+        oidc,
         assets,
         intake: server::alerts::Intake::new(config.alert_events_per_second),
         leptos_options,
-        app: AppState::new(db, events, config.trusted_proxies.clone()),
+        app: app_state,
         public: server::public::PublicSite::new(server::public::PublicSettings {
             title: config.status_title.clone(),
             base_url: config.base_url.clone(),

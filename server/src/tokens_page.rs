@@ -7,7 +7,7 @@
 //! needed, the secret is shown once, in the answer to the form that made
 //! it, and only its owner (or an admin) revokes a token.
 
-use crate::public::page::{esc, STYLE};
+use crate::public::page::esc;
 use crate::ServerState;
 use app::api::tokens::{make_token, revoke_token, tokens_of};
 use app::api::ApiError;
@@ -16,7 +16,7 @@ use app::domain::users::OrgRole;
 use app::domain::zones::ZoneRules;
 use app::store::users::User;
 use axum::extract::{Form, Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -156,27 +156,7 @@ async fn page(
     let status = error
         .and_then(|e| StatusCode::from_u16(e.status_code()).ok())
         .unwrap_or(StatusCode::OK);
-    let html = format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>API tokens · Calmroom</title><style>{STYLE}{EXTRA}</style></head><body><main>\
-         <p class=\"meta\"><a href=\"/\">Calmroom</a> · <a href=\"/account\">Your account</a></p>\
-         <h1>API tokens</h1>{out}</main></body></html>"
-    );
-    (
-        status,
-        [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-store"),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; \
-                 form-action 'self'; frame-ancestors 'none'",
-            ),
-        ],
-        html,
-    )
-        .into_response()
+    crate::plain_page::render(status, "API tokens", &out, EXTRA)
 }
 
 /// What this page adds to the status page's style.

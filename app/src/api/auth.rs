@@ -54,6 +54,54 @@ impl CurrentUser {
 pub struct AuthState {
     pub needs_setup: bool,
     pub user: Option<CurrentUser>,
+    /// How a signed-out visitor may sign in.
+    pub sign_in: SignInOptions,
+}
+
+/// The ways to sign in this instance offers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInOptions {
+    pub company: Option<CompanySignIn>,
+    /// False once an admin turned password sign-in off (and company sign-in works).
+    pub passwords: bool,
+}
+
+/// Company sign-in (OpenID Connect), as the sign-in page offers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompanySignIn {
+    /// The provider's name on the button.
+    pub label: String,
+    /// The provider's end-session address, for signing out there too.
+    pub sign_out_url: Option<String>,
+}
+
+/// Where the server keeps company sign-in's offer (filled in at start, and
+/// the end-session address once the provider's discovery document is read).
+#[cfg(feature = "ssr")]
+#[derive(Debug, Clone, Default)]
+pub struct CompanySlot(std::sync::Arc<std::sync::RwLock<Option<CompanySignIn>>>);
+
+#[cfg(feature = "ssr")]
+impl CompanySlot {
+    pub fn set(&self, offer: CompanySignIn) {
+        if let Ok(mut slot) = self.0.write() {
+            *slot = Some(offer);
+        }
+    }
+
+    pub fn get(&self) -> Option<CompanySignIn> {
+        self.0.read().ok().and_then(|slot| slot.clone())
+    }
+}
+
+/// Whether passwords may be used to sign in now: always, unless company
+/// sign-in is configured and an admin turned passwords off.
+#[cfg(feature = "ssr")]
+pub(crate) async fn passwords_allowed(state: &super::AppState) -> Result<bool, ApiError> {
+    if state.company.get().is_none() {
+        return Ok(true);
+    }
+    Ok(!store::identities::password_sign_in_off(&state.db).await?)
 }
 
 #[cfg(feature = "ssr")]
@@ -77,9 +125,21 @@ pub async fn get_auth_state() -> Result<AuthState, ApiError> {
         let state = state()?;
         let user = signed_in_user(&state).await?;
         let needs_setup = user.is_none() && store::users::count(&state.db).await? == 0;
+        // Only a signed-out visitor sees the options: no query on other pages.
+        let sign_in = match &user {
+            None => SignInOptions {
+                company: state.company.get(),
+                passwords: passwords_allowed(&state).await?,
+            },
+            Some(_) => SignInOptions {
+                company: None,
+                passwords: true,
+            },
+        };
         Ok(AuthState {
             needs_setup,
             user: user.map(CurrentUser::from),
+            sign_in,
         })
     })
     .await
@@ -124,6 +184,11 @@ pub async fn create_first_admin(
 pub async fn sign_in(email: String, password: String) -> Result<(), ApiError> {
     respond(async move {
         let state = state()?;
+        if !passwords_allowed(&state).await? {
+            return Err(ApiError::Forbidden(
+                "Password sign-in is off here. Sign in with your company account.".to_owned(),
+            ));
+        }
         let now = Utc::now();
         let account_key = format!("account:{}", email.trim().to_lowercase());
         // The attempt is reserved (counted as a failure) before any hashing, so
@@ -233,7 +298,14 @@ pub async fn change_password(current: String, new: String) -> Result<(), ApiErro
 pub async fn sign_out() -> Result<(), ApiError> {
     respond(async {
         end_session(&session().await?).await?;
-        leptos_axum::redirect("/sign-in");
+        let company = state()?.company.get();
+        // Offers signing out of the provider too, where it has an address for it.
+        let offer = company.is_some_and(|c| c.sign_out_url.is_some());
+        leptos_axum::redirect(if offer {
+            "/sign-in?signed-out"
+        } else {
+            "/sign-in"
+        });
         Ok(())
     })
     .await

@@ -31,4 +31,4 @@ pub use error::ApiError;
 #[cfg(feature = "ssr")]
 pub use passwords::{bootstrap_admin, warm_up as warm_up_passwords};
 #[cfg(feature = "ssr")]
-pub use session::{forwarded_client, session_user, user_of_record, AppState};
+pub use session::{begin_session, forwarded_client, session_user, user_of_record, AppState};

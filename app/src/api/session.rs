@@ -21,6 +21,8 @@ pub struct AppState {
     pub people: std::sync::Arc<super::kept::People>,
     /// Where people stand on incidents, as of each incident's last change.
     pub openings: std::sync::Arc<super::kept::Openings>,
+    /// Company sign-in, when an identity provider is configured.
+    pub company: super::auth::CompanySlot,
 }
 
 impl AppState {
@@ -35,6 +37,7 @@ impl AppState {
             rooms: Default::default(),
             people,
             openings: Default::default(),
+            company: Default::default(),
         }
     }
 
@@ -110,7 +113,7 @@ fn session_error(e: tower_sessions::session::Error) -> ApiError {
 }
 
 /// Starts a fresh session for `user` (a new id, so a planted id is worthless).
-pub(crate) async fn begin_session(session: &Session, user: &User) -> Result<(), ApiError> {
+pub async fn begin_session(session: &Session, user: &User) -> Result<(), ApiError> {
     session.cycle_id().await.map_err(session_error)?;
     session
         .insert(USER_ID_KEY, user.id.0)

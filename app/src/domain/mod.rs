@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod alerts;
+pub mod identities;
 pub mod incidents;
 pub mod leadership;
 pub mod milestones;

@@ -54,7 +54,9 @@ pub fn AdminUsersPage() -> impl IntoView {
                             <UserTable users=list me change_role set_disabled set_lead reset />
                             <p class="hint">
                                 <a href="/account/tokens" rel="external">"Everyone's API tokens"</a>
-                                ": see and revoke them."
+                                ": see and revoke them. "
+                                <a href="/admin/sign-in" rel="external">"How people sign in"</a>
+                                ": company sign-in, and turning passwords off."
                             </p>
                         }
                             .into_any()

@@ -1,6 +1,6 @@
 //! Sign in with e-mail and password.
 
-use crate::api::auth::AuthState;
+use crate::api::auth::{AuthState, SignInOptions};
 use crate::components::{FieldMessage, FormMessage};
 use crate::Auth;
 use leptos::prelude::*;
@@ -19,7 +19,11 @@ pub fn SignInPage() -> impl IntoView {
                         view! { <Redirect path="/setup" /> }.into_any()
                     }
                     Ok(AuthState { user: Some(_), .. }) => view! { <Redirect path="/" /> }.into_any(),
-                    _ => view! { <SignInForm /> }.into_any(),
+                    Ok(AuthState { sign_in, .. }) => view! { <SignInForm options=sign_in /> }.into_any(),
+                    Err(_) => {
+                        let options = SignInOptions { company: None, passwords: true };
+                        view! { <SignInForm options /> }.into_any()
+                    }
                 }
             })}
         </Transition>
@@ -27,15 +31,54 @@ pub fn SignInPage() -> impl IntoView {
 }
 
 #[component]
-fn SignInForm() -> impl IntoView {
+fn SignInForm(options: SignInOptions) -> impl IntoView {
     let auth = expect_context::<Auth>();
     let error = Signal::derive(move || auth.sign_in.value().get().and_then(Result::err));
     let pending = auth.sign_in.pending();
+    let signed_out =
+        leptos_router::hooks::use_query_map().with_untracked(|q| q.get("signed-out").is_some());
+    let company = options.company.map(|company| {
+        let sign_out = company.sign_out_url.filter(|_| signed_out).map(|url| {
+            view! {
+                <p class="notice" data-testid="signed-out">
+                    "You are signed out of Calmroom. "
+                    <a href=url rel="external">{format!("Sign out of {} too", company.label)}</a>
+                </p>
+            }
+        });
+        view! {
+            {sign_out}
+            <a class="button button-primary company-sign-in" href="/auth/oidc/start" rel="external">
+                {format!("Sign in with {}", company.label)}
+            </a>
+        }
+    });
+    let has_company = company.is_some();
+    let passwords = options.passwords;
     view! {
         <main class="auth-page">
             <div class="auth-card">
                 <p class="brand-mark">"Calmroom"</p>
                 <h1>"Sign in"</h1>
+                {company}
+                {if passwords {
+                    view! {
+                        {has_company.then(|| view! { <p class="or">"or with your password"</p> })}
+                        <PasswordForm error pending />
+                    }
+                        .into_any()
+                } else {
+                    view! { <p class="meta">"Password sign-in is off here."</p> }.into_any()
+                }}
+            </div>
+        </main>
+    }
+}
+
+#[component]
+fn PasswordForm(error: Signal<Option<crate::api::ApiError>>, pending: Memo<bool>) -> impl IntoView {
+    let auth = expect_context::<Auth>();
+    view! {
                 <ActionForm action=auth.sign_in>
                     <div class="field">
                         <label for="email">"E-mail"</label>
@@ -64,7 +107,5 @@ fn SignInForm() -> impl IntoView {
                         {move || if pending.get() { "Signing in…" } else { "Sign in" }}
                     </button>
                 </ActionForm>
-            </div>
-        </main>
     }
 }

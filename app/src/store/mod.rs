@@ -8,6 +8,7 @@
 
 pub mod alerts;
 pub mod changes;
+pub mod identities;
 pub mod incidents;
 pub mod leadership;
 pub mod postmortems;

@@ -27,17 +27,17 @@ pub struct User {
 }
 
 #[derive(sqlx::FromRow)]
-struct UserRow {
-    id: i64,
-    name: String,
-    email: String,
-    org_role: String,
-    disabled: bool,
-    created_at: DateTime<Utc>,
-    can_lead: bool,
-    must_change_password: bool,
-    session_epoch: i64,
-    time_zone: Option<String>,
+pub(super) struct UserRow {
+    pub(super) id: i64,
+    pub(super) name: String,
+    pub(super) email: String,
+    pub(super) org_role: String,
+    pub(super) disabled: bool,
+    pub(super) created_at: DateTime<Utc>,
+    pub(super) can_lead: bool,
+    pub(super) must_change_password: bool,
+    pub(super) session_epoch: i64,
+    pub(super) time_zone: Option<String>,
 }
 
 impl TryFrom<UserRow> for User {
@@ -61,12 +61,12 @@ impl TryFrom<UserRow> for User {
     }
 }
 
-const USER_COLUMNS: &str = "id, name, email, org_role, disabled, created_at, can_lead, \
+pub(super) const USER_COLUMNS: &str = "id, name, email, org_role, disabled, created_at, can_lead, \
      must_change_password, session_epoch, time_zone";
 
 /// Takes the row lock that serialises changes to who is admin: concurrent
 /// transactions that check "is there another admin" then write queue here.
-async fn lock_admins(tx: &mut Tx) -> Result<(), sqlx::Error> {
+pub(super) async fn lock_admins(tx: &mut Tx) -> Result<(), sqlx::Error> {
     tx.execute(sql("UPDATE app_locks SET n = n + 1 WHERE name = 'admins'"))
         .await?;
     Ok(())

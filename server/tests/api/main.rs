@@ -21,6 +21,7 @@ mod accounts;
 mod alerts;
 mod http;
 mod live;
+mod oidc;
 mod postmortems;
 mod stakeholders;
 mod subscriptions;
@@ -77,6 +78,16 @@ async fn server_on_site_with(
     site: Option<&std::path::Path>,
     intake: server::alerts::Intake,
 ) -> TestServer {
+    server_built(db, secure, site, intake, None).await
+}
+
+async fn server_built(
+    db: Db,
+    secure: bool,
+    site: Option<&std::path::Path>,
+    intake: server::alerts::Intake,
+    oidc: Option<server::config::OidcConfig>,
+) -> TestServer {
     let mut options = LeptosOptions::builder().output_name("calmroom").build();
     if let Some(site) = site {
         options.site_root = site.display().to_string().into();
@@ -91,11 +102,17 @@ async fn server_on_site_with(
         Some(site) => server::assets::Assets::load(site).expect("site files"),
         None => server::assets::Assets::default(),
     };
+    let app_state = AppState::new(db.clone(), events.clone(), Vec::new());
+    let oidc = oidc.map(|config| {
+        server::oidc::Provider::new(config, "http://127.0.0.1:3000", app_state.company.clone())
+            .expect("provider")
+    });
     let state = ServerState {
         assets,
         intake,
         leptos_options: options,
-        app: AppState::new(db.clone(), events.clone(), Vec::new()),
+        oidc,
+        app: app_state,
         public: server::public::PublicSite::new(server::public::PublicSettings {
             title: "Example status".to_owned(),
             base_url: "http://status.test".to_owned(),
@@ -121,6 +138,16 @@ async fn server_on_site_with(
         sessions,
         events,
     }
+}
+
+/// Posts an HTML form as a signed-in browser would.
+async fn post_form(server: &TestServer, path: &str, cookie: &str, pairs: &[(&str, &str)]) -> Reply {
+    let request = Request::post(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, cookie);
+    server
+        .send(request.body(Body::from(form(pairs))).expect("request"))
+        .await
 }
 
 async fn servers() -> Vec<TestServer> {
