@@ -495,7 +495,7 @@ async fn callback(
         name: &name,
         grant,
     };
-    let user = identities::sign_in(&state.app.db, &account, Utc::now())
+    let user = app::api::auth::sign_in_with_provider(&state.app, &account)
         .await
         .map_err(|e| match e {
             IdentityError::Disabled => refuse(

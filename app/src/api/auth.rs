@@ -119,6 +119,25 @@ impl From<store::users::User> for CurrentUser {
     }
 }
 
+/// Signs in the person a verified provider account belongs to (see
+/// `store::identities::sign_in`), and waits until this replica's caches
+/// have any change of their role, so their next request sees it.
+#[cfg(feature = "ssr")]
+pub async fn sign_in_with_provider(
+    state: &super::AppState,
+    account: &store::identities::ProviderAccount<'_>,
+) -> Result<store::users::User, store::identities::IdentityError> {
+    let (out, committed) = store::changes::recording(
+        &[],
+        store::identities::sign_in(&state.db, account, Utc::now()),
+    )
+    .await;
+    if let Some(last) = committed {
+        state.events.committed(last).await;
+    }
+    out
+}
+
 #[server(endpoint = "auth_state")]
 pub async fn get_auth_state() -> Result<AuthState, ApiError> {
     respond(async {

@@ -306,7 +306,7 @@ async fn a_first_company_sign_in_makes_the_person_with_the_claimed_role_and_sign
             serde_json::from_str(&server.call("auth_state", Some(&cookie), &[]).await.body)
                 .expect("json");
         assert_eq!(state["user"]["email"], "rae@example.com");
-        assert_eq!(state["user"]["org_role"], "responder");
+        assert_eq!(state["user"]["org_role"], "Responder");
         assert_eq!(state["user"]["can_lead"], true);
 
         // The next sign-in finds the same person, and the claim still rules.
@@ -323,7 +323,7 @@ async fn a_first_company_sign_in_makes_the_person_with_the_claimed_role_and_sign
         let state: serde_json::Value =
             serde_json::from_str(&server.call("auth_state", Some(&cookie), &[]).await.body)
                 .expect("json");
-        assert_eq!(state["user"]["org_role"], "viewer");
+        assert_eq!(state["user"]["org_role"], "Viewer");
         let people: serde_json::Value =
             serde_json::from_str(&server.call("list_users", Some(&admin), &[]).await.body)
                 .expect("json");
