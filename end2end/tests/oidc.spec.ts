@@ -31,7 +31,10 @@ for (const width of [1440, 390]) {
     await expect(page.getByRole("heading", { name: "Dashboard" })).toBeVisible();
     await page.goto(`${app}/account`);
     await hydrated(page);
-    await expect(page.getByText(`${login}@example.com`).first()).toBeVisible();
+    // The provider's name claim names them; its role claim made them an admin.
+    const banner = page.getByRole("banner");
+    await expect(banner.getByRole("link", { name: `ada admin ${width}` })).toBeVisible();
+    await expect(banner.locator(".user-role")).toHaveText("Admin");
     await page.goto(`${app}/admin/sign-in`);
     await expect(page.getByTestId("company-sign-in")).toContainText("You have signed in through it.");
     await expect(page.getByTestId("password-state")).toContainText("on");

@@ -49,10 +49,15 @@ pub fn SignedInLayout() -> impl IntoView {
                         }
                             .into_any()
                     }
-                    Ok(_) => {
+                    Ok(AuthState { sign_in, .. }) => {
+                        // Just signed out here: the sign-in page offers
+                        // signing out of the company provider too.
+                        let offer = auth.sign_out.version().get_untracked() > 0
+                            && sign_in.company.is_some_and(|c| c.sign_out_url.is_some());
+                        let path = if offer { "/sign-in?signed-out" } else { "/sign-in" };
                         view! {
                             <span class="gate-closed" hidden></span>
-                            <Redirect path="/sign-in" />
+                            <Redirect path />
                         }
                             .into_any()
                     }
