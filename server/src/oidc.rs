@@ -678,7 +678,7 @@ async fn settings_page(
              <code>CALMROOM_OIDC_CLIENT_SECRET</code> and restart; people then sign in with \
              the company's identity provider. Until then everyone signs in with a password.</p>",
         );
-        return plain_page::render(StatusCode::OK, "Sign-in", &out, EXTRA);
+        return plain_page::render(StatusCode::OK, "How people sign in", &out, EXTRA);
     };
     let off = identities::password_sign_in_off(&state.app.db)
         .await
@@ -712,7 +712,8 @@ async fn settings_page(
          <h2>Password sign-in</h2><p data-testid=\"password-state\">Password sign-in is <strong>{now}</strong>.</p>\
          <p class=\"meta\">{meaning}</p>\
          <input type=\"hidden\" name=\"passwords\" value=\"{next}\">\
-         <button type=\"submit\">{label}</button></form>",
+         <button type=\"submit\"{blocked}>{label}</button></form>",
+        blocked = if !off && !linked { " disabled" } else { "" },
         now = if off { "off" } else { "on" },
         meaning = if off {
             "Everyone signs in through the company provider. API tokens keep working."
@@ -728,9 +729,9 @@ async fn settings_page(
     );
     out.push_str("<footer><a href=\"/admin/users\">Back to people</a></footer>");
     let status = error.map_or(StatusCode::OK, |(status, _)| status);
-    plain_page::render(status, "Sign-in", &out, EXTRA)
+    plain_page::render(status, "How people sign in", &out, EXTRA)
 }
 
 const EXTRA: &str =
     "form.card{display:flex;flex-direction:column;gap:.4rem;align-items:flex-start}\
-.card h2{margin:0}code{overflow-wrap:anywhere}";
+button:disabled{opacity:.55;cursor:not-allowed}.card h2{margin:0}code{overflow-wrap:anywhere}";

@@ -64,7 +64,7 @@ fn SignInForm(options: SignInOptions) -> impl IntoView {
                 {if passwords {
                     view! {
                         {has_company.then(|| view! { <p class="or">"or with your password"</p> })}
-                        <PasswordForm error pending />
+                        <PasswordForm error pending secondary=has_company />
                     }
                         .into_any()
                 } else {
@@ -76,7 +76,12 @@ fn SignInForm(options: SignInOptions) -> impl IntoView {
 }
 
 #[component]
-fn PasswordForm(error: Signal<Option<crate::api::ApiError>>, pending: Memo<bool>) -> impl IntoView {
+fn PasswordForm(
+    error: Signal<Option<crate::api::ApiError>>,
+    pending: Memo<bool>,
+    /// Company sign-in is the main way in: the password button steps back.
+    secondary: bool,
+) -> impl IntoView {
     let auth = expect_context::<Auth>();
     view! {
                 <ActionForm action=auth.sign_in>
@@ -103,7 +108,11 @@ fn PasswordForm(error: Signal<Option<crate::api::ApiError>>, pending: Memo<bool>
                         />
                     </div>
                     <FormMessage error />
-                    <button type="submit" class="button-primary" disabled=move || pending.get()>
+                    <button
+                        type="submit"
+                        class=if secondary { "button-secondary button-wide" } else { "button-primary" }
+                        disabled=move || pending.get()
+                    >
                         {move || if pending.get() { "Signing in…" } else { "Sign in" }}
                     </button>
                 </ActionForm>

@@ -484,6 +484,10 @@ async fn password_sign_in_goes_off_only_after_an_admin_used_the_provider() {
             .body
             .contains("Password sign-in is <strong>on</strong>"));
         assert!(!page.body.contains("<script"));
+        assert!(
+            page.body.contains(" disabled>Turn password sign-in off"),
+            "offered only once the admin used the provider"
+        );
 
         let early = post_form(&server, "/admin/sign-in", &admin, &[("passwords", "off")]).await;
         assert_eq!(early.status, StatusCode::CONFLICT, "{}", early.body);
@@ -495,6 +499,12 @@ async fn password_sign_in_goes_off_only_after_an_admin_used_the_provider() {
         ada.roles = Some(vec!["admin".into()]);
         let callback = through_provider(&server, &idp, ada, "/").await;
         let linked = server.get(&callback, None).await.cookie.expect("signed in");
+        let page = server.get("/admin/sign-in", Some(&linked)).await;
+        assert!(
+            page.body.contains("\">Turn password sign-in off"),
+            "{}",
+            page.body
+        );
         let off = post_form(&server, "/admin/sign-in", &linked, &[("passwords", "off")]).await;
         assert_eq!(off.status, StatusCode::SEE_OTHER, "{}", off.body);
 
