@@ -30,6 +30,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 
+mod action_items;
 mod reference;
 
 /// The routes of `/api/v1`.
@@ -57,6 +58,15 @@ pub fn routes() -> Router<ServerState> {
             post(add_hypothesis),
         )
         .route("/api/v1/incidents/{number}/updates", post(publish_update))
+        .route(
+            "/api/v1/incidents/{number}/action-items",
+            post(action_items::add),
+        )
+        .route("/api/v1/action-items", get(action_items::list))
+        .route(
+            "/api/v1/action-items/{item}/status",
+            post(action_items::move_item),
+        )
         // What a token reads is its owner's: never kept by a proxy.
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,
@@ -83,7 +93,10 @@ pub fn routes() -> Router<ServerState> {
         assign_role,
         release_role,
         add_hypothesis,
-        publish_update
+        publish_update,
+        action_items::add,
+        action_items::list,
+        action_items::move_item
     ),
     components(schemas(Problem)),
     modifiers(&BearerToken),

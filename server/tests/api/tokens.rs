@@ -631,3 +631,167 @@ async fn the_tokens_page_makes_shows_once_and_revokes_without_script() {
         );
     }
 }
+
+#[tokio::test]
+async fn action_items_are_added_listed_and_verified_through_the_api() {
+    for server in servers().await {
+        let (_admin, ivy, otto_id, _otto, vera) = resolved_incident(&server).await;
+        let (_, secret) = token(&server, &ivy, "write").await;
+        let early = v1(
+            &server,
+            "POST",
+            "/incidents/1/action-items",
+            Some(&secret),
+            r#"{"title":"x","kind":"process","verification":"v"}"#,
+        )
+        .await;
+        assert_eq!(early.status, StatusCode::NOT_FOUND, "no postmortem yet");
+        let started = server
+            .call("start_postmortem", Some(&ivy), &[("number", "1")])
+            .await;
+        assert_eq!(started.status, StatusCode::OK, "{}", started.body);
+        let new = format!(
+            r#"{{"title":"Alert on WAL volume","kind":"detection","verification":"The alert fires in a drill","owner_id":{otto_id},"due":"2026-12-20"}}"#
+        );
+        let added = v1(
+            &server,
+            "POST",
+            "/incidents/1/action-items",
+            Some(&secret),
+            &new,
+        )
+        .await;
+        assert_eq!(added.status, StatusCode::NO_CONTENT, "{}", added.body);
+        for (body, field) in [
+            (
+                r#"{"title":"x","kind":"wishful","verification":"v"}"#,
+                "kind",
+            ),
+            (
+                r#"{"title":"x","kind":"process","verification":"v","due":"2026-13-40"}"#,
+                "due",
+            ),
+            (
+                r#"{"title":" ","kind":"process","verification":"v"}"#,
+                "title",
+            ),
+        ] {
+            let refused = v1(
+                &server,
+                "POST",
+                "/incidents/1/action-items",
+                Some(&secret),
+                body,
+            )
+            .await;
+            assert_eq!(
+                refused.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{body}: {}",
+                refused.body
+            );
+            assert_eq!(json(&refused)["field"], field, "{body}: {}", refused.body);
+        }
+
+        let listed = v1(
+            &server,
+            "GET",
+            "/action-items?incident=1&status=outstanding",
+            Some(&secret),
+            "",
+        )
+        .await;
+        assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+        let items = json(&listed)["items"].clone();
+        assert_eq!(items.as_array().map(Vec::len), Some(1), "{items}");
+        assert_eq!(items[0]["kind"], "detection");
+        assert_eq!(items[0]["status"], "open");
+        assert_eq!(items[0]["owner_name"], "Otto");
+        assert_eq!(items[0]["due"], "2026-12-20");
+        let id = items[0]["id"].as_i64().expect("id");
+
+        // Forward one step at a time; verifying needs evidence.
+        let path = format!("/action-items/{id}/status");
+        for status in ["in_progress", "done"] {
+            let moved = v1(
+                &server,
+                "POST",
+                &path,
+                Some(&secret),
+                &format!(r#"{{"status":"{status}"}}"#),
+            )
+            .await;
+            assert_eq!(
+                moved.status,
+                StatusCode::NO_CONTENT,
+                "{status}: {}",
+                moved.body
+            );
+        }
+        let bare = v1(
+            &server,
+            "POST",
+            &path,
+            Some(&secret),
+            r#"{"status":"verified"}"#,
+        )
+        .await;
+        assert_eq!(
+            bare.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            bare.body
+        );
+        assert_eq!(json(&bare)["field"], "evidence");
+        let verified = v1(
+            &server,
+            "POST",
+            &path,
+            Some(&secret),
+            r#"{"status":"verified","evidence":"Drill on 3 Dec: paged in 40 s"}"#,
+        )
+        .await;
+        assert_eq!(verified.status, StatusCode::NO_CONTENT, "{}", verified.body);
+        let outstanding = v1(
+            &server,
+            "GET",
+            "/action-items?status=outstanding",
+            Some(&secret),
+            "",
+        )
+        .await;
+        assert_eq!(json(&outstanding)["items"], serde_json::json!([]));
+        let all = v1(&server, "GET", "/action-items", Some(&secret), "").await;
+        assert_eq!(json(&all)["items"][0]["status"], "verified");
+
+        // A stale version is a conflict; a viewer's token reads nothing here and writes nothing.
+        let stale = v1(
+            &server,
+            "POST",
+            &path,
+            Some(&secret),
+            r#"{"status":"done","version":0}"#,
+        )
+        .await;
+        assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.body);
+        let (_, viewer) = token(&server, &vera, "read").await;
+        let refused = v1(
+            &server,
+            "POST",
+            "/incidents/1/action-items",
+            Some(&viewer),
+            &new,
+        )
+        .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+        let missing = v1(
+            &server,
+            "POST",
+            "/action-items/999/status",
+            Some(&secret),
+            r#"{"status":"done"}"#,
+        )
+        .await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND, "{}", missing.body);
+    }
+}
