@@ -44,6 +44,17 @@ const MAX_DOCUMENT_BYTES: usize = 256 * 1024;
 /// The longest `state` a callback may carry (ours are 22 characters).
 const MAX_STATE_CHARS: usize = 200;
 
+/// A client made from discovered metadata: authorization URL set, token
+/// and user-info URLs as the provider lists them.
+type Client = CoreClient<
+    openidconnect::EndpointSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointMaybeSet,
+    openidconnect::EndpointMaybeSet,
+>;
+
 /// One configured identity provider, shared by every request.
 pub struct Provider {
     config: OidcConfig,
@@ -278,17 +289,7 @@ impl Provider {
         serde_json::from_slice(&body).map_err(|e| format!("{address} is not a JSON object: {e}"))
     }
 
-    fn client(
-        &self,
-        metadata: CoreProviderMetadata,
-    ) -> openidconnect::core::CoreClient<
-        openidconnect::EndpointSet,
-        openidconnect::EndpointNotSet,
-        openidconnect::EndpointNotSet,
-        openidconnect::EndpointNotSet,
-        openidconnect::EndpointMaybeSet,
-        openidconnect::EndpointMaybeSet,
-    > {
+    fn client(&self, metadata: CoreProviderMetadata) -> Client {
         CoreClient::from_provider_metadata(
             metadata,
             ClientId::new(self.config.client_id.clone()),
@@ -527,14 +528,7 @@ async fn callback(
 /// The ID token's claims once its signature, issuer, audience, expiry and
 /// nonce check out, and the access token it names (`at_hash`) matches.
 fn verified(
-    client: &openidconnect::core::CoreClient<
-        openidconnect::EndpointSet,
-        openidconnect::EndpointNotSet,
-        openidconnect::EndpointNotSet,
-        openidconnect::EndpointNotSet,
-        openidconnect::EndpointMaybeSet,
-        openidconnect::EndpointMaybeSet,
-    >,
+    client: &Client,
     id_token: &CoreIdToken,
     nonce: &Nonce,
     access_token: &openidconnect::AccessToken,

@@ -349,8 +349,8 @@ pub async fn set_password_sign_in(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::testing::fresh_databases;
-    use crate::store::users::{self, NewUser};
+    use crate::store::testing::{fresh_databases, person};
+    use crate::store::users;
 
     const ISSUER: &str = "https://id.example.com";
 
@@ -360,22 +360,6 @@ mod tests {
 
     fn name(s: &str) -> PersonName {
         PersonName::parse("name", s).expect("valid name")
-    }
-
-    async fn add(db: &Db, who: &str, role: OrgRole) -> User {
-        let (n, e) = (name(who), email(&format!("{who}@example.com")));
-        users::create(
-            db,
-            &NewUser {
-                name: &n,
-                email: &e,
-                org_role: role,
-                password_hash: "hash",
-            },
-            Utc::now(),
-        )
-        .await
-        .expect("create user")
     }
 
     fn account<'a>(
@@ -442,7 +426,7 @@ mod tests {
     #[tokio::test]
     async fn an_existing_account_is_linked_only_by_a_verified_address() {
         for db in fresh_databases().await {
-            let ada = add(&db, "ada", OrgRole::Responder).await;
+            let ada = person(&db, "ada", OrgRole::Responder).await;
             let (e, n) = (email("ada@example.com"), name("Ada"));
             let mut unverified = account("sub-ada", &e, &n);
             unverified.email_verified = false;
@@ -450,11 +434,11 @@ mod tests {
                 sign_in(&db, &unverified, Utc::now()).await,
                 Err(IdentityError::EmailUnverified)
             ));
-            assert!(!is_linked(&db, ada.id, ISSUER).await.expect("linked"));
+            assert!(!is_linked(&db, ada, ISSUER).await.expect("linked"));
             let linked = sign_in(&db, &account("sub-ada", &e, &n), Utc::now())
                 .await
                 .expect("verified");
-            assert_eq!(linked.id, ada.id);
+            assert_eq!(linked.id, ada);
             assert_eq!(
                 linked.org_role,
                 OrgRole::Responder,
@@ -466,7 +450,7 @@ mod tests {
     #[tokio::test]
     async fn the_role_claim_sets_the_role_but_never_demotes_the_last_admin() {
         for db in fresh_databases().await {
-            let ada = add(&db, "ada", OrgRole::Admin).await;
+            let ada = person(&db, "ada", OrgRole::Admin).await;
             let (e, n) = (email("ada@example.com"), name("Ada"));
             let mut as_viewer = account("sub-ada", &e, &n);
             as_viewer.grant = Some(ProviderGrant {
@@ -474,10 +458,10 @@ mod tests {
                 can_lead: true,
             });
             let kept = sign_in(&db, &as_viewer, Utc::now()).await.expect("sign in");
-            assert_eq!(kept.id, ada.id);
+            assert_eq!(kept.id, ada);
             assert_eq!(kept.org_role, OrgRole::Admin, "{}", db.backend());
             assert!(kept.can_lead);
-            add(&db, "bea", OrgRole::Admin).await;
+            person(&db, "bea", OrgRole::Admin).await;
             let demoted = sign_in(&db, &as_viewer, Utc::now()).await.expect("sign in");
             assert_eq!(demoted.org_role, OrgRole::Viewer);
         }
@@ -486,9 +470,9 @@ mod tests {
     #[tokio::test]
     async fn a_disabled_account_does_not_sign_in() {
         for db in fresh_databases().await {
-            add(&db, "root", OrgRole::Admin).await;
-            let eve = add(&db, "eve", OrgRole::Responder).await;
-            users::set_disabled(&db, eve.id, true, Utc::now())
+            person(&db, "root", OrgRole::Admin).await;
+            let eve = person(&db, "eve", OrgRole::Responder).await;
+            users::set_disabled(&db, eve, true, Utc::now())
                 .await
                 .expect("disable");
             let (e, n) = (email("eve@example.com"), name("Eve"));
@@ -496,17 +480,17 @@ mod tests {
                 sign_in(&db, &account("sub-eve", &e, &n), Utc::now()).await,
                 Err(IdentityError::Disabled)
             ));
-            assert!(!is_linked(&db, eve.id, ISSUER).await.expect("linked"));
+            assert!(!is_linked(&db, eve, ISSUER).await.expect("linked"));
         }
     }
 
     #[tokio::test]
     async fn passwords_go_off_only_for_an_admin_who_signed_in_through_the_provider() {
         for db in fresh_databases().await {
-            let ada = add(&db, "ada", OrgRole::Admin).await;
+            let ada = person(&db, "ada", OrgRole::Admin).await;
             assert!(!password_sign_in_off(&db).await.expect("read"));
             assert!(matches!(
-                set_password_sign_in(&db, false, ada.id, ISSUER, Utc::now()).await,
+                set_password_sign_in(&db, false, ada, ISSUER, Utc::now()).await,
                 Err(SwitchError::WouldLockOut)
             ));
             let (e, n) = (email("ada@example.com"), name("Ada"));
@@ -514,14 +498,14 @@ mod tests {
                 .await
                 .expect("link");
             assert!(matches!(
-                set_password_sign_in(&db, false, ada.id, "https://other.example", Utc::now()).await,
+                set_password_sign_in(&db, false, ada, "https://other.example", Utc::now()).await,
                 Err(SwitchError::WouldLockOut)
             ));
-            set_password_sign_in(&db, false, ada.id, ISSUER, Utc::now())
+            set_password_sign_in(&db, false, ada, ISSUER, Utc::now())
                 .await
                 .expect("off");
             assert!(password_sign_in_off(&db).await.expect("read"));
-            set_password_sign_in(&db, true, ada.id, ISSUER, Utc::now())
+            set_password_sign_in(&db, true, ada, ISSUER, Utc::now())
                 .await
                 .expect("on");
             assert!(!password_sign_in_off(&db).await.expect("read"));
