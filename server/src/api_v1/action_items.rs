@@ -268,18 +268,13 @@ pub(super) async fn move_item(
     as_caller(&state, parts, move || async move {
         let version = match change.version {
             Some(version) => version,
-            None => app::api::postmortems::get_action_items(TrackerFilter {
-                owner: String::new(),
-                status: String::new(),
-                due: String::new(),
-                incident: String::new(),
-            })
-            .await?
-            .items
-            .into_iter()
-            .find(|i| i.id == item)
-            .map(|i| i.version)
-            .ok_or(ApiError::NotFound)?,
+            None => app::api::postmortems::get_action_items(TrackerFilter::default())
+                .await?
+                .items
+                .into_iter()
+                .find(|i| i.id == item)
+                .map(|i| i.version)
+                .ok_or(ApiError::NotFound)?,
         };
         app::api::postmortems::move_action_item(
             item,
