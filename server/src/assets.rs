@@ -18,6 +18,11 @@
 //! a file's first request). Until a
 //! file's copies are ready it is sent as is and the router's compression
 //! layer squeezes it at its quick level: nobody waits for packing.
+//!
+//! A big file with a brotli copy gets its gzip copy only when a client first
+//! takes gzip and not brotli. Browsers offer brotli over HTTPS only, so an
+//! instance behind TLS never spends the memory on it (1.1 MB for the
+//! bundle), and one on plain HTTP makes it on its first visit.
 
 use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -62,6 +67,9 @@ struct Asset {
     hash: String,
     packed: OnceLock<Encoded>,
     packing: AtomicBool,
+    /// The gzip copy of a file packed without one ([`Asset::gzip_later`]).
+    late_gzip: OnceLock<Bytes>,
+    gzipping: AtomicBool,
 }
 
 /// A path the site answers, and whether its name carries the content hash.
@@ -193,11 +201,8 @@ impl Assets {
             Some(packed) if packed.serves(headers) => {
                 packed.answer(method, headers, asset.content_type, cache)
             }
-            // A client that takes no compression, of a file kept only packed.
-            Some(packed) => match self.unpack(packed).await {
-                Some(raw) => plain(raw),
-                None => StatusCode::SERVICE_UNAVAILABLE.into_response(),
-            },
+            // A client that takes neither copy of a file kept only packed.
+            Some(packed) => self.unserved(asset, packed, method, headers, cache).await,
             None => {
                 asset.pack_later();
                 // Sent as is for now: the compression layer squeezes it on the fly.
@@ -208,10 +213,7 @@ impl Assets {
                         Some(packed) if packed.serves(headers) => {
                             packed.answer(method, headers, asset.content_type, cache)
                         }
-                        Some(packed) => match self.unpack(packed).await {
-                            Some(raw) => plain(raw),
-                            None => StatusCode::SERVICE_UNAVAILABLE.into_response(),
-                        },
+                        Some(packed) => self.unserved(asset, packed, method, headers, cache).await,
                         None => StatusCode::SERVICE_UNAVAILABLE.into_response(),
                     },
                 }
@@ -220,29 +222,67 @@ impl Assets {
         Some(response)
     }
 
+    /// The answer for a client that takes neither of the copies `packed`
+    /// holds: the late gzip copy once made (its first request starts it), or
+    /// the file unpacked, which the compression layer squeezes for a client
+    /// that takes gzip.
+    async fn unserved(
+        &self,
+        asset: &Arc<Asset>,
+        packed: &Encoded,
+        method: &Method,
+        headers: &HeaderMap,
+        cache: &'static str,
+    ) -> Response {
+        if Accepted::from(headers).gzip {
+            if let Some(gzip) = asset.late_gzip.get() {
+                return Encoded::gzip_only(gzip.clone(), asset.hash.clone()).answer(
+                    method,
+                    headers,
+                    asset.content_type,
+                    cache,
+                );
+            }
+            asset.gzip_later(packed);
+        }
+        match self.unpack(packed).await {
+            Some(raw) => Encoded::plain(raw, asset.hash.clone()).answer(
+                method,
+                headers,
+                asset.content_type,
+                cache,
+            ),
+            None => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        }
+    }
+
     /// The file `packed` holds, unpacked on a blocking thread (a few
     /// milliseconds for the bundle), a bounded number at a time.
     async fn unpack(&self, packed: &Encoded) -> Option<Bytes> {
         let _turn = self.unpacking.0.acquire().await.ok()?;
         let (br, gzip) = (packed.br.clone(), packed.gzip.clone());
-        tokio::task::spawn_blocking(move || {
-            use std::io::Read;
-            let mut out = Vec::new();
-            if let Some(gzip) = gzip {
-                flate2::read::GzDecoder::new(gzip.as_ref())
-                    .read_to_end(&mut out)
-                    .ok()?;
-            } else {
-                brotli::Decompressor::new(br?.as_ref(), 64 * 1024)
-                    .read_to_end(&mut out)
-                    .ok()?;
-            }
-            Some(Bytes::from(out))
-        })
-        .await
-        .ok()
-        .flatten()
+        tokio::task::spawn_blocking(move || unpacked(br, gzip))
+            .await
+            .ok()
+            .flatten()
     }
+}
+
+/// The body of a gzip or (failing that) brotli copy (CPU-heavy: call it on a
+/// blocking thread).
+fn unpacked(br: Option<Bytes>, gzip: Option<Bytes>) -> Option<Bytes> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    if let Some(gzip) = gzip {
+        flate2::read::GzDecoder::new(gzip.as_ref())
+            .read_to_end(&mut out)
+            .ok()?;
+    } else {
+        brotli::Decompressor::new(br?.as_ref(), 64 * 1024)
+            .read_to_end(&mut out)
+            .ok()?;
+    }
+    Some(Bytes::from(out))
 }
 
 /// A body with its compressed copies (each kept only where smaller), made
@@ -270,19 +310,21 @@ impl Encoded {
     /// Compresses `raw` now (CPU-heavy: call it on a blocking thread).
     pub fn new(raw: Bytes, content_type: &str, effort: Effort) -> Encoded {
         let hash = hex16(&Sha256::digest(&raw));
-        Encoded::with_brotli(raw, hash, content_type, effort, None)
+        Encoded::with_brotli(raw, hash, content_type, effort, None, false)
     }
 
     /// Like [`Encoded::new`], for a body whose hash is known, with a brotli
-    /// copy made already (checked by the caller to unpack to `raw`).
+    /// copy made already (checked by the caller to unpack to `raw`). With
+    /// `gzip_later`, a big body that gets a brotli copy gets no gzip copy.
     fn with_brotli(
         raw: Bytes,
         hash: String,
         content_type: &str,
         effort: Effort,
         br: Option<Bytes>,
+        gzip_later: bool,
     ) -> Encoded {
-        let (br, gzip) = pack(&raw, content_type, effort, br);
+        let (br, gzip) = pack(&raw, content_type, effort, br, gzip_later);
         Encoded {
             raw,
             raw_kept: true,
@@ -298,6 +340,17 @@ impl Encoded {
             raw_kept: true,
             br: None,
             gzip: None,
+            hash,
+        }
+    }
+
+    /// A gzip copy alone (for a client that takes gzip).
+    fn gzip_only(gzip: Bytes, hash: String) -> Encoded {
+        Encoded {
+            raw: Bytes::new(),
+            raw_kept: false,
+            br: None,
+            gzip: Some(gzip),
             hash,
         }
     }
@@ -385,7 +438,28 @@ impl Asset {
             built_br,
             packed: OnceLock::new(),
             packing: AtomicBool::new(false),
+            late_gzip: OnceLock::new(),
+            gzipping: AtomicBool::new(false),
         }
+    }
+
+    /// Starts making the gzip copy of a file `packed` without one, on a
+    /// blocking thread, unless it has started already.
+    fn gzip_later(self: &Arc<Self>, packed: &Encoded) {
+        if packed.gzip.is_some() || self.gzipping.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let (asset, br) = (self.clone(), packed.br.clone());
+        runtime.spawn_blocking(move || {
+            let gzip = unpacked(br, None).and_then(|raw| gzipped(&raw, PACK_EFFORT));
+            if let Some(gzip) = gzip {
+                let _ = asset.late_gzip.set(gzip);
+            }
+            crate::allocator::give_back_freed();
+        });
     }
 
     /// Starts packing on a blocking thread unless it has started already.
@@ -414,6 +488,7 @@ impl Asset {
                 self.content_type,
                 PACK_EFFORT,
                 self.built_br.clone(),
+                true,
             )
             .without_big_raw()
         });
@@ -437,12 +512,14 @@ const PACK_EFFORT: Effort = if cfg!(debug_assertions) {
 };
 
 /// The brotli and gzip copies of `raw`, each kept only if smaller; none for
-/// small bodies and for types that are compressed already.
+/// small bodies and for types that are compressed already. With
+/// `gzip_later`, no gzip copy of a big body that has a brotli copy.
 fn pack(
     raw: &[u8],
     content_type: &str,
     effort: Effort,
     built_br: Option<Bytes>,
+    gzip_later: bool,
 ) -> (Option<Bytes>, Option<Bytes>) {
     let compressible = content_type.starts_with("text/")
         || content_type.starts_with("application/")
@@ -453,15 +530,11 @@ fn pack(
     // Quality 11 with a 1 MiB window: a 3.5 MB wasm becomes 888 KB (the
     // default 4 MiB window: 875 KB) for 46 MB of working memory instead of
     // 72 MB, for 7 s of one core. Quality 9: 1,011 KB in 0.7 s.
-    let (quality, level, lgwin) = match effort {
-        Effort::Smallest => (11, 9, 20),
-        Effort::Quick => (5, 6, 20),
+    let quality = match effort {
+        Effort::Smallest => 11,
+        Effort::Quick => 5,
     };
-    // Kept for the server's life: no spare capacity from growing the buffer.
-    let smaller = |mut packed: Vec<u8>| {
-        packed.shrink_to_fit();
-        (packed.len() < raw.len()).then(|| Bytes::from(packed))
-    };
+    let lgwin = 20;
     let br = if let Some(br) = built_br {
         // Shared with the asset's own handle, not copied.
         (br.len() < raw.len()).then_some(br)
@@ -475,20 +548,38 @@ fn pack(
         let mut input = raw;
         brotli::BrotliCompress(&mut input, &mut out, &params)
             .ok()
-            .and_then(|_| smaller(out))
+            .and_then(|_| smaller(raw, out))
     };
-    let gzip = {
-        let mut encoder = flate2::write::GzEncoder::new(
-            Vec::with_capacity(raw.len() / 3),
-            flate2::Compression::new(level),
-        );
-        encoder
-            .write_all(raw)
-            .and_then(|_| encoder.finish())
-            .ok()
-            .and_then(smaller)
+    let gzip = if gzip_later && br.is_some() && raw.len() >= DROP_RAW_FROM_BYTES {
+        None
+    } else {
+        gzipped(raw, effort)
     };
     (br, gzip)
+}
+
+/// The gzip copy of `raw`, if smaller.
+fn gzipped(raw: &[u8], effort: Effort) -> Option<Bytes> {
+    let level = match effort {
+        Effort::Smallest => 9,
+        Effort::Quick => 6,
+    };
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(raw.len() / 3),
+        flate2::Compression::new(level),
+    );
+    encoder
+        .write_all(raw)
+        .and_then(|_| encoder.finish())
+        .ok()
+        .and_then(|packed| smaller(raw, packed))
+}
+
+/// `packed` if smaller than `raw`, with no spare capacity (copies are kept
+/// for the server's life).
+fn smaller(raw: &[u8], mut packed: Vec<u8>) -> Option<Bytes> {
+    packed.shrink_to_fit();
+    (packed.len() < raw.len()).then(|| Bytes::from(packed))
 }
 
 /// The brotli copy a release build (`--precompress`) left beside `file`, if
@@ -664,6 +755,22 @@ mod tests {
         let first = build_tag(&site(b"admin", b"icon"));
         assert_eq!(first, build_tag(&site(b"admin", b"other icon")));
         assert_ne!(first, build_tag(&site(b"admin v2", b"icon")));
+    }
+
+    #[test]
+    fn a_big_file_with_a_brotli_copy_waits_for_its_gzip_copy_and_a_small_one_does_not() {
+        let big: Vec<u8> = (0..40_000u32).map(|i| (i % 7 + i / 500) as u8).collect();
+        let (br, gzip) = pack(&big, "application/wasm", Effort::Quick, None, true);
+        assert!(br.is_some() && gzip.is_none());
+        let (br, gzip) = pack(&big, "application/wasm", Effort::Quick, None, false);
+        assert!(br.is_some() && gzip.is_some());
+        let small = "body { color: black }\n".repeat(100);
+        let (br, gzip) = pack(small.as_bytes(), "text/css", Effort::Quick, None, true);
+        assert!(br.is_some() && gzip.is_some());
+        // A copy made later unpacks to the file.
+        let late = gzipped(&big, Effort::Quick).expect("smaller");
+        let back = unpacked(None, Some(late)).expect("unpacks");
+        assert_eq!(back.as_ref(), big.as_slice());
     }
 
     #[test]

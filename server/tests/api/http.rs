@@ -497,14 +497,26 @@ fn unpacked(encoding: Option<&str>, sent: &[u8]) -> Vec<u8> {
 /// `url` asked for as `accept` until the answer is the server's prepared
 /// brotli copy (its `ETag` ends in `-br`), within 10 s.
 async fn once_packed(server: &TestServer, url: &str, accept: &str) -> axum::response::Response {
+    once_copied(server, url, accept, "br").await
+}
+
+/// `url` asked for as `accept` until the answer is the server's prepared
+/// `encoding` copy (its `ETag` ends in `-<encoding>`), within 10 s.
+async fn once_copied(
+    server: &TestServer,
+    url: &str,
+    accept: &str,
+    encoding: &str,
+) -> axum::response::Response {
+    let suffix = format!("-{encoding}\"");
     for _ in 0..200 {
         let response = get_response(server, url, None, Some(accept)).await;
-        if header_of(&response, header::ETAG).is_some_and(|e| e.ends_with("-br\"")) {
+        if header_of(&response, header::ETAG).is_some_and(|e| e.ends_with(&suffix)) {
             return response;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    panic!("the brotli copy of {url} was not made within 10 s");
+    panic!("the {encoding} copy of {url} was not made within 10 s");
 }
 
 /// `GET path` asking for brotli from a browser that holds version `etag`.
@@ -706,9 +718,18 @@ async fn the_bundle_is_sent_as_its_best_compressed_copy_and_revalidates_with_a_3
         wasm.len()
     );
 
+    // A client that takes gzip and not brotli (a browser on plain HTTP) gets
+    // gzip at once, squeezed on the fly, and its first request has the
+    // server make the gzip copy, which later requests get.
     let (_, encoding, gzipped) = fetch_encoded(&server, &url, None, Some("gzip")).await;
     assert_eq!(encoding.as_deref(), Some("gzip"));
     assert_eq!(unpacked(Some("gzip"), &gzipped), wasm);
+    let response = once_copied(&server, &url, "gzip, deflate", "gzip").await;
+    assert_eq!(
+        header_of(&response, header::CONTENT_ENCODING).as_deref(),
+        Some("gzip")
+    );
+    assert_eq!(unpacked(Some("gzip"), &body_of(response).await), wasm);
     let (_, encoding, plain) = fetch_encoded(&server, &url, None, Some("br;q=0, identity")).await;
     assert_eq!((encoding, plain), (None, wasm));
 
