@@ -181,14 +181,24 @@ async function signedInContext() {
 const sized = new Map();
 async function sizes(url) {
   if (!sized.has(url)) {
-    const as = async (encoding) => {
-      const r = await fetch(`${base}${url}`, { headers: { "accept-encoding": encoding } });
-      // fetch decodes: the bytes on the wire are in Content-Length.
-      const length = Number(r.headers.get("content-length") ?? 0);
-      const body = new Uint8Array(await r.arrayBuffer());
-      return { length: length || body.length, encoding: r.headers.get("content-encoding") ?? "identity" };
+    const as = async (encoding, tries = 1) => {
+      // fetch decodes: the bytes on the wire are in Content-Length. A file
+      // squeezed on the fly has none; a big one gets a gzip copy of its own
+      // on the first request that takes gzip and not brotli: ask again.
+      for (let attempt = 1; ; attempt++) {
+        const r = await fetch(`${base}${url}`, { headers: { "accept-encoding": encoding } });
+        const length = Number(r.headers.get("content-length") ?? 0);
+        const body = new Uint8Array(await r.arrayBuffer());
+        const sent = r.headers.get("content-encoding") ?? "identity";
+        if (length || sent === "identity" || attempt >= tries) {
+          return { length: length || body.length, encoding: sent };
+        }
+        await new Promise((done) => setTimeout(done, 100));
+      }
     };
-    sized.set(url, { raw: await as("identity"), gzip: await as("gzip"), br: await as("br") });
+    const raw = await as("identity");
+    const gzip = await as("gzip", raw.length >= 16 * 1024 ? 50 : 1);
+    sized.set(url, { raw, gzip, br: await as("br") });
   }
   return sized.get(url);
 }
