@@ -112,7 +112,7 @@ impl Assets {
             .into_iter()
             .map(|(path, file, raw)| {
                 let built_br = built_brotli(&file, &raw);
-                let asset = Asset::new(Bytes::from(raw), content_type(&path), built_br);
+                let asset = Asset::new(raw, content_type(&path), built_br);
                 (path, Arc::new(asset))
             })
             .collect();
@@ -673,7 +673,7 @@ fn collect(
     root: &Path,
     dir: &Path,
     depth: usize,
-    out: &mut Vec<(String, std::path::PathBuf, Vec<u8>)>,
+    out: &mut Vec<(String, std::path::PathBuf, Bytes)>,
 ) -> std::io::Result<()> {
     if depth > MAX_DEPTH {
         return Ok(());
@@ -695,10 +695,28 @@ fn collect(
             .components()
             .map(|c| c.as_os_str().to_string_lossy().into_owned())
             .collect();
-        let raw = std::fs::read(&path)?;
+        let raw = read_site_file(&path)?;
         out.push((format!("/{}", url.join("/")), path, raw));
     }
     Ok(())
+}
+
+/// A file of the site. A big one, whose raw copy is given up once packed
+/// (on another thread), is read into a mapping of its own, so its memory
+/// goes back to the system the moment it is given up.
+fn read_site_file(path: &Path) -> std::io::Result<Bytes> {
+    let mut file = std::fs::File::open(path)?;
+    let len = usize::try_from(file.metadata()?.len()).unwrap_or(usize::MAX);
+    if len >= DROP_RAW_FROM_BYTES {
+        if let Ok(mapping) = crate::allocator::OwnMapping::read(&mut file, len) {
+            return Ok(Bytes::from_owner(mapping));
+        }
+        // The file changed under us or nothing could be mapped: read it as is.
+        return std::fs::read(path).map(Bytes::from);
+    }
+    let mut raw = Vec::with_capacity(len);
+    std::io::Read::read_to_end(&mut file, &mut raw)?;
+    Ok(Bytes::from(raw))
 }
 
 fn content_type(path: &str) -> &'static str {
