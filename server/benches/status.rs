@@ -174,6 +174,7 @@ async fn main() {
         std::fs::write(site.join(name), vec![b'x'; size]).expect("static file");
     }
     let state = ServerState {
+        closing: Default::default(),
         intake: server::alerts::Intake::default(),
         assets: server::assets::Assets::load(&site).expect("site files"),
         leptos_options: options,

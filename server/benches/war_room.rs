@@ -201,6 +201,7 @@ async fn serve(db: &Db) -> (SocketAddr, Plain) {
     events.follow(db.clone(), None);
     sessions.follow(&events);
     let state = ServerState {
+        closing: Default::default(),
         intake: server::alerts::Intake::default(),
         assets: Default::default(),
         leptos_options: LeptosOptions::builder().output_name("calmroom").build(),

@@ -5,6 +5,7 @@ pub mod allocator;
 pub mod api_v1;
 pub mod assets;
 pub mod chat;
+pub mod closing;
 pub mod config;
 pub mod mail;
 pub mod oidc;
@@ -54,6 +55,8 @@ pub struct ServerState {
     pub intake: alerts::Intake,
     /// Company sign-in's identity provider, when one is configured.
     pub oidc: Option<Arc<oidc::Provider>>,
+    /// Set when the server shuts down: open event streams end.
+    pub closing: closing::Closing,
 }
 
 impl FromRef<ServerState> for public::PublicState {
@@ -358,7 +361,8 @@ const REPLAY_AT_MOST: i64 = 500;
 /// changes it missed, from whichever replica it lands on; without one (or when
 /// the gap is no longer in the log) it gets a `resync` and refetches. A
 /// browser hears only about incidents its user may see, and the stream ends
-/// once the session is signed out, expires or its user is disabled.
+/// once the session is signed out, expires or its user is disabled, and when
+/// the server shuts down.
 async fn events(
     State(state): State<ServerState>,
     Extension(sessions): Extension<Sessions>,
@@ -380,6 +384,7 @@ async fn events(
     let mut recheck = tokio::time::interval(RECHECK_EVERY);
     recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut follower = Follower {
+        closing: state.closing.watch(),
         app: state.app.clone(),
         sessions,
         id,
@@ -410,6 +415,8 @@ async fn events(
 
 /// One open event stream and whose it is.
 struct Follower {
+    /// Shutdown ends the stream; the browser reconnects with `Last-Event-ID`.
+    closing: tokio::sync::watch::Receiver<bool>,
     app: AppState,
     sessions: Sessions,
     id: tower_sessions::session::Id,
@@ -491,7 +498,16 @@ impl Follower {
             if let Some(event) = self.backlog.pop_front() {
                 return Some(event);
             }
+            if *self.closing.borrow() {
+                return None;
+            }
             tokio::select! {
+                changed = self.closing.changed() => {
+                    // A dropped sender means no server is left to say so.
+                    if changed.is_err() {
+                        return None;
+                    }
+                }
                 _ = self.recheck.tick() => {
                     if !self.still_signed_in().await {
                         return None;

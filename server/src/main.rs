@@ -174,7 +174,9 @@ async fn run(config: Config) -> Result<(), String> {
         }
         None => None,
     };
+    let closing = server::closing::Closing::default();
     let state = ServerState {
+        closing: closing.clone(),
         oidc,
         assets,
         intake: server::alerts::Intake::new(config.alert_events_per_second),
@@ -211,13 +213,19 @@ async fn run(config: Config) -> Result<(), String> {
         config.bind,
         config.base_url
     );
-    axum::serve(
+    let signalled = closing.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        signalled.close();
+    });
+    let serving = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .map_err(|e| format!("server error: {e}"))
+    .with_graceful_shutdown(closing.when_closed());
+    server::closing::serve(serving, closing, server::closing::GRACE)
+        .await
+        .map_err(|e| format!("server error: {e}"))
 }
 
 async fn shutdown_signal() {

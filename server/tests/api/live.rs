@@ -285,3 +285,83 @@ async fn what_a_replica_keeps_in_memory_gives_way_to_changes_made_on_another() {
         );
     }
 }
+
+/// A deploy stops a replica while responders have the war room open. The
+/// process must exit (and their browsers reconnect elsewhere), not wait for
+/// every open event stream to end by itself: one open stream used to keep a
+/// stopped server alive until it was killed.
+#[tokio::test]
+async fn shutting_down_ends_open_event_streams_and_the_server_exits_before_its_grace_runs_out() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let grace = std::time::Duration::from_secs(30);
+    for server in servers().await {
+        let admin = server.set_up().await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("listener");
+        let address = listener.local_addr().expect("address");
+        let serving = axum::serve(
+            listener,
+            server
+                .app
+                .clone()
+                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(server.closing.when_closed());
+        let serving = tokio::spawn(server::closing::serve(
+            serving,
+            server.closing.clone(),
+            grace,
+        ));
+        let mut browser = tokio::net::TcpStream::connect(address)
+            .await
+            .expect("connect");
+        let request =
+            format!("GET /events HTTP/1.1\r\nHost: calmroom.test\r\nCookie: {admin}\r\n\r\n");
+        browser
+            .write_all(request.as_bytes())
+            .await
+            .expect("request");
+        let mut heard = Vec::new();
+        let mut chunk = [0_u8; 4096];
+        while !String::from_utf8_lossy(&heard).contains("connected") {
+            let n =
+                tokio::time::timeout(std::time::Duration::from_secs(10), browser.read(&mut chunk))
+                    .await
+                    .expect("the stream said nothing")
+                    .expect("read");
+            assert!(
+                n > 0,
+                "the stream closed early: {}",
+                String::from_utf8_lossy(&heard)
+            );
+            heard.extend_from_slice(&chunk[..n]);
+        }
+
+        server.closing.close();
+        let stopped = tokio::time::timeout(std::time::Duration::from_secs(5), serving).await;
+        assert!(
+            matches!(stopped, Ok(Ok(Ok(())))),
+            "{}: the server was still running 5 s after shutdown began, with one event stream open",
+            server.db.backend()
+        );
+        // The browser sees its stream end (and would reconnect).
+        let mut rest = Vec::new();
+        let ended = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            browser.read_to_end(&mut rest),
+        )
+        .await;
+        assert!(
+            matches!(ended, Ok(Ok(_))),
+            "{}: the browser's stream did not end",
+            server.db.backend()
+        );
+        assert!(
+            String::from_utf8_lossy(&rest).ends_with("0\r\n\r\n"),
+            "{}: the stream was cut rather than ended: {:?}",
+            server.db.backend(),
+            String::from_utf8_lossy(&rest)
+        );
+    }
+}

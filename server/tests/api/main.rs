@@ -39,6 +39,8 @@ struct TestServer {
     app: Router,
     sessions: Sessions,
     events: app::live::Events,
+    /// Shuts this server down (its event streams end).
+    closing: server::closing::Closing,
 }
 
 struct Reply {
@@ -107,7 +109,9 @@ async fn server_built(
         server::oidc::Provider::new(config, "http://127.0.0.1:3000", app_state.company.clone())
             .expect("provider")
     });
+    let closing = server::closing::Closing::default();
     let state = ServerState {
+        closing: closing.clone(),
         assets,
         intake,
         leptos_options: options,
@@ -137,6 +141,7 @@ async fn server_built(
         app,
         sessions,
         events,
+        closing,
     }
 }
 
