@@ -89,19 +89,15 @@ fn Bundle() -> impl IntoView {
     );
     let loader = urls.known(SPLIT_LOADER);
     let nonce = leptos::nonce::use_nonce();
-    // `async`: the bundle is fetched and instantiated while the page is still
-    // being parsed and laid out; only hydration waits for the whole document.
     let start = format!(
-        "const m = await import({js:?}); await m.default({{ module_or_path: {wasm:?} }}); \
-         if (document.readyState === \"loading\") await new Promise((r) => \
-         document.addEventListener(\"DOMContentLoaded\", r, {{ once: true }})); m.hydrate();"
+        "import({js:?}).then(m => m.default({{ module_or_path: {wasm:?} }}).then(() => m.hydrate()));"
     );
     view! {
         <link id="leptos" rel="stylesheet" href=css />
         <link rel="modulepreload" href=js nonce=nonce.clone() />
         {loader.map(|href| view! { <link rel="modulepreload" href=href nonce=nonce.clone() /> })}
         <link rel="preload" href=wasm r#as="fetch" r#type="application/wasm" crossorigin="anonymous" />
-        <script type="module" r#async=true nonce=nonce>{start}</script>
+        <script type="module" nonce=nonce>{start}</script>
     }
 }
 
