@@ -11,7 +11,14 @@
 //    Chromium's emulation): navigation to content visible and to hydrated,
 //    with an empty cache and again with a warm one;
 // 5. the public routes and the wasm under wrk, asked as Chromium asks
-//    (brotli), beside nginx serving the very same bytes.
+//    (brotli), beside nginx serving the very same bytes;
+// 6. with CALMROOM_BENCH_BASELINE=<a folder holding `server` and `site/` of
+//    another build>: that build served beside this one, and the war room of
+//    each loaded as in 4, alternately, so a change to the client is measured
+//    against the build before it in the same minutes of the same machine.
+//
+// CALMROOM_BENCH_SERVER and CALMROOM_BENCH_SITE name the build measured
+// (default: target/release/server and target/site).
 import { chromium } from "playwright-core";
 import { spawn, execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -20,17 +27,18 @@ import * as path from "node:path";
 
 const [nginxBase, nginxRoot] = process.argv.slice(2);
 // CALMROOM_BENCH_PARTS=2,4 runs only those parts (the server is always started).
-const parts = (process.env.CALMROOM_BENCH_PARTS ?? "1,2,3,4,5").split(",").map(Number);
+const parts = (process.env.CALMROOM_BENCH_PARTS ?? "1,2,3,4,5,6").split(",").map(Number);
 const part = (n) => parts.includes(n);
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
 const binary = process.env.CALMROOM_BENCH_SERVER ?? path.join(root, "target/release/server");
+const site = process.env.CALMROOM_BENCH_SITE ?? "target/site";
 const admin = { email: "bench@example.com", password: "bench password 123" };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
 
-function startServer(port, dataDir) {
-  return spawn(binary, [], {
+function startServer(port, dataDir, build = { binary, site }) {
+  return spawn(build.binary, [], {
     cwd: root,
     env: {
       ...process.env,
@@ -39,7 +47,7 @@ function startServer(port, dataDir) {
       CALMROOM_ADMIN_EMAIL: admin.email,
       CALMROOM_ADMIN_PASSWORD: admin.password,
       CALMROOM_LOG: "warn",
-      LEPTOS_SITE_ROOT: "target/site",
+      LEPTOS_SITE_ROOT: build.site,
     },
     stdio: ["ignore", "ignore", "inherit"],
   });
@@ -112,8 +120,8 @@ await sleep(3000);
 const rssStart = rssMb(server.pid);
 
 // 2. Sign-ins.
-async function signIn(email, password) {
-  const r = await fetch(`${base}/api/sign_in`, {
+async function signIn(email, password, on = base) {
+  const r = await fetch(`${on}/api/sign_in`, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams({ email, password }),
@@ -122,20 +130,25 @@ async function signIn(email, password) {
   return { status: r.status, cookie: (r.headers.get("set-cookie") ?? "").split(";")[0] };
 }
 const adminCookie = (await signIn(admin.email, admin.password)).cookie;
-async function call(fn, form, cookie = adminCookie) {
-  return fetch(`${base}/api/${fn}`, {
+async function call(fn, form, cookie = adminCookie, on = base) {
+  return fetch(`${on}/api/${fn}`, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded", cookie },
     body: new URLSearchParams(form),
     redirect: "manual",
   });
 }
-const people = [];
-for (let i = 0; i < 20; i++) {
-  const email = `p${i}@example.com`;
-  const r = await call("create_user", { name: `Person ${i}`, email, org_role: "responder" });
-  people.push({ email, password: (await r.json()).initial_password });
+// Twenty responders: they sign in in part 2, and the war room offers them for roles.
+async function seedPeople(on = base, cookie = adminCookie) {
+  const people = [];
+  for (let i = 0; i < 20; i++) {
+    const email = `p${i}@example.com`;
+    const r = await call("create_user", { name: `Person ${i}`, email, org_role: "responder" }, cookie, on);
+    people.push({ email, password: (await r.json()).initial_password });
+  }
+  return people;
 }
+const people = await seedPeople();
 if (part(2)) {
 const statuses = {};
 let next = 0;
@@ -156,25 +169,29 @@ console.log(`   right after start: ${rssStart.toFixed(1)} MB; right after 100 si
 }
 
 // An incident with some history for the war room.
-const declared = await call("declare_incident", {
-  title: "Checkout latency above 2 s",
-  severity: "sev2",
-  impact: "Card payments slow for a third of checkouts",
-  best_guess: "Connection pool exhausted on payments-db",
-});
-const number = (declared.headers.get("location") ?? "").split("/").pop();
-for (let i = 0; i < 40; i++) {
-  await call("add_timeline_note", { number, body: `Note ${i}: checked dashboard ${i}, p99 still elevated.` });
+async function seedIncident(on = base, cookie = adminCookie) {
+  const declared = await call("declare_incident", {
+    title: "Checkout latency above 2 s",
+    severity: "sev2",
+    impact: "Card payments slow for a third of checkouts",
+    best_guess: "Connection pool exhausted on payments-db",
+  }, cookie, on);
+  const number = (declared.headers.get("location") ?? "").split("/").pop();
+  for (let i = 0; i < 40; i++) {
+    await call("add_timeline_note", { number, body: `Note ${i}: checked dashboard ${i}, p99 still elevated.` }, cookie, on);
+  }
+  return number;
 }
+const number = await seedIncident();
 
 // 3. What each page loads, and its sizes as sent.
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
   args: ["--no-sandbox", "--disable-gpu", "--disable-quic"],
 });
-async function signedInContext() {
+async function signedInContext(on = base) {
   const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
-  const r = await context.request.post(`${base}/api/sign_in`, { form: admin });
+  const r = await context.request.post(`${on}/api/sign_in`, { form: admin });
   if (!r.ok()) throw new Error(`sign-in ${r.status()}`);
   return context;
 }
@@ -260,12 +277,23 @@ async function slowLoad(context, url, rate = 4) {
   let wire = 0;
   cdp.on("Network.loadingFinished", (e) => (wire += e.encodedDataLength));
   await page.goto(url);
-  if (url.endsWith("/status")) await page.waitForLoadState("load");
-  else await page.waitForFunction(() => window.__hydratedAt !== undefined, null, { timeout: 60_000, polling: 100 });
-  const timing = await page.evaluate(() => ({
+  // Wait with one small expression at a time, evaluated through the CDP
+  // session: Playwright's own waiting (waitForFunction, evaluate) first
+  // injects its helper script into the page, and at 4x that cost the
+  // throttled main thread 45-60 ms, before hydration on a warm load (a trace
+  // showed it between the load event and the wasm compile).
+  const ask = async (expression) =>
+    (await cdp.send("Runtime.evaluate", { expression, returnByValue: true })).result.value;
+  const done = url.endsWith("/status")
+    ? "performance.getEntriesByType('navigation')[0]?.loadEventEnd > 0"
+    : "window.__hydratedAt !== undefined";
+  for (const started = performance.now(); !(await ask(done)); await sleep(100)) {
+    if (performance.now() - started > 60_000) throw new Error(`${url} did not finish loading`);
+  }
+  const timing = await ask(`({
     hydrated: window.__hydratedAt ?? performance.getEntriesByType("navigation")[0].loadEventEnd,
     visible: performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? NaN,
-  }));
+  })`);
   await page.close();
   return { ...timing, wire };
 }
@@ -298,6 +326,38 @@ if (part(4)) {
     console.log(`   ${name}, empty cache: ${show(cold)} (${ratio(cold)}x the status page)`);
     console.log(`   ${name}, warm cache:  ${show(warm)} (${ratio(warm)}x the status page)`);
   }
+}
+// 6. Another build beside this one, loaded alternately with it.
+if (part(6) && process.env.CALMROOM_BENCH_BASELINE) {
+  const folder = path.resolve(process.env.CALMROOM_BENCH_BASELINE);
+  const otherData = fs.mkdtempSync(path.join(os.tmpdir(), "calmroom-bench-"));
+  const otherBase = `http://127.0.0.1:${port + 1}`;
+  const other = startServer(port + 1, otherData, { binary: path.join(folder, "server"), site: path.join(folder, "site") });
+  await untilAnswers(`${otherBase}/healthz`);
+  const otherCookie = (await signIn(admin.email, admin.password, otherBase)).cookie;
+  await seedPeople(otherBase, otherCookie);
+  const otherNumber = await seedIncident(otherBase, otherCookie);
+  const runs = { this: { cold: [], warm: [] }, other: { cold: [], warm: [] } };
+  for (let i = 0; i < 9; i++) {
+    // Alternate which build goes first, so neither always loads after the other.
+    const order = i % 2 ? ["other", "this"] : ["this", "other"];
+    for (const which of order) {
+      const on = which === "this" ? base : otherBase;
+      const context = await signedInContext(on);
+      const url = `${on}/incidents/${which === "this" ? number : otherNumber}`;
+      runs[which].cold.push(await slowLoad(context, url));
+      runs[which].warm.push(await slowLoad(context, url));
+      await context.close();
+    }
+  }
+  const hydrated = (r) => median(r.map((x) => x.hydrated));
+  console.log(`6. war room as in 4, this build alternated with the one in ${path.basename(folder)} (median of 9 each):`);
+  for (const cache of ["cold", "warm"]) {
+    const [a, b] = [hydrated(runs.this[cache]), hydrated(runs.other[cache])];
+    console.log(`   ${cache === "cold" ? "empty" : "warm"} cache: this build ${show(runs.this[cache])}; the other ${show(runs.other[cache])}; this / other ${(a / b).toFixed(2)}`);
+  }
+  await stop(other);
+  fs.rmSync(otherData, { recursive: true, force: true });
 }
 await browser.close();
 
