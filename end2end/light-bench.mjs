@@ -284,9 +284,10 @@ async function slowLoad(context, url, rate = 4) {
   // showed it between the load event and the wasm compile).
   const ask = async (expression) =>
     (await cdp.send("Runtime.evaluate", { expression, returnByValue: true })).result.value;
+  const painted = "performance.getEntriesByName('first-contentful-paint').length > 0";
   const done = url.endsWith("/status")
-    ? "performance.getEntriesByType('navigation')[0]?.loadEventEnd > 0"
-    : "window.__hydratedAt !== undefined";
+    ? `performance.getEntriesByType('navigation')[0]?.loadEventEnd > 0 && ${painted}`
+    : `window.__hydratedAt !== undefined && ${painted}`;
   for (const started = performance.now(); !(await ask(done)); await sleep(100)) {
     if (performance.now() - started > 60_000) throw new Error(`${url} did not finish loading`);
   }
