@@ -293,7 +293,7 @@ async function slowLoad(context, url, rate = 4) {
   }
   const timing = await ask(`({
     hydrated: window.__hydratedAt ?? performance.getEntriesByType("navigation")[0].loadEventEnd,
-    visible: performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? NaN,
+    visible: performance.getEntriesByName("first-contentful-paint")[0].startTime,
   })`);
   await page.close();
   return { ...timing, wire };
